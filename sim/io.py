@@ -1,0 +1,45 @@
+"""Atomic file output: write to a temporary name in the same folder, then rename.
+
+A reader never sees a half-written file, and an interrupted run leaves no result behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp_path)``, then rename the temporary file to ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_parquet(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write a DataFrame as Parquet, atomically."""
+    return atomic_write(path, lambda p: df.to_parquet(p, index=False))
+
+
+def write_json(data: Any, path: str | Path) -> Path:
+    """Write JSON (indented, keys in insertion order), atomically."""
+    return atomic_write(path, lambda p: p.write_text(json.dumps(data, indent=2) + "\n"))
+
+
+def write_text(text: str, path: str | Path) -> Path:
+    """Write a text file, atomically."""
+    return atomic_write(path, lambda p: p.write_text(text))

@@ -1,0 +1,181 @@
+"""Outcomes: poverty status from trailing-12-month per-capita net income, relapse and its cause,
+FGT measures, counts by town and category, and the large-scale-relapse rule.
+
+Definitions (DESIGN section 3):
+- net income = own income + transfers - out-of-pocket medical spending (rigid spending);
+- poor = trailing-12-month per-capita net income below the year's poverty line;
+- relapsed = a poverty-alleviated (PA) household that is poor; newly poor = any other poor one;
+- at risk = below the monitoring line;
+- a relapse event = a PA household becoming poor this month; its cause is the shock with the
+  largest yuan loss over the past year (decaying account), or "structural" if none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.params import Dated, dated, nonneg, parse, prob
+from sim.population import CATEGORIES, PA, Households
+from sim.shocks import CAUSES
+
+LOSS_DECAY = 11.0 / 12.0  # monthly decay of the shock-loss accounts (a ~12-month memory)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LargeScale:
+    """The large-scale-relapse rule (an assumption: no official threshold exists)."""
+
+    town_rate: float = prob()
+    town_min_count: int = nonneg()
+    district_rate: float = prob()
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutcomePars:
+    """Lines (yuan/person/year, by year) and the large-scale rule."""
+
+    poverty_line: Dated = dated("pos")
+    monitoring_line: Dated = dated("pos")
+    large_scale: LargeScale
+
+
+def outcome_pars(data: dict) -> OutcomePars:
+    """Parse and check the ``outcomes`` section of a config."""
+    return parse(OutcomePars, data, "outcomes")
+
+
+def fgt(income: np.ndarray, line: float, alpha: int, weight: np.ndarray) -> float:
+    """Foster-Greer-Thorbecke index P_alpha, weighted (by persons).
+
+    Example:
+        >>> y, w = np.array([1.0, 2.0, 5.0]), np.array([1, 1, 2])
+        >>> fgt(y, 4.0, 0, w), fgt(y, 4.0, 1, w), fgt(y, 4.0, 2, w)
+        (0.5, 0.3125, 0.203125)
+    """
+    gap = np.where(income < line, (line - income) / line, 0.0)
+    poor = income < line
+    total = weight.sum()
+    if total == 0:
+        return 0.0
+    return float((weight * poor * gap**alpha).sum() / total)
+
+
+def per_capita_income(hh: Households) -> np.ndarray:
+    """Trailing-12-month per-capita net income, yuan/person/year (0 for dissolved households)."""
+    total = hh.hist_own.sum(axis=0) + hh.hist_transfer.sum(axis=0)
+    return np.where(hh.active, total / np.maximum(hh.n_members, 1), 0.0)
+
+
+def large_scale_events(
+    new_by_town_year: np.ndarray, pa_by_town: np.ndarray, rule: LargeScale, years: list[int]
+) -> list[dict]:
+    """(Town or district, year) cells that meet the rule; empty means no large-scale relapse.
+
+    ``new_by_town_year[y, town]`` counts PA households with at least one relapse in year ``y``.
+
+    Example:
+        >>> rule = LargeScale(town_rate=0.03, town_min_count=10, district_rate=0.5)
+        >>> large_scale_events(np.array([[12, 2]]), np.array([300, 300]), rule, [2021])
+        [{'year': 2021, 'where': 'town 0', 'households': 12, 'rate': 0.04}]
+    """
+    events = []
+    pa_total = max(int(pa_by_town.sum()), 1)
+    for i, year in enumerate(years):
+        counts = new_by_town_year[i]
+        rate = counts / np.maximum(pa_by_town, 1)
+        for town in np.flatnonzero((rate >= rule.town_rate) & (counts >= rule.town_min_count)):
+            events.append(
+                {"year": year, "where": f"town {town}", "households": int(counts[town]),
+                 "rate": round(float(rate[town]), 6)}
+            )  # fmt: skip
+        if counts.sum() / pa_total >= rule.district_rate:
+            events.append(
+                {"year": year, "where": "district", "households": int(counts.sum()),
+                 "rate": round(float(counts.sum() / pa_total), 6)}
+            )  # fmt: skip
+    return events
+
+
+class Outcomes:
+    """Updates poverty status each month and keeps the series the model reports."""
+
+    def __init__(self, pars: OutcomePars, hh: Households, n_towns: int, years: list[int]):
+        self.pars = pars
+        self.n_towns = n_towns
+        self.years = years
+        self.pa_by_town = np.bincount(hh.town[hh.category == PA], minlength=n_towns)
+        self.new_by_town_year = np.zeros((len(years), n_towns), np.int64)
+        self.current: dict[str, float] = {}
+        self.group_rows: list[dict[str, np.ndarray]] = []
+
+    def update(self, hh: Households, t: int, year: int, label: str) -> None:
+        """Recompute status for month ``t`` of ``year`` and store this month's figures."""
+        pline = self.pars.poverty_line(year)
+        mline = self.pars.monitoring_line(year)
+        pc = per_capita_income(hh)
+        hh.pc_income[:] = pc
+        pa = hh.category == PA
+        poor = (pc < pline) & hh.active
+        at_risk = (pc < mline) & hh.active
+        new_poor = poor & ~hh.poor
+        new_relapse = new_poor & pa
+        cause = np.argmax(hh.loss, axis=0)
+        cause[hh.loss.max(axis=0) <= 0] = 0
+        hh.cause[new_relapse] = cause[new_relapse]
+        first = new_relapse & (hh.t_relapse < 0)
+        hh.t_relapse[first] = t
+        counted = new_relapse & (hh.relapse_year != year)
+        hh.relapse_year[counted] = year
+        self.new_by_town_year[self.years.index(year)] += np.bincount(
+            hh.town[counted], minlength=self.n_towns
+        )
+        hh.poor[:] = poor
+        hh.at_risk[:] = at_risk
+        hh.loss *= LOSS_DECAY
+
+        w = hh.n_members * hh.active
+        c = self.current = {
+            "month": label,
+            "year": year,
+            "n_households": int(hh.active.sum()),
+            "n_people": int(w.sum()),
+            "n_poor": int(poor.sum()),
+            "n_relapsed": int((poor & pa).sum()),
+            "n_newly_poor": int((poor & ~pa).sum()),
+            "n_at_risk": int(at_risk.sum()),
+            "new_relapsed": int(new_relapse.sum()),
+            "new_poor_other": int((new_poor & ~pa).sum()),
+            "fgt0": fgt(pc, pline, 0, w),
+            "fgt1": fgt(pc, pline, 1, w),
+            "fgt2": fgt(pc, pline, 2, w),
+            "poverty_line": pline,
+            "monitoring_line": mline,
+            "mean_pc_income_pa": float(pc[pa & hh.active].mean())
+            if (pa & hh.active).any()
+            else 0.0,
+        }
+        by_cause = np.bincount(cause[new_relapse], minlength=len(CAUSES))
+        for i, name in enumerate(CAUSES):
+            c[f"new_relapsed_{name}"] = int(by_cause[i])
+        for code, name in enumerate(CATEGORIES):
+            m = hh.category == code
+            c[f"n_poor_{name}"] = int((poor & m).sum())
+            c[f"n_at_risk_{name}"] = int((at_risk & m).sum())
+        self.group_rows.append(
+            {
+                "month": label,
+                "town": np.arange(self.n_towns),
+                "n_relapsed": np.bincount(hh.town[poor & pa], minlength=self.n_towns),
+                "n_newly_poor": np.bincount(hh.town[poor & ~pa], minlength=self.n_towns),
+                "n_at_risk": np.bincount(hh.town[at_risk], minlength=self.n_towns),
+                "new_relapsed": np.bincount(hh.town[new_relapse], minlength=self.n_towns),
+            }
+        )
+
+    def large_scale(self) -> list[dict]:
+        """Large-scale relapse events over the run (see :func:`large_scale_events`)."""
+        return large_scale_events(
+            self.new_by_town_year, self.pa_by_town, self.pars.large_scale, self.years
+        )

@@ -1,0 +1,207 @@
+"""RelapseModel: every rural household of a district, month by month, as a ``mesa.Model``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mesa
+import numpy as np
+from omegaconf import DictConfig
+
+from sim import population
+from sim.config import Run, check, compose
+from sim.livelihood import Livelihood
+from sim.metrics import Outcomes
+from sim.population import REGISTER, STATE, Households
+from sim.random import Streams
+from sim.shocks import CAUSES, Shocks
+
+GROUPS = ("population", "shocks", "policy", "outcomes")
+
+
+def overrides_from_kwargs(kwargs: dict[str, Any]) -> list[str]:
+    """Hydra overrides from keyword arguments: ``shocks="flood"`` picks a config group option,
+    ``scale=0.1`` is short for ``population.scale``, dotted keys set any value.
+
+    Example:
+        >>> overrides_from_kwargs({"shocks": "flood", "scale": 0.1, "shocks.price.median": 900})
+        ['shocks=flood', 'population.scale=0.1', 'shocks.price.median=900']
+    """
+    out = []
+    for key, value in kwargs.items():
+        key = "population.scale" if key == "scale" else key
+        out.append(f"{key}={value}")
+    return out
+
+
+class HouseholdView(mesa.Agent):
+    """One household seen as a ``mesa.Agent``: attribute reads go to its row of the arrays.
+
+    Example:
+        >>> m = RelapseModel(scale=0.01, months=1)
+        >>> view = m.household(0)
+        >>> int(view.n_members) == int(m.hh.n_members[0])
+        True
+    """
+
+    def __init__(self, model: RelapseModel, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+
+    def __getattr__(self, name: str) -> Any:
+        if name in REGISTER or name in STATE or name in ("hist_own", "hist_transfer", "loss"):
+            return getattr(self.model.hh, name)[..., self.index]
+        raise AttributeError(name)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every register and state field of this household."""
+        return {k: getattr(self, k).item() for k in (*REGISTER, *STATE)}
+
+
+class RelapseModel(mesa.Model):
+    """A district's rural households under shocks and policy levers, one step per month.
+
+    Args:
+        cfg: a composed config (``sim.config.compose``); ``None`` composes the defaults with
+            ``overrides``.
+        rng: seed of every random stream; ``None`` uses ``cfg.seed``. (Mesa's ``batch_run``
+            passes its ``rng`` values here.)
+        households: a ready population (tests); ``None`` builds it from the config.
+        **overrides: see :func:`overrides_from_kwargs` (``scale``, ``months``, ``shocks``, ...).
+
+    Example:
+        >>> m = RelapseModel(scale=0.01, months=3, rng=2)
+        >>> while m.running:
+        ...     m.step()
+        >>> len(m.datacollector.get_model_vars_dataframe())
+        3
+    """
+
+    def __init__(
+        self,
+        cfg: DictConfig | dict | None = None,
+        *,
+        rng: int | None = None,
+        households: Households | None = None,
+        **overrides: Any,
+    ) -> None:
+        if cfg is None:
+            cfg = compose(overrides_from_kwargs(overrides))
+        elif overrides:
+            raise TypeError("give either cfg or keyword overrides, not both")
+        run: Run = check(cfg)
+        super().__init__(rng=run.seed if rng is None else rng)
+        self.cfg = run
+        self.seed = int(self._seed)
+        self.streams = Streams(self.seed)
+        pop = run.population
+        self.hh = households if households is not None else population.build(pop, self.seed)
+        self.hh.init_state(len(CAUSES))
+        self.n_towns = max(pop.n_towns, int(self.hh.town.max()) + 1)
+        self.livelihood = Livelihood(pop.economy)
+        self.shocks = Shocks(
+            run.shocks, self.streams, self.n_towns, pop.economy.mustard_price_expected
+        )
+        self.levers: list = []  # filled by the policy mix (monitoring first)
+        self.t = 0
+        self.months = run.pars.months
+        last = run.start_month - 1 + self.months - 1
+        years = list(range(run.start_year, run.start_year + last // 12 + 1))
+        self.outcomes = Outcomes(run.outcomes, self.hh, self.n_towns, years)
+        self._start_history()
+        self.datacollector = mesa.DataCollector(
+            model_reporters={k: _reporter(k) for k in self.report_keys()}
+        )
+
+    # -- the month, in the order of a methods section -------------------------------------
+
+    def step(self) -> None:
+        """One month: shocks, earnings, levers, spending and saving, status, collection."""
+        self.t += 1
+        year, month = self.calendar(self.t)
+        self.shocks.step(self.hh, self.t, year, month)
+        self.livelihood.earn(self.hh, self.shocks.cov, self.t, year, month)
+        self.apply_levers()
+        self.livelihood.spend(self.hh)
+        self.record_income()
+        self.outcomes.update(self.hh, self.t, year, f"{year}-{month:02d}")
+        self.datacollector.collect(self)
+        self.running = self.t < self.months
+
+    def apply_levers(self) -> None:
+        """Each lever in order (monitoring first) adds transfers and medical reimbursements."""
+        hh = self.hh
+        hh.transfers[:] = 0.0
+        hh.med_reimbursed[:] = 0.0
+        for lever in self.levers:
+            lever.step(self)
+        hh.med_oop[:] = hh.med_cost - hh.med_reimbursed
+
+    def record_income(self) -> None:
+        """Push this month's net own income and transfers into the 12-month history."""
+        slot = self.t % self.hh.hist_own.shape[0]
+        self.hh.hist_own[slot] = (self.hh.income - self.hh.med_oop) * self.hh.active
+        self.hh.hist_transfer[slot] = self.hh.transfers * self.hh.active
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def calendar(self, t: int) -> tuple[int, int]:
+        """(year, month) of model month ``t`` (1 = the start month)."""
+        m = self.cfg.start_month - 1 + t - 1
+        return self.cfg.start_year + m // 12, m % 12 + 1
+
+    def _start_history(self) -> None:
+        """Fill the 12-month history with base-year incomes and set the starting status."""
+        hh = self.hh
+        econ = self.cfg.population.economy
+        hh.hist_own[:] = hh.annual_income(econ) / 12.0 * hh.active
+        hh.hist_transfer[:] = hh.transfers0 / 12.0 * hh.active
+        year, _ = self.calendar(1)
+        from sim.metrics import per_capita_income
+
+        hh.pc_income[:] = per_capita_income(hh)
+        hh.poor[:] = (hh.pc_income < self.cfg.outcomes.poverty_line(year)) & hh.active
+        hh.at_risk[:] = (hh.pc_income < self.cfg.outcomes.monitoring_line(year)) & hh.active
+
+    def report_keys(self) -> list[str]:
+        """Names of the monthly model-level series."""
+        keys = [
+            "month", "year", "n_households", "n_people", "n_poor", "n_relapsed", "n_newly_poor",
+            "n_at_risk", "new_relapsed", "new_poor_other", "fgt0", "fgt1", "fgt2",
+            "poverty_line", "monitoring_line", "mean_pc_income_pa",
+        ]  # fmt: skip
+        keys += [f"new_relapsed_{c}" for c in CAUSES]
+        keys += [f"n_{k}_{c}" for c in population.CATEGORIES for k in ("poor", "at_risk")]
+        keys += ["price", "migrant_factor", "income", "transfers", "med_cost", "med_oop"]
+        return keys
+
+    def economy_figures(self) -> dict[str, float]:
+        """District totals this month (yuan) and the covariate shocks."""
+        hh = self.hh
+        return {
+            "price": self.shocks.cov.price,
+            "migrant_factor": self.shocks.cov.migrant_factor,
+            "income": float(hh.income.sum()),
+            "transfers": float(hh.transfers.sum()),
+            "med_cost": float(hh.med_cost.sum()),
+            "med_oop": float(hh.med_oop.sum()),
+        }
+
+    def household(self, index: int) -> HouseholdView:
+        """Household ``index`` as a ``mesa.Agent`` view (reads are live)."""
+        if not 0 <= index < self.hh.n:
+            raise IndexError(f"household {index} out of range 0..{self.hh.n - 1}")
+        return HouseholdView(self, index)
+
+
+def _reporter(key: str):
+    def report(model: RelapseModel) -> Any:
+        if key in model.outcomes.current:
+            return model.outcomes.current[key]
+        return model.economy_figures()[key]
+
+    report.__name__ = key
+    return report
+
+
+__all__ = ["HouseholdView", "RelapseModel", "np"]

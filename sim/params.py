@@ -1,0 +1,151 @@
+"""Typed, checked parameters: one frozen dataclass per module, filled from the Hydra config.
+
+Every number's home is a YAML file in ``scenarios/`` (with its unit and source); the dataclasses
+here only say which keys exist, their types and their allowed range. ``parse`` rejects unknown
+and missing keys and out-of-range values with a :class:`ConfigError` naming the dotted key.
+
+Example:
+    >>> from dataclasses import dataclass
+    >>> @dataclass(frozen=True)
+    ... class P:
+    ...     p: float = prob()
+    >>> parse(P, {"p": 0.2}, "shocks.x").p
+    0.2
+    >>> parse(P, {"p": 1.5}, "shocks.x")
+    Traceback (most recent call last):
+    ...
+    sim.errors.ConfigError: shocks.x.p = 1.5: must be a probability in [0, 1]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+import typing
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sim.errors import ConfigError
+from sim.schedule import Dated
+
+Check = Callable[[float], str | None]
+
+
+def _prob(x: float) -> str | None:
+    return None if 0.0 <= x <= 1.0 else "must be a probability in [0, 1]"
+
+
+def _nonneg(x: float) -> str | None:
+    return None if x >= 0 else "must be >= 0"
+
+
+def _pos(x: float) -> str | None:
+    return None if x > 0 else "must be > 0"
+
+
+def _any(x: float) -> str | None:
+    return None
+
+
+def _field(check: Check, dated: bool = False, default: Any = dataclasses.MISSING) -> Any:
+    return dataclasses.field(default=default, metadata={"check": check, "dated": dated})
+
+
+def prob(default: Any = dataclasses.MISSING) -> Any:
+    """A probability or share in [0, 1]."""
+    return _field(_prob, default=default)
+
+
+def nonneg(default: Any = dataclasses.MISSING) -> Any:
+    """A number >= 0 (amounts in yuan, counts, durations)."""
+    return _field(_nonneg, default=default)
+
+
+def pos(default: Any = dataclasses.MISSING) -> Any:
+    """A number > 0."""
+    return _field(_pos, default=default)
+
+
+def number(default: Any = dataclasses.MISSING) -> Any:
+    """Any finite number (e.g. a growth rate that may be negative)."""
+    return _field(_any, default=default)
+
+
+def dated(check: str = "nonneg", default: Any = dataclasses.MISSING) -> Any:
+    """A :class:`Dated` value (scalar or ``{year: value}``) whose every entry passes ``check``."""
+    return _field(
+        {"prob": _prob, "nonneg": _nonneg, "pos": _pos, "any": _any}[check], True, default
+    )
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _parse_value(hint: Any, meta: Mapping[str, Any], value: Any, where: str) -> Any:
+    check: Check = meta.get("check", _any)
+    if meta.get("dated"):
+        d = Dated(value, where)
+        for v in d.values():
+            if (msg := check(v)) is not None:
+                raise ConfigError(f"{where} = {value!r}: every entry {msg}")
+        return d
+    if dataclasses.is_dataclass(hint):
+        return parse(hint, value, where)
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        args = typing.get_args(hint)
+        if value is None and type(None) in args:
+            return None
+        hint = next(a for a in args if a is not type(None))
+        origin = typing.get_origin(hint)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} = {value!r}: must be true or false")
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where} = {value!r}: must be a string")
+        return value
+    if hint in (int, float):
+        if not _is_number(value) or (hint is int and value != int(value)):
+            kind = "an integer" if hint is int else "a finite number"
+            raise ConfigError(f"{where} = {value!r}: must be {kind}")
+        value = hint(value)
+        if (msg := check(value)) is not None:
+            raise ConfigError(f"{where} = {value!r}: {msg}")
+        return value
+    if origin is list:
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{where} = {value!r}: must be a list")
+        (item,) = typing.get_args(hint)
+        return tuple(_parse_value(item, meta, v, f"{where}[{i}]") for i, v in enumerate(value))
+    if origin is dict:
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where} = {value!r}: must be a mapping")
+        return dict(value)
+    return value
+
+
+def parse[T](cls: type[T], data: Any, where: str) -> T:
+    """Build dataclass ``cls`` from a plain mapping, checking every key (see module docstring)."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{where} = {data!r}: must be a mapping of the keys of {cls.__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(map(str, data)) - set(fields))
+    if unknown:
+        key = f"{where}.{unknown[0]}" if where else unknown[0]
+        raise ConfigError(f"{key}: unknown key; valid keys are {', '.join(sorted(fields))}")
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for name, f in fields.items():
+        key = f"{where}.{name}" if where else name
+        if name not in data:
+            if f.default is not dataclasses.MISSING:
+                continue
+            raise ConfigError(f"{key}: missing; add it to the config (see scenarios/ for examples)")
+        if data[name] == "???":
+            raise ConfigError(f"{key}: required; set it on the command line, e.g. {key}=...")
+        kwargs[name] = _parse_value(hints[name], f.metadata, data[name], key)
+    return cls(**kwargs)

@@ -1,0 +1,159 @@
+"""Run a configured model and write its results: the functions the entry points call.
+
+Example:
+    >>> from sim.config import compose
+    >>> res = simulate(compose(["population.scale=0.01", "months=6"]))
+    >>> len(res.monthly), res.summary["months"]
+    (6, 6)
+"""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+
+import sim
+from sim.config import check, to_dict
+from sim.io import write_json, write_parquet, write_text
+from sim.model import RelapseModel
+from sim.population import PA, Households
+from sim.shocks import CAUSES
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Result:
+    """What a run produced: monthly series, town series, a summary, and the model itself."""
+
+    monthly: pd.DataFrame
+    towns: pd.DataFrame
+    summary: dict[str, Any]
+    model: RelapseModel
+
+
+def simulate(cfg: DictConfig | dict, households: Households | None = None) -> Result:
+    """Build the model from ``cfg``, run every month, and gather the results."""
+    check(cfg)  # fail on bad input before building anything
+    t0 = time.perf_counter()
+    model = RelapseModel(cfg, households=households)
+    t_build = time.perf_counter() - t0
+    while model.running:
+        model.step()
+    t_run = time.perf_counter() - t0 - t_build
+    monthly = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    towns = pd.DataFrame(
+        {k: np.concatenate([np.broadcast_to(r[k], len(r["town"])) for r in model.outcomes.group_rows])
+         for k in model.outcomes.group_rows[0]}
+    )  # fmt: skip
+    summary = summarise(model, monthly)
+    summary["seconds"] = {"build": round(t_build, 3), "run": round(t_run, 3)}
+    return Result(monthly, towns, summary, model)
+
+
+def summarise(model: RelapseModel, monthly: pd.DataFrame) -> dict[str, Any]:
+    """Headline outcomes of one run (counts are households unless named otherwise)."""
+    hh = model.hh
+    pa = hh.category == PA
+    n_pa = int(pa.sum())
+    ever = int(((hh.t_relapse >= 0) & pa).sum())
+    events = model.outcomes.large_scale()
+    return {
+        "seed": model.seed,
+        "months": len(monthly),
+        "first_month": monthly["month"].iloc[0],
+        "last_month": monthly["month"].iloc[-1],
+        "n_households": int(hh.n),
+        "n_poverty_alleviated": n_pa,
+        "relapse_events": int(monthly["new_relapsed"].sum()),
+        "households_ever_relapsed": ever,
+        "share_ever_relapsed": round(ever / max(n_pa, 1), 6),
+        "relapsed_final": int(monthly["n_relapsed"].iloc[-1]),
+        "relapsed_peak": int(monthly["n_relapsed"].max()),
+        "newly_poor_final": int(monthly["n_newly_poor"].iloc[-1]),
+        "newly_poor_peak": int(monthly["n_newly_poor"].max()),
+        "at_risk_peak": int(monthly["n_at_risk"].max()),
+        "fgt_final": {f"fgt{a}": round(float(monthly[f"fgt{a}"].iloc[-1]), 6) for a in range(3)},
+        "relapse_events_by_cause": {c: int(monthly[f"new_relapsed_{c}"].sum()) for c in CAUSES},
+        "large_scale_relapse": bool(events),
+        "large_scale_events": events,
+    }
+
+
+def git_revision() -> str:
+    """The repository's commit (with ``-dirty`` if the tree has changes), or ``unknown``."""
+    try:
+        rev = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        return rev + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def provenance(seed: int) -> dict[str, Any]:
+    """Seed, versions and revision: what a reader needs to reproduce a run."""
+    import mesa
+
+    return {
+        "seed": seed,
+        "relapse_sim": sim.__version__,
+        "git_revision": git_revision(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "mesa": mesa.__version__,
+    }
+
+
+def write(result: Result, cfg: DictConfig | dict, out_dir: str | Path, chart: bool = True) -> Path:
+    """Write a run folder: config, provenance, monthly and town Parquet, summary, chart."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    data = to_dict(cfg)
+    write_text(OmegaConf.to_yaml(OmegaConf.create(data)), out / "config.yaml")
+    write_json(provenance(result.model.seed), out / "provenance.json")
+    write_parquet(result.monthly, out / "monthly.parquet")
+    write_parquet(result.towns, out / "towns.parquet")
+    write_json(result.summary, out / "summary.json")
+    if chart:
+        from sim.plotting import run_chart
+
+        note = (
+            f"relapse-sim {sim.__version__} · policy {data['policy'].get('name', '?')}"
+            f" · shocks {data['shocks']['name']} · seed {result.model.seed}"
+            f" · {result.summary['n_households']:,} households · one run"
+        )
+        run_chart(result.monthly, out / "relapse", note)
+    return out
+
+
+def report(result: Result, out: Path) -> str:
+    """A few lines for the terminal."""
+    s = result.summary
+    lines = [
+        f"{s['n_households']:,} households ({s['n_poverty_alleviated']:,} poverty-alleviated), "
+        f"{s['first_month']} to {s['last_month']}, seed {s['seed']}",
+        f"relapsed households: {s['households_ever_relapsed']:,} ever "
+        f"({100 * s['share_ever_relapsed']:.1f}% of PA), {s['relapsed_final']:,} at the end",
+        f"newly poor at the end: {s['newly_poor_final']:,}; peak at risk: {s['at_risk_peak']:,}",
+        f"large-scale relapse: {'YES' if s['large_scale_relapse'] else 'no'}"
+        + (f" ({len(s['large_scale_events'])} town-years)" if s["large_scale_relapse"] else ""),
+        f"run time: {s['seconds']['build']:.2f} s build + {s['seconds']['run']:.2f} s simulate",
+        f"results: {out}",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,431 @@
+"""Shocks: idiosyncratic (illness, chronic onset, disability, death, job loss) and covariate
+(migrant demand, town disasters, mustard-tuber price, lockdowns).
+
+Every shock has its own random stream per month and draws one uniform per household whatever
+the household's state (draw for everyone, then mask): a policy that changes a household's
+labour or income never shifts anybody's shocks. A household has at most one event of each kind
+a month; its chance is ``1 - (1 - p)**k`` for ``k`` people at risk, each with monthly chance p.
+
+Each event records the yuan it costs the household in ``hh.loss[cause]`` (a decaying
+12-month account) so that a relapse can be attributed to the shock that pushed it under.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.params import nonneg, parse, pos, prob
+from sim.population import Households
+from sim.random import Streams
+from sim.schedule import Dated
+
+CAUSES = (
+    "structural", "illness", "chronic", "disability", "death",
+    "job_loss", "migrant_demand", "disaster", "price", "lockdown",
+)  # fmt: skip
+CAUSE = {name: i for i, name in enumerate(CAUSES)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Illness:
+    """Acute illness episodes; costs in yuan per episode."""
+
+    enabled: bool
+    p_person_year: float = prob()
+    rr_elderly: float = nonneg()
+    rr_chronic: float = nonneg()
+    cost_median: float = nonneg()
+    cost_sigma: float = nonneg()
+    in_policy_share: float = prob()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Chronic:
+    """Onset of chronic illness."""
+
+    enabled: bool
+    p_person_year: float = prob()
+    cost_month: float = nonneg()
+    p_lose_labour: float = prob()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Disability:
+    """A labourer becomes unable to work."""
+
+    enabled: bool
+    p_labourer_year: float = prob()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Death:
+    """Death of a member."""
+
+    enabled: bool
+    p_elderly_year: float = prob()
+    p_other_year: float = prob()
+    funeral_cost: float = nonneg()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Jobs:
+    """Job loss (per worker-month) and re-employment (per seeker-month)."""
+
+    enabled: bool
+    p_loss_migrant: float = prob()
+    p_loss_local: float = prob()
+    p_reemploy: float = prob()
+
+
+@dataclass(frozen=True, kw_only=True)
+class MigrantDemand:
+    """District-wide yearly multiplier of migrant wages, lognormal(0, sigma)."""
+
+    enabled: bool
+    sigma_year: float = nonneg()
+
+
+@dataclass(frozen=True, kw_only=True)
+class DisasterEvent:
+    """A fixed disaster: ``towns`` towns (chosen at random) hit in ``year``-``month``."""
+
+    year: int = pos()
+    month: int = pos()
+    towns: int = pos()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Disaster:
+    """Town-level natural disasters."""
+
+    enabled: bool
+    p_town_year: float = prob()
+    season: list[int] = pos()
+    share_hit: float = prob()
+    crop_loss: float = prob()
+    loss_months: int = nonneg()
+    asset_median: float = nonneg()
+    asset_sigma: float = nonneg()
+    events: list[DisasterEvent]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Price:
+    """Mustard-tuber market price, yuan/t, lognormal; ``fixed`` years replace the draw."""
+
+    enabled: bool
+    median: float = pos()
+    sigma: float = nonneg()
+    fixed: dict[int, float]
+
+
+@dataclass(frozen=True, kw_only=True)
+class LockdownPeriod:
+    """From ``start`` ("YYYY-MM") for ``months``: wages cut, some migrants sent home."""
+
+    start: str
+    months: int = pos()
+    wage_cut: float = prob()
+    p_job_loss: float = prob()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Lockdown:
+    """Epidemic-style lockdowns."""
+
+    enabled: bool
+    periods: list[LockdownPeriod]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShockPars:
+    """All shock parameters (``scenarios/shocks/*.yaml``)."""
+
+    name: str
+    illness: Illness
+    chronic: Chronic
+    disability: Disability
+    death: Death
+    jobs: Jobs
+    migrant_demand: MigrantDemand
+    disaster: Disaster
+    price: Price
+    lockdown: Lockdown
+
+
+def shock_pars(data: dict) -> ShockPars:
+    """Parse and check the ``shocks`` section of a config."""
+    pars = parse(ShockPars, data, "shocks")
+    for i, p in enumerate(pars.lockdown.periods):
+        _parse_month(p.start, f"shocks.lockdown.periods[{i}].start")
+    for year, value in pars.price.fixed.items():
+        Dated({year: value}, f"shocks.price.fixed.{year}")
+    for i, e in enumerate(pars.disaster.events):
+        if not 1 <= e.month <= 12:
+            raise_config(f"shocks.disaster.events[{i}].month = {e.month}: must be 1-12")
+    return pars
+
+
+def raise_config(msg: str) -> None:
+    """Raise a :class:`ConfigError` (a helper for one-line checks)."""
+    from sim.errors import ConfigError
+
+    raise ConfigError(msg)
+
+
+def _parse_month(text: str, where: str) -> tuple[int, int]:
+    try:
+        year, month = (int(x) for x in str(text).split("-"))
+        if not 1 <= month <= 12:
+            raise ValueError
+    except ValueError:
+        raise_config(f"{where} = {text!r}: must be a month written YYYY-MM, e.g. 2022-04")
+    return year, month
+
+
+def monthly(p_year: float) -> float:
+    """Monthly chance of an event with yearly chance ``p_year`` (constant hazard)."""
+    return 1.0 - (1.0 - p_year) ** (1.0 / 12.0)
+
+
+def any_event(u: np.ndarray, p: float | np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Households with at least one of ``k`` independent events of chance ``p``, given uniforms."""
+    return u < 1.0 - (1.0 - p) ** k
+
+
+@dataclass
+class Covariates:
+    """District-level shock state for the current month."""
+
+    migrant_factor: float = 1.0  # multiplier of migrant wages (demand swing x lockdown)
+    demand_factor: float = 1.0  # this year's demand swing
+    price: float = 0.0  # this year's mustard market price, yuan/t
+    towns_hit: tuple[int, ...] = ()  # towns hit by a disaster this month
+
+
+class Shocks:
+    """Applies every enabled shock for one month, in a fixed order.
+
+    Example:
+        >>> from sim.config import compose, shock_pars_from
+        >>> shocks = Shocks(shock_pars_from(compose([])), Streams(1), n_towns=2, expected_price=800)
+        >>> shocks.pars.illness.enabled
+        True
+    """
+
+    def __init__(self, pars: ShockPars, streams: Streams, n_towns: int, expected_price: float):
+        self.pars = pars
+        self.streams = streams
+        self.n_towns = n_towns
+        self.expected_price = expected_price
+        self.cov = Covariates(price=expected_price)
+        self._lockdowns = [(_parse_month(p.start, ""), p) for p in pars.lockdown.periods]
+
+    def step(self, hh: Households, t: int, year: int, month: int) -> None:
+        """Draw and apply this month's shocks (``t`` = model month, 1-based)."""
+        hh.med_cost[:] = 0.0
+        hh.med_in_policy[:] = 0.0
+        hh.one_off[:] = 0.0
+        hh.new_shock[:] = -1
+        p = self.pars
+        self._illness(hh, t)
+        self._chronic(hh, t)
+        self._disability(hh, t)
+        self._death(hh, t)
+        self._jobs(hh, t)
+        self._migrant_demand(hh, t, month)
+        self._lockdown(hh, t, year, month)
+        self._disaster(hh, t, year, month)
+        self._price(t, year, month)
+        if p.chronic.enabled:
+            chronic_cost = p.chronic.cost_month * hh.n_chronic
+            hh.med_cost += chronic_cost
+            hh.med_in_policy += chronic_cost * p.illness.in_policy_share
+
+    # -- idiosyncratic ------------------------------------------------------------------
+
+    def _record(self, hh: Households, cause: str, mask: np.ndarray, loss: np.ndarray) -> None:
+        hh.loss[CAUSE[cause], mask] += loss[mask] if np.ndim(loss) else loss
+        hh.new_shock[mask] = CAUSE[cause]
+
+    def _illness(self, hh: Households, t: int) -> None:
+        p = self.pars.illness
+        rng = self.streams.get("illness", t)
+        u, z = rng.random(hh.n), rng.standard_normal(hh.n)
+        if not p.enabled:
+            return
+        risk = hh.n_members + (p.rr_elderly - 1) * hh.n_elderly + (p.rr_chronic - 1) * hh.n_chronic
+        sick = any_event(u, monthly(p.p_person_year), np.maximum(risk, 0)) & hh.active
+        cost = np.where(sick, p.cost_median * np.exp(p.cost_sigma * z), 0.0)
+        hh.med_cost += cost
+        hh.med_in_policy += cost * p.in_policy_share
+        self._record(hh, "illness", sick, cost)
+
+    def _chronic(self, hh: Households, t: int) -> None:
+        p = self.pars.chronic
+        rng = self.streams.get("chronic", t)
+        u, u2 = rng.random(hh.n), rng.random(hh.n)
+        if not p.enabled:
+            return
+        onset = any_event(u, monthly(p.p_person_year), hh.n_members - hh.n_chronic) & hh.active
+        hh.n_chronic += onset
+        # The new patient is a labourer with chance n_labour / n_members; some stop working.
+        lose = onset & (u2 < p.p_lose_labour * hh.n_labour / np.maximum(hh.n_members, 1))
+        wage = _remove_worker(hh, lose)
+        self._record(hh, "chronic", onset, 12 * (p.cost_month + wage))
+
+    def _disability(self, hh: Households, t: int) -> None:
+        p = self.pars.disability
+        u = self.streams.get("disability", t).random(hh.n)
+        if not p.enabled:
+            return
+        hit = any_event(u, monthly(p.p_labourer_year), hh.n_labour) & hh.active
+        wage = _remove_worker(hh, hit)
+        hh.n_disabled += hit
+        self._record(hh, "disability", hit, 12 * wage)
+
+    def _death(self, hh: Households, t: int) -> None:
+        p = self.pars.death
+        rng = self.streams.get("death", t)
+        u, u2, u3 = rng.random(hh.n), rng.random(hh.n), rng.random(hh.n)
+        if not p.enabled:
+            return
+        pe, po = monthly(p.p_elderly_year), monthly(p.p_other_year)
+        others = hh.n_members - hh.n_elderly
+        survive = (1 - pe) ** hh.n_elderly * (1 - po) ** others
+        dies = (u < 1 - survive) & hh.active
+        h_e, h_o = pe * hh.n_elderly, po * others
+        elderly = dies & (u2 * (h_e + h_o) < h_e)
+        other = dies & ~elderly
+        hh.n_elderly -= elderly
+        # A non-elderly death takes a labourer, a pupil, a disabled or another member in
+        # proportion to their numbers.
+        n_o = np.maximum(others, 1)
+        c1 = hh.n_labour / n_o
+        c2 = c1 + hh.n_school / n_o
+        c3 = c2 + hh.n_disabled / n_o
+        labourer = other & (u3 < c1)
+        wage = _remove_worker(hh, labourer)
+        hh.n_school -= other & (u3 >= c1) & (u3 < c2)
+        hh.n_disabled -= other & (u3 >= c2) & (u3 < c3)
+        # The deceased may have been chronically ill: keep n_chronic <= n_members.
+        hh.n_members -= dies
+        np.minimum(hh.n_chronic, hh.n_members, out=hh.n_chronic)
+        hh.one_off += np.where(dies, p.funeral_cost, 0.0)
+        hh.active &= hh.n_members > 0
+        self._record(hh, "death", dies, p.funeral_cost + 12 * wage)
+
+    def _jobs(self, hh: Households, t: int) -> None:
+        p = self.pars.jobs
+        rng = self.streams.get("jobs", t)
+        u_m, u_l, u_r = rng.random(hh.n), rng.random(hh.n), rng.random(hh.n)
+        if not p.enabled:
+            return
+        months_out = 1.0 / max(p.p_reemploy, 1.0 / 24)  # expected months out of work
+        lost_m = any_event(u_m, p.p_loss_migrant, hh.n_migrant) & hh.active
+        lost_l = any_event(u_l, p.p_loss_local, hh.n_local) & hh.active
+        hh.n_migrant -= lost_m
+        hh.n_seek_migrant += lost_m
+        hh.n_local -= lost_l
+        hh.n_seek_local += lost_l
+        loss = months_out * (
+            lost_m * hh.wage_migrant * self.cov.migrant_factor + lost_l * hh.wage_local
+        )
+        self._record(hh, "job_loss", lost_m | lost_l, loss)
+        # Re-employment: one seeker a month at most, back into the kind of work they lost.
+        seekers = hh.n_seek_migrant + hh.n_seek_local
+        back = any_event(u_r, p.p_reemploy, seekers) & ~(lost_m | lost_l)
+        to_m = back & (hh.n_seek_migrant > 0)
+        to_l = back & ~to_m
+        hh.n_seek_migrant -= to_m
+        hh.n_migrant += to_m
+        hh.n_seek_local -= to_l
+        hh.n_local += to_l
+
+    # -- covariate ----------------------------------------------------------------------
+
+    def _migrant_demand(self, hh: Households, t: int, month: int) -> None:
+        p = self.pars.migrant_demand
+        z = self.streams.get("migrant_demand", t).standard_normal()
+        if p.enabled and (month == 1 or t == 1):
+            self.cov.demand_factor = float(np.exp(p.sigma_year * z))
+            if self.cov.demand_factor < 1:
+                lost = 12 * (1 - self.cov.demand_factor) * hh.n_migrant * hh.wage_migrant
+                self._record(hh, "migrant_demand", hh.active & (hh.n_migrant > 0), lost)
+        self.cov.migrant_factor = self.cov.demand_factor
+
+    def _lockdown(self, hh: Households, t: int, year: int, month: int) -> None:
+        u = self.streams.get("lockdown", t).random(hh.n)
+        if not self.pars.lockdown.enabled:
+            return
+        now = year * 12 + month - 1
+        for (y0, m0), p in self._lockdowns:
+            start = y0 * 12 + m0 - 1
+            if not start <= now < start + p.months:
+                continue
+            self.cov.migrant_factor *= 1 - p.wage_cut
+            lost = np.zeros(hh.n, bool)
+            if now == start:
+                lost = any_event(u, p.p_job_loss, hh.n_migrant) & hh.active
+                hh.n_migrant -= lost
+                hh.n_seek_migrant += lost
+            cut = p.months * p.wage_cut * hh.n_migrant * hh.wage_migrant * (now == start)
+            loss = cut + lost * 12 * hh.wage_migrant
+            self._record(hh, "lockdown", hh.active & (loss > 0), loss)
+
+    def _disaster(self, hh: Households, t: int, year: int, month: int) -> None:
+        p = self.pars.disaster
+        rng = self.streams.get("disaster", t)
+        u_town, u_hh, z = rng.random(self.n_towns), rng.random(hh.n), rng.standard_normal(hh.n)
+        u_pick = rng.random(self.n_towns)
+        self.cov.towns_hit = ()
+        if not p.enabled:
+            return
+        hit = np.zeros(self.n_towns, bool)
+        if month in p.season:
+            p_month = 1.0 - (1.0 - p.p_town_year) ** (1.0 / len(p.season))
+            hit |= u_town < p_month
+        for e in p.events:
+            if (e.year, e.month) == (year, month):
+                hit[np.argsort(u_pick)[: min(e.towns, self.n_towns)]] = True
+        if not hit.any():
+            return
+        self.cov.towns_hit = tuple(np.flatnonzero(hit).tolist())
+        affected = hit[hh.town] & (u_hh < p.share_hit) & hh.active
+        hh.crop_loss[affected] = p.crop_loss
+        hh.crop_loss_until[affected] = t + p.loss_months
+        assets = np.where(affected, p.asset_median * np.exp(p.asset_sigma * z), 0.0)
+        hh.one_off += assets
+        expected_farm = hh.other_farm + hh.mustard_mu * self.expected_price
+        self._record(hh, "disaster", affected, assets + p.crop_loss * expected_farm)
+
+    def _price(self, t: int, year: int, month: int) -> None:
+        p = self.pars.price
+        z = self.streams.get("price", t).standard_normal()
+        if month == 1 or t == 1:
+            if year in p.fixed:
+                self.cov.price = float(p.fixed[year])
+            elif p.enabled:
+                self.cov.price = float(p.median * np.exp(p.sigma * z))
+            else:
+                self.cov.price = self.expected_price
+
+
+def _remove_worker(hh: Households, mask: np.ndarray) -> np.ndarray:
+    """Take one labourer out of work in each masked household; returns the monthly wage lost.
+
+    The worker comes from migrant work first, then local work, then job seekers, then farming.
+    """
+    mask = mask & (hh.n_labour > 0)
+    mig = mask & (hh.n_migrant > 0)
+    loc = mask & ~mig & (hh.n_local > 0)
+    seek_m = mask & ~mig & ~loc & (hh.n_seek_migrant > 0)
+    seek_l = mask & ~mig & ~loc & ~seek_m & (hh.n_seek_local > 0)
+    hh.n_migrant -= mig
+    hh.n_local -= loc
+    hh.n_seek_migrant -= seek_m
+    hh.n_seek_local -= seek_l
+    hh.n_labour -= mask
+    return mig * hh.wage_migrant + loc * hh.wage_local
