@@ -1,4 +1,4 @@
-"""The two errors users see: bad configuration and bad data. Each names the key or row and the fix."""
+"""The two errors users see, bad configuration and bad data; each names the key or row to fix."""
 
 
 class ConfigError(ValueError):

@@ -1,5 +1,6 @@
-"""Outcomes: poverty status from trailing-12-month per-capita net income, relapse and its cause,
-FGT measures, counts by town and category, and the large-scale-relapse rule.
+"""Outcomes: poverty status, relapse and its cause, FGT, counts, the large-scale rule.
+
+Status comes from trailing-12-month per-capita net income; counts are by town and category.
 
 Definitions (DESIGN section 3):
 - net income = own income + transfers - out-of-pocket medical spending (rigid spending);

@@ -20,8 +20,10 @@ GROUPS = ("population", "shocks", "policy", "outcomes")
 
 
 def overrides_from_kwargs(kwargs: dict[str, Any]) -> list[str]:
-    """Hydra overrides from keyword arguments: ``shocks="flood"`` picks a config group option,
-    ``scale=0.1`` is short for ``population.scale``, dotted keys set any value.
+    """Hydra overrides from keyword arguments.
+
+    ``shocks="flood"`` picks a config group option, ``scale=0.1`` is short for
+    ``population.scale``, and dotted keys set any value.
 
     Example:
         >>> overrides_from_kwargs({"shocks": "flood", "scale": 0.1, "shocks.price.median": 900})

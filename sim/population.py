@@ -1,4 +1,4 @@
-"""Households as a structure of numpy arrays: the synthetic-district generator and the register loader.
+"""Households as a structure of numpy arrays: the synthetic-district generator and the loader.
 
 One row per household, one array per field; no Python object per household. The register
 columns (``REGISTER``) are what a generator or a user's file must give; the model adds its
@@ -179,7 +179,7 @@ class Households:
         if len(lengths) != 1:
             raise ValueError(f"columns differ in length: {lengths}")
         for name, (dtype, _) in REGISTER.items():
-            setattr(self, name, np.ascontiguousarray(columns[name], dtype=dtype))
+            setattr(self, name, np.array(columns[name], dtype=dtype))  # own, writable copy
         self.n = lengths.pop()
 
     @classmethod
@@ -345,8 +345,9 @@ def _calibrate(hh: Households, pars: PopulationPars, u_take: np.ndarray, rounds:
 
 
 def _no_absolute_poverty(hh: Households, pars: PopulationPars) -> None:
-    """Absolute poverty was zero at the end of 2020 (Fuling plan): raise the family support of
-    any household still below the base-year poverty line to ``pars.lift_to`` times the line.
+    """Lift any household below the base-year poverty line to ``pars.lift_to`` times the line.
+
+    Absolute poverty was zero at the end of 2020 (Fuling plan); family support does the lifting.
     """
     line = pars.poverty_line_base * hh.n_members
     goal = pars.lift_to * line
@@ -398,7 +399,8 @@ def load(path: str | Path) -> Households:
     codes = codes.fillna(numeric.where(numeric.isin([0, 1, 2])))
     if codes.isna().any():
         raise DataError(
-            f"{path}: column 'category' has an unknown value in rows {_rows(codes.isna().to_numpy())}"
+            f"{path}: column 'category' has an unknown value in rows "
+            f"{_rows(codes.isna().to_numpy())}"
             f"; use one of {', '.join(CATEGORIES)}"
         )
     cols["category"] = codes.to_numpy()

@@ -50,10 +50,10 @@ def simulate(cfg: DictConfig | dict, households: Households | None = None) -> Re
         model.step()
     t_run = time.perf_counter() - t0 - t_build
     monthly = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    rows = model.outcomes.group_rows
     towns = pd.DataFrame(
-        {k: np.concatenate([np.broadcast_to(r[k], len(r["town"])) for r in model.outcomes.group_rows])
-         for k in model.outcomes.group_rows[0]}
-    )  # fmt: skip
+        {k: np.concatenate([np.broadcast_to(r[k], len(r["town"])) for r in rows]) for k in rows[0]}
+    )
     summary = summarise(model, monthly)
     summary["seconds"] = {"build": round(t_build, 3), "run": round(t_run, 3)}
     return Result(monthly, towns, summary, model)

@@ -1,5 +1,7 @@
-"""Shocks: idiosyncratic (illness, chronic onset, disability, death, job loss) and covariate
-(migrant demand, town disasters, mustard-tuber price, lockdowns).
+"""Shocks, idiosyncratic and covariate.
+
+Idiosyncratic: illness, chronic onset, disability, death, job loss. Covariate: migrant demand,
+town disasters, the mustard-tuber price, lockdowns.
 
 Every shock has its own random stream per month and draws one uniform per household whatever
 the household's state (draw for everyone, then mask): a policy that changes a household's

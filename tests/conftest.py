@@ -1,0 +1,37 @@
+import numpy as np
+import pytest
+
+from sim.config import compose, population_pars, shock_pars_from
+from sim.population import Households
+
+
+@pytest.fixture(scope="session")
+def default_cfg():
+    return compose([])
+
+
+@pytest.fixture(scope="session")
+def econ(default_cfg):
+    return population_pars(default_cfg).economy
+
+
+@pytest.fixture(scope="session")
+def shock_defaults(default_cfg):
+    return shock_pars_from(default_cfg)
+
+
+def uniform_households(n: int, **fields) -> Households:
+    """n identical households: 3 members (2 labourers: 1 migrant, 1 local; 1 elderly)."""
+    base = dict(
+        town=np.arange(n) % 5, village=np.arange(n) % 20, category=0, n_members=3, n_labour=2,
+        n_elderly=1, n_migrant=1, n_local=1, wage_migrant=3000.0, wage_local=2000.0,
+    )  # fmt: skip
+    base.update(fields)
+    cols = {k: np.broadcast_to(np.asarray(v), (n,)).copy() for k, v in base.items()}
+    hh = Households.from_columns(**cols)
+    return hh
+
+
+def se_binomial(n: int, p: float) -> float:
+    """Standard error of a count of n Bernoulli(p) trials."""
+    return float(np.sqrt(n * p * (1 - p)))

@@ -1,0 +1,105 @@
+"""Every config option composes and runs; bad input gets a one-line error naming the key."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim.config import CONFIG_DIR, check, compose
+from sim.errors import ConfigError
+from sim.run import simulate
+
+GROUPS = sorted(p.name for p in CONFIG_DIR.iterdir() if p.is_dir())
+OPTIONS = [(g, f.stem) for g in GROUPS for f in sorted((CONFIG_DIR / g).glob("*.yaml"))]
+
+
+def test_groups_are_found():
+    assert {"population", "shocks", "policy", "outcomes"} <= set(GROUPS)
+    assert {"default", "none", "price_crash", "flood", "lockdown"} <= {
+        o for g, o in OPTIONS if g == "shocks"
+    }
+
+
+@pytest.mark.parametrize("group, option", OPTIONS)
+def test_every_option_composes_and_runs(group, option, tmp_path):
+    overrides = [f"{group}={option}", "population.scale=0.01", "months=3"]
+    if (group, option) == ("population", "register"):
+        from sim.config import population_pars
+        from sim.population import generate, save
+
+        path = tmp_path / "register.csv"
+        save(generate(population_pars(compose(["population.scale=0.002"])), 1), path)
+        overrides.append(f"population.file={path}")
+    res = simulate(compose(overrides))
+    assert len(res.monthly) == 3
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("shocks.illness.p_person_year=1.3", r"^shocks\.illness\.p_person_year = 1\.3: must be a probability"),
+        ("shocks.jobs.p_reemploy=-0.2", r"^shocks\.jobs\.p_reemploy = -0\.2: must be a probability"),
+        ("+shocks.illness.typo=1", r"^shocks\.illness\.typo: unknown key"),
+        ("months=0", r"^months = 0: must be > 0"),
+        ("start=2021-13", r"^start = '2021-13': must be a month written YYYY-MM"),
+        ("outcomes.poverty_line={2021:-1}", r"^outcomes\.poverty_line = .*every entry must be > 0"),
+    ],
+)  # fmt: skip
+def test_bad_values_are_named(override, message):
+    with pytest.raises(ConfigError, match=message):
+        check(compose([override]))
+
+
+def test_unknown_key_without_plus_is_a_config_error():
+    with pytest.raises(ConfigError, match=r"shocks\.illness\.typo"):
+        compose(["shocks.illness.typo=1"])
+
+
+# -- the command line: one clear line on stderr, no traceback, nothing written ----------------
+
+
+def run_cli(tmp_path, *args):
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "experiments.run", f"hydra.run.dir={out}", *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=Path(__file__).parents[1])
+    return proc, out
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["shocks.illness.p_person_year=1.3"], "shocks.illness.p_person_year = 1.3: must be a probability"),
+        (["shocks.illness.typo=1"], "Key 'typo' is not in struct"),
+        (["+shocks.illness.typo=1"], "shocks.illness.typo: unknown key"),
+        (["shocks=tsunami"], "Could not find 'shocks/tsunami'"),
+        (["population.file=/nonexistent.csv"], "no such file"),
+    ],
+)  # fmt: skip
+def test_cli_bad_input(tmp_path, args, message):
+    proc, out = run_cli(tmp_path, *args)
+    assert proc.returncode != 0
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (out / "monthly.parquet").exists()
+
+
+def test_cli_bad_register_names_the_column(tmp_path):
+    from sim.config import population_pars
+    from sim.population import generate
+
+    df = generate(population_pars(compose(["population.scale=0.002"])), 1).register()
+    df.loc[2, "n_members"] = -3
+    path = tmp_path / "reg.csv"
+    df.to_csv(path, index=False)
+    proc, _ = run_cli(tmp_path, f"population.file={path}")
+    assert proc.returncode != 0
+    assert "column 'n_members' is negative in rows 4" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_cli_runs_and_reports(tmp_path):
+    proc, out = run_cli(tmp_path, "population.scale=0.01", "months=3", "shocks=flood")
+    assert proc.returncode == 0, proc.stderr
+    assert "relapsed households" in proc.stdout and str(out) in proc.stdout
+    assert (out / "monthly.parquet").exists() and (out / "relapse.png").exists()

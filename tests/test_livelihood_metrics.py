@@ -1,0 +1,114 @@
+"""Hand-made households with exact expected yuan."""
+
+import numpy as np
+import pytest
+
+from sim.config import compose, to_dict
+from sim.livelihood import Livelihood
+from sim.metrics import LargeScale, Outcomes, fgt, large_scale_events, outcome_pars
+from sim.population import Households
+from sim.shocks import CAUSE, CAUSES, Covariates
+
+
+def two_households():
+    hh = Households.from_columns(
+        town=[0, 1], category=[0, 0], n_members=[3, 1], n_labour=[2, 0], n_elderly=[1, 1],
+        n_migrant=[1, 0], n_local=[1, 0], wage_migrant=[3000, 0], wage_local=[2000, 0],
+        mustard_mu=[2, 0], other_farm=[1200, 0], property=[600, 0],
+    )  # fmt: skip
+    hh.init_state(len(CAUSES))
+    return hh
+
+
+def test_earnings_at_harvest_and_outside(econ):
+    # default economy: yield 2.2 t/mu, cost share 0.35, harvest Feb+Mar, wage growth 7% (2021),
+    # farm growth 2%, pension 115 yuan/month in 2021.
+    hh, lv = two_households(), Livelihood(econ)
+    cov = Covariates(migrant_factor=1.0, price=1000.0)
+    lv.earn(hh, cov, t=2, year=2021, month=2)
+    assert hh.wage_income[0] == pytest.approx(1.07 * (3000 + 2000))
+    assert hh.farm_income[0] == pytest.approx(1.02 * (100 + 0.5 * 2 * 2.2 * 1000 * 0.65))
+    assert hh.income[0] == pytest.approx(5350 + 1560.6 + 50 + 115)
+    assert hh.income[1] == pytest.approx(115)
+    assert hh.mustard_tonnes[0] == pytest.approx(2.2)
+    lv.earn(hh, cov, t=4, year=2021, month=4)
+    assert hh.farm_income[0] == pytest.approx(102)
+    # a disaster halving farm income until month 5; migrant wages cut by a lockdown
+    hh.crop_loss[0], hh.crop_loss_until[0] = 0.5, 5
+    lv.earn(hh, Covariates(migrant_factor=0.3, price=1000.0), t=5, year=2021, month=4)
+    assert hh.farm_income[0] == pytest.approx(51)
+    assert hh.wage_income[0] == pytest.approx(1.07 * (900 + 2000))
+
+
+def test_spending_saving_and_debt(econ):
+    # floor 250 yuan/person/month, 80% of income above it spent
+    hh, lv = two_households(), Livelihood(econ)
+    hh.income[:] = [1000.0, 1000.0]
+    hh.savings[:] = [0.0, 100.0]
+    hh.one_off[:] = [0.0, 2000.0]
+    lv.spend(hh)
+    # household 0: 3 members, floor 750, spends 750 + 0.8 * 250 = 950, saves 50
+    # household 1: spends 250 + 0.8 * 750 = 850, saves 150, pays 2000: debt 1750
+    assert hh.savings.tolist() == pytest.approx([50.0, 0.0])
+    assert hh.debt.tolist() == pytest.approx([0.0, 1750.0])
+    hh.debt[0] = 30.0
+    hh.one_off[:] = 0.0
+    lv.spend(hh)  # savings repay debt first
+    assert hh.savings[0] == pytest.approx(70.0) and hh.debt[0] == 0.0
+
+
+def test_fgt_limits():
+    y, w = np.array([0.0, 2.0, 10.0]), np.array([1, 1, 0])
+    assert fgt(y, 4.0, 0, w) == 1.0
+    assert fgt(y, 4.0, 1, w) == pytest.approx((1.0 + 0.5) / 2)
+    assert fgt(y, 4.0, 2, w) == pytest.approx((1.0 + 0.25) / 2)
+    assert fgt(y, 4.0, 1, np.zeros(3)) == 0.0
+
+
+def test_relapse_events_and_causes():
+    cfg = to_dict(compose([]))
+    pars = outcome_pars(cfg["outcomes"])  # poverty line 4,100 in 2021
+    hh = Households.from_columns(town=[0, 0, 1, 1], category=[0, 0, 0, 2], n_members=[2, 2, 2, 2])
+    hh.init_state(len(CAUSES))
+    out = Outcomes(pars, hh, n_towns=2, years=[2021])
+    hh.hist_own[:] = np.array([9000.0, 9000.0, 9000.0, 9000.0]) / 12  # 4,500 per person
+    out.update(hh, 1, 2021, "2021-01")
+    assert out.current["n_poor"] == 0
+    # households 0, 1 and 3 fall to 3,000 per person; 0 had an illness, 1 nothing.
+    hh.hist_own[:, [0, 1, 3]] = 6000.0 / 12
+    hh.loss[CAUSE["illness"], 0] = 5000.0
+    hh.loss[CAUSE["price"], 0] = 100.0
+    out.update(hh, 2, 2021, "2021-02")
+    c = out.current
+    assert (c["n_poor"], c["n_relapsed"], c["n_newly_poor"], c["new_relapsed"]) == (3, 2, 1, 2)
+    assert c["new_relapsed_illness"] == 1 and c["new_relapsed_structural"] == 1
+    assert hh.cause.tolist() == [CAUSE["illness"], CAUSE["structural"], -1, -1]
+    assert hh.t_relapse.tolist() == [2, 2, -1, -1]
+    assert c["fgt0"] == pytest.approx(6 / 8)
+    # still poor next month: no new event; the town-year tally counts households once
+    out.update(hh, 3, 2021, "2021-03")
+    assert out.current["new_relapsed"] == 0
+    assert out.new_by_town_year.tolist() == [[2, 0]]
+    assert out.group_rows[1]["n_relapsed"].tolist() == [2, 0]
+    assert out.group_rows[1]["n_newly_poor"].tolist() == [0, 1]
+
+
+@pytest.mark.parametrize(
+    "counts, expected",
+    [
+        ([[9, 0]], []),  # 9 < min count 10
+        ([[10, 0]], [("town 0", 10)]),  # 10/100 = 10% >= 3%, 10 >= 10
+        ([[10, 29]], [("town 0", 10)]),  # 29/1000 < 3%
+        ([[10, 30]], [("town 0", 10), ("town 1", 30)]),  # 30/1000 = 3%
+    ],
+)
+def test_large_scale_rule_boundaries(counts, expected):
+    rule = LargeScale(town_rate=0.03, town_min_count=10, district_rate=0.2)
+    events = large_scale_events(np.array(counts), np.array([100, 1000]), rule, [2022])
+    assert [(e["where"], e["households"]) for e in events] == expected
+
+
+def test_large_scale_district_rate():
+    rule = LargeScale(town_rate=1.0, town_min_count=10, district_rate=0.01)
+    events = large_scale_events(np.array([[5, 6], [5, 5]]), np.array([500, 600]), rule, [1, 2])
+    assert [(e["year"], e["where"]) for e in events] == [(1, "district")]  # 11/1100 = 1%

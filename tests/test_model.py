@@ -1,0 +1,110 @@
+"""The model as a whole: determinism, Mesa interfaces, the run folder."""
+
+import json
+
+import mesa
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.config import compose
+from sim.model import RelapseModel
+from sim.run import simulate, write
+
+SMALL = ["population.scale=0.02", "months=12"]
+
+
+def test_same_seed_gives_byte_identical_outputs(tmp_path):
+    paths = []
+    for name in ("a", "b"):
+        cfg = compose(SMALL + ["seed=5", "chart=false"])
+        paths.append(write(simulate(cfg), cfg, tmp_path / name, chart=False))
+    for f in ("monthly.parquet", "towns.parquet"):
+        assert (paths[0] / f).read_bytes() == (paths[1] / f).read_bytes(), f
+    other = simulate(compose(SMALL + ["seed=6"]))
+    first = pd.read_parquet(paths[0] / "monthly.parquet")
+    assert not first["n_at_risk"].equals(other.monthly["n_at_risk"])
+
+
+def test_run_folder_contents(tmp_path):
+    cfg = compose(["population.scale=0.01", "months=3"])
+    out = write(simulate(cfg), cfg, tmp_path, chart=True)
+    names = {p.name for p in out.iterdir()}
+    assert {"config.yaml", "provenance.json", "monthly.parquet", "towns.parquet",
+            "summary.json", "relapse.png", "relapse.svg"} <= names  # fmt: skip
+    assert not [n for n in names if n.endswith(".tmp")]
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["seed"] == 1 and prov["relapse_sim"] and prov["git_revision"]
+    summary = json.loads((out / "summary.json").read_text())
+    monthly = pd.read_parquet(out / "monthly.parquet")
+    assert summary["relapse_events"] == monthly["new_relapsed"].sum()
+    assert list(monthly["month"]) == ["2021-01", "2021-02", "2021-03"]
+    towns = pd.read_parquet(out / "towns.parquet")
+    # town counts add up to the district's, month by month
+    by_month = towns.groupby("month", sort=True)[["n_relapsed", "n_at_risk"]].sum()
+    assert by_month["n_relapsed"].tolist() == monthly["n_relapsed"].tolist()
+    assert by_month["n_at_risk"].tolist() == monthly["n_at_risk"].tolist()
+
+
+def test_causes_and_categories_add_up():
+    res = simulate(compose(["population.scale=0.05", "months=24", "seed=2"]))
+    m = res.monthly
+    causes = m[[c for c in m.columns if c.startswith("new_relapsed_")]].sum(axis=1)
+    assert causes.tolist() == m["new_relapsed"].tolist()
+    assert (m["n_poor"] == m["n_relapsed"] + m["n_newly_poor"]).all()
+    cats = m["n_poor_poverty_alleviated"] + m["n_poor_edge"] + m["n_poor_general"]
+    assert cats.tolist() == m["n_poor"].tolist()
+    assert (m["n_relapsed"] == m["n_poor_poverty_alleviated"]).all()
+    assert (m["n_at_risk"] >= m["n_poor"]).all()
+
+
+def test_household_view_is_a_mesa_agent():
+    m = RelapseModel(scale=0.01, months=2)
+    m.step()
+    view = m.household(7)
+    assert isinstance(view, mesa.Agent)
+    assert view.n_members == m.hh.n_members[7]
+    assert view.hist_own.shape == (12,)
+    assert view.as_dict()["pc_income"] == pytest.approx(m.hh.pc_income[7])
+    with pytest.raises(IndexError):
+        m.household(m.hh.n)
+
+
+def test_mesa_batch_run_with_rng_list():
+    results = mesa.batch_run(
+        RelapseModel,
+        parameters={"scale": 0.01, "months": 3, "shocks": ["default", "flood"]},
+        rng=[1, 2],
+        max_steps=100,
+        number_processes=1,
+        data_collection_period=-1,
+        display_progress=False,
+    )
+    assert len(results) == 4
+    assert {r["Step"] for r in results} == {3}
+    a = [r for r in results if r["shocks"] == "default"]
+    assert a[0]["n_at_risk"] != a[1]["n_at_risk"] or a[0]["fgt1"] != a[1]["fgt1"]
+
+
+def test_steps_stop_at_the_horizon():
+    m = RelapseModel(scale=0.01, months=4)
+    n = 0
+    while m.running:
+        m.step()
+        n += 1
+    assert n == 4 and m.calendar(4) == (2021, 4)
+    assert m.calendar(13) == (2022, 1)
+
+
+def test_member_invariants_hold_after_five_years():
+    m = RelapseModel(scale=0.05, months=60, rng=3)
+    while m.running:
+        m.step()
+    hh = m.hh
+    for col in ("n_members", "n_labour", "n_migrant", "n_local", "n_seek_migrant", "n_seek_local",
+                "n_elderly", "n_school", "n_disabled", "n_chronic"):  # fmt: skip
+        assert (getattr(hh, col) >= 0).all(), col
+    assert (hh.n_labour + hh.n_elderly + hh.n_school + hh.n_disabled <= hh.n_members).all()
+    assert (hh.n_migrant + hh.n_local + hh.n_seek_migrant + hh.n_seek_local <= hh.n_labour).all()
+    assert (hh.n_chronic <= hh.n_members).all()
+    assert np.isfinite(hh.savings).all() and (hh.savings >= 0).all() and (hh.debt >= 0).all()
