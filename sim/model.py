@@ -11,7 +11,9 @@ from omegaconf import DictConfig
 from sim import population
 from sim.config import Run, check, compose
 from sim.livelihood import Livelihood
-from sim.metrics import Outcomes
+from sim.metrics import Outcomes, per_capita_income
+from sim.policies import build_levers
+from sim.policies.base import FEN
 from sim.population import REGISTER, STATE, Households
 from sim.random import Streams
 from sim.shocks import CAUSES, Shocks
@@ -104,13 +106,14 @@ class RelapseModel(mesa.Model):
         self.shocks = Shocks(
             run.shocks, self.streams, self.n_towns, pop.economy.mustard_price_expected
         )
-        self.levers: list = []  # filled by the policy mix (monitoring first)
         self.t = 0
         self.months = run.pars.months
+        self.levers = build_levers(run.policy, self)  # in acting order, monitoring first
         last = run.start_month - 1 + self.months - 1
         years = list(range(run.start_year, run.start_year + last // 12 + 1))
         self.outcomes = Outcomes(run.outcomes, self.hh, self.n_towns, years)
         self._start_history()
+        self._figures_t, self._figures = -1, {}
         self.datacollector = mesa.DataCollector(
             model_reporters={k: _reporter(k) for k in self.report_keys()}
         )
@@ -131,19 +134,36 @@ class RelapseModel(mesa.Model):
         self.running = self.t < self.months
 
     def apply_levers(self) -> None:
-        """Each lever in order (monitoring first) adds transfers and medical reimbursements."""
+        """Each lever in order (monitoring first) pays cash, wages or medical reimbursements.
+
+        Means tests use ``hh.own_pc``: own net income over the past 12 months (lever wages
+        included, lever cash excluded), yuan per person per month.
+        """
         hh = self.hh
-        hh.transfers[:] = 0.0
-        hh.med_reimbursed[:] = 0.0
+        hh.own_pc[:] = hh.hist_own.sum(axis=0) / np.maximum(hh.n_members, 1) / 12
+        hh.transfers_fen[:] = 0
+        hh.earned_fen[:] = 0
+        hh.reimbursed_fen[:] = 0
         for lever in self.levers:
             lever.step(self)
+        hh.transfers[:] = hh.transfers_fen / FEN
+        hh.income += hh.earned_fen / FEN
+        hh.med_reimbursed[:] = hh.reimbursed_fen / FEN
         hh.med_oop[:] = hh.med_cost - hh.med_reimbursed
+
+    def lever(self, name: str):
+        """The lever called ``name`` if it is enabled, else ``None``."""
+        for lever in self.levers:
+            if lever.name == name and lever.pars.enabled:
+                return lever
+        return None
 
     def record_income(self) -> None:
         """Push this month's net own income and transfers into the 12-month history."""
         slot = self.t % self.hh.hist_own.shape[0]
         self.hh.hist_own[slot] = (self.hh.income - self.hh.med_oop) * self.hh.active
         self.hh.hist_transfer[slot] = self.hh.transfers * self.hh.active
+        self.hh.hist_oop[slot] = self.hh.med_oop * self.hh.active
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -159,8 +179,6 @@ class RelapseModel(mesa.Model):
         hh.hist_own[:] = hh.annual_income(econ) / 12.0 * hh.active
         hh.hist_transfer[:] = hh.transfers0 / 12.0 * hh.active
         year, _ = self.calendar(1)
-        from sim.metrics import per_capita_income
-
         hh.pc_income[:] = per_capita_income(hh)
         hh.poor[:] = (hh.pc_income < self.cfg.outcomes.poverty_line(year)) & hh.active
         hh.at_risk[:] = (hh.pc_income < self.cfg.outcomes.monitoring_line(year)) & hh.active
@@ -175,19 +193,32 @@ class RelapseModel(mesa.Model):
         keys += [f"new_relapsed_{c}" for c in CAUSES]
         keys += [f"n_{k}_{c}" for c in population.CATEGORIES for k in ("poor", "at_risk")]
         keys += ["price", "migrant_factor", "income", "transfers", "med_cost", "med_oop"]
+        keys += ["catastrophic_health", "medical_impoverished"]
+        for lever in self.levers:
+            keys += [f"spend_{lever.name}", f"recipients_{lever.name}", *lever.report_keys()]
         return keys
 
     def economy_figures(self) -> dict[str, float]:
-        """District totals this month (yuan) and the covariate shocks."""
+        """District totals this month (yuan), covariate shocks, health spending, lever figures."""
         hh = self.hh
-        return {
+        out = {
             "price": self.shocks.cov.price,
             "migrant_factor": self.shocks.cov.migrant_factor,
             "income": float(hh.income.sum()),
             "transfers": float(hh.transfers.sum()),
             "med_cost": float(hh.med_cost.sum()),
             "med_oop": float(hh.med_oop.sum()),
+            **health_figures(
+                hh, self.cfg.population.economy, self.outcomes.current["poverty_line"]
+            ),
         }
+        for lever in self.levers:
+            led = lever.ledger
+            out[f"spend_{lever.name}"] = (led.paid_fen[self.t] + led.other_fen[self.t]) / FEN
+            out[f"recipients_{lever.name}"] = int(led.recipients[self.t])
+            figures = lever.report() if lever.pars.enabled else {}
+            out.update({k: figures.get(k, 0) for k in lever.report_keys()})
+        return out
 
     def household(self, index: int) -> HouseholdView:
         """Household ``index`` as a ``mesa.Agent`` view (reads are live)."""
@@ -196,11 +227,31 @@ class RelapseModel(mesa.Model):
         return HouseholdView(self, index)
 
 
+def health_figures(hh: Households, econ, poverty_line: float) -> dict[str, int]:
+    """Catastrophic health expenditure (12-month out-of-pocket >= 40% of income above
+    subsistence, WHO's capacity-to-pay rule) and medical impoverishment (poor, but not poor
+    before paying for care), in households.
+    """
+    oop = hh.hist_oop.sum(axis=0)
+    income = hh.hist_own.sum(axis=0) + hh.hist_transfer.sum(axis=0) + oop
+    capacity = income - 12 * econ.consumption_floor * hh.n_members
+    catastrophic = (oop > 0) & (oop >= 0.4 * np.maximum(capacity, 0)) & hh.active
+    before = income / np.maximum(hh.n_members, 1)
+    impoverished = hh.poor & (before >= poverty_line)
+    return {
+        "catastrophic_health": int(catastrophic.sum()),
+        "medical_impoverished": int(impoverished.sum()),
+    }
+
+
 def _reporter(key: str):
     def report(model: RelapseModel) -> Any:
         if key in model.outcomes.current:
             return model.outcomes.current[key]
-        return model.economy_figures()[key]
+        if model._figures_t != model.t:  # compute the month's figures once for all reporters
+            model._figures = model.economy_figures()
+            model._figures_t = model.t
+        return model._figures[key]
 
     report.__name__ = key
     return report

@@ -75,6 +75,20 @@ STATE: dict[str, tuple[type, float, str]] = {
     "t_relapse": (np.int16, -1, "model month of the first relapse (-1 never)"),
     "relapse_year": (np.int16, -1, "last calendar year with a relapse event"),
     "cause": (np.int8, -1, "cause code of the latest relapse (sim.shocks.CAUSES)"),
+    # lever state shared between levers (each lever keeps the rest of its state itself)
+    "own_pc": (
+        np.float64,
+        0,
+        "means-test income: last 12 months' own net income, yuan/person/month",
+    ),
+    "transfers_fen": (np.int64, 0, "cash transfers from levers this month, fen"),
+    "earned_fen": (np.int64, 0, "wages from lever jobs this month, fen"),
+    "reimbursed_fen": (np.int64, 0, "medical reimbursements from levers this month, fen"),
+    "dibao": (np.bool_, False, "receives dibao"),
+    "tekun": (np.bool_, False, "receives tekun support"),
+    "monitored": (np.bool_, False, "in the monitoring mechanism"),
+    "risk_type": (np.int8, -1, "monitored risk: 0 illness, 1 no labour, 2 labour"),
+    "measures": (np.int16, 0, "bit set of levers received while monitored"),
 }
 HISTORY = 12  # months in the trailing income window
 
@@ -197,6 +211,7 @@ class Households:
         self.active &= self.n_members > 0
         self.hist_own = np.zeros((HISTORY, self.n))
         self.hist_transfer = np.zeros((HISTORY, self.n))
+        self.hist_oop = np.zeros((HISTORY, self.n))
         self.loss = np.zeros((n_causes, self.n), np.float32)
 
     def register(self) -> pd.DataFrame:

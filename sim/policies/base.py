@@ -1,0 +1,134 @@
+"""The lever interface, ledgers in fen, and the households' lever state.
+
+A lever is switched on by ``enabled``, finds who is ``eligible``, then ``apply``-s: it returns
+what each household is paid this month. Money is counted in integer fen (1/100 yuan) so that
+the ledgers and the households' receipts add up exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.model import RelapseModel
+
+FEN = 100  # fen per yuan
+
+
+def to_fen(yuan: np.ndarray) -> np.ndarray:
+    """Yuan amounts (>= 0) rounded to whole fen, as int64."""
+    return np.rint(np.maximum(yuan, 0.0) * FEN).astype(np.int64)
+
+
+class Ledger:
+    """A lever's spending by model month: paid to households, other costs, recipients.
+
+    ``paid`` is money households receive (cash, wages, reimbursements); ``other`` is spending
+    that reaches no household directly (premiums, training fees, interest subsidies).
+    """
+
+    def __init__(self, months: int) -> None:
+        self.paid_fen = np.zeros(months + 1, np.int64)
+        self.other_fen = np.zeros(months + 1, np.int64)
+        self.recipients = np.zeros(months + 1, np.int64)
+
+    def record(self, t: int, paid_fen: np.ndarray, other_fen: int = 0) -> None:
+        """Add month ``t``'s payments (per household, fen) and other costs (fen)."""
+        self.paid_fen[t] += int(paid_fen.sum())
+        self.other_fen[t] += int(other_fen)
+        self.recipients[t] += int((paid_fen > 0).sum())
+
+
+@dataclass
+class Context:
+    """What a lever needs of the model this month."""
+
+    t: int
+    year: int
+    month: int
+
+
+class Lever:
+    """Base of every lever. Subclasses set ``name``, ``Pars``, ``kind``, ``eligible``, ``apply``.
+
+    ``kind`` says where a payment goes: ``"cash"`` (transfers), ``"earned"`` (wages for work,
+    counted as own income in means tests) or ``"medical"`` (reimbursement of medical costs).
+    """
+
+    name: ClassVar[str]
+    kind: ClassVar[str] = "cash"
+    stream: ClassVar[str] = ""
+
+    def __init__(self, pars, model: RelapseModel) -> None:
+        self.pars = pars
+        self.ledger = Ledger(model.months)
+        self.last_paid_year = np.full(model.hh.n, -1, np.int16)
+        self.recipients_by_year: dict[int, int] = {}
+        self.setup(model)
+
+    def setup(self, model: RelapseModel) -> None:
+        """Prepare state once, before the first month (optional)."""
+
+    def eligible(self, model: RelapseModel) -> np.ndarray:
+        """Households eligible this month (boolean mask)."""
+        raise NotImplementedError
+
+    def apply(self, model: RelapseModel, eligible: np.ndarray) -> np.ndarray:
+        """Yuan paid to each household this month (zeros where none)."""
+        raise NotImplementedError
+
+    def other_cost(self, model: RelapseModel) -> float:
+        """Spending this month that reaches no household directly, yuan (optional)."""
+        return 0.0
+
+    def step(self, model: RelapseModel) -> None:
+        """Eligibility, payment, bookkeeping; a disabled lever does nothing."""
+        if not self.pars.enabled:
+            return
+        hh = model.hh
+        paid = to_fen(self.apply(model, self.eligible(model) & hh.active) * hh.active)
+        other = int(round(self.other_cost(model) * FEN))
+        self.ledger.record(model.t, paid, other)
+        if self.kind == "medical":
+            hh.reimbursed_fen += paid
+        elif self.kind == "earned":
+            hh.earned_fen += paid
+        else:
+            hh.transfers_fen += paid
+        got = paid > 0
+        hh.measures[got & hh.monitored] |= np.int16(1 << LEVER_BITS.get(self.name, 15))
+        year = model.calendar(model.t)[0]
+        new = got & (self.last_paid_year != year)
+        self.last_paid_year[new] = year
+        self.recipients_by_year[year] = self.recipients_by_year.get(year, 0) + int(new.sum())
+
+    def report(self) -> dict[str, float]:
+        """Extra monthly figures for the model's series (optional)."""
+        return {}
+
+    def report_keys(self) -> list[str]:
+        """Names of the figures :meth:`report` returns (asked before the first month)."""
+        return list(self.report())
+
+
+# Bit of each lever in ``hh.measures`` (measures received while monitored).
+LEVER_BITS: dict[str, int] = {}
+
+
+def rank_within(groups: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Rank (0 = first) of each element within its group, ordered by ``key`` (stable).
+
+    Example:
+        >>> rank_within(np.array([1, 0, 1, 1]), np.array([5.0, 1.0, 2.0, 9.0])).tolist()
+        [1, 0, 0, 2]
+    """
+    order = np.lexsort((key, groups))
+    g = groups[order]
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    first = np.repeat(starts, np.diff(np.r_[starts, g.size]))
+    rank = np.empty(groups.size, np.int64)
+    rank[order] = np.arange(g.size) - first
+    return rank

@@ -1,0 +1,174 @@
+"""Industry support (mustard-tuber protection price, production subsidy), anti-poverty
+insurance, and small production credit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.params import Dated, dated, nonneg, pos, prob
+from sim.policies.base import FEN, Lever
+from sim.policies.social import idle_labour
+from sim.population import PA, ShareByCategory
+
+
+@dataclass(frozen=True, kw_only=True)
+class IndustryPars:
+    """Protection price (yuan/t) for contract growers; production subsidy (yuan/mu/year)."""
+
+    enabled: bool
+    floor_price: Dated = dated("nonneg")
+    contract_share: ShareByCategory
+    subsidy_per_mu: Dated = dated("nonneg")
+    subsidy_share: ShareByCategory
+    subsidy_month: int = pos()
+
+
+class Industry(Lever):
+    """At harvest, contract growers are paid up to the floor price for what they sell; in
+    ``subsidy_month`` the subsidised growers get ``subsidy_per_mu`` for their area.
+    """
+
+    name = "industry"
+    stream = "industry"
+
+    def setup(self, model) -> None:
+        hh, p = model.hh, self.pars
+        u = model.streams.get(self.stream, 0).random((2, hh.n))
+        cat = hh.category
+        self.contract = (hh.mustard_mu > 0) & (u[0] < p.contract_share.array()[cat])
+        self.subsidised = (hh.mustard_mu > 0) & (u[1] < p.subsidy_share.array()[cat])
+
+    def eligible(self, model) -> np.ndarray:
+        return self.contract | self.subsidised
+
+    def apply(self, model, eligible: np.ndarray) -> np.ndarray:
+        hh, p = model.hh, self.pars
+        year, month = model.calendar(model.t)
+        gap = max(p.floor_price(year) - model.shocks.cov.price, 0.0)
+        pay = np.where(self.contract, gap * hh.mustard_tonnes, 0.0)
+        if month == p.subsidy_month:
+            pay = pay + np.where(self.subsidised, p.subsidy_per_mu(year) * hh.mustard_mu, 0.0)
+        return pay
+
+
+@dataclass(frozen=True, kw_only=True)
+class InsurancePars:
+    """Anti-poverty insurance (防贫保), bought by the government per insured person."""
+
+    enabled: bool
+    coverage: ShareByCategory
+    premium: Dated = dated("nonneg")
+    income_multiple: float = pos()
+    alert_line: Dated = dated("nonneg")
+    payout_share: float = prob()
+    cap: Dated = dated("nonneg")
+
+
+class AntiPovertyInsurance(Lever):
+    """Pays ``payout_share`` of the year's shock spending (medical still out of pocket plus
+    one-off losses) above ``alert_line``, up to ``cap`` a year, to insured households whose
+    per-capita income is at most ``income_multiple`` x the poverty line.
+    """
+
+    name = "anti_poverty_insurance"
+    stream = "anti_poverty_insurance"
+
+    def setup(self, model) -> None:
+        hh = model.hh
+        u = model.streams.get(self.stream, 0).random(hh.n)
+        self.insured = u < self.pars.coverage.array()[hh.category]
+        self.spent = np.zeros(hh.n)
+        self.paid = np.zeros(hh.n)
+        self.year = None
+
+    def eligible(self, model) -> np.ndarray:
+        hh = model.hh
+        year = model.calendar(model.t)[0]
+        if year != self.year:
+            self.year = year
+            self.spent[:] = 0.0
+            self.paid[:] = 0.0
+        self.spent += hh.med_cost - hh.reimbursed_fen / FEN + hh.one_off
+        line = self.pars.income_multiple * model.cfg.outcomes.poverty_line(year)
+        return self.insured & (hh.pc_income <= line)
+
+    def apply(self, model, eligible: np.ndarray) -> np.ndarray:
+        p = self.pars
+        year = model.calendar(model.t)[0]
+        due = np.minimum(
+            p.payout_share * np.maximum(self.spent - p.alert_line(year), 0.0), p.cap(year)
+        )
+        pay = np.where(eligible, np.maximum(due - self.paid, 0.0), 0.0)
+        self.paid += pay
+        return pay
+
+    def other_cost(self, model) -> float:
+        year, month = model.calendar(model.t)
+        if month != 1 and model.t != 1:
+            return 0.0
+        hh = model.hh
+        return float((self.pars.premium(year) * hh.n_members * self.insured * hh.active).sum())
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreditPars:
+    """Small production credit (扶贫小额信贷) for poverty-alleviated households with labour."""
+
+    enabled: bool
+    take_up: float = prob()
+    amount: Dated = dated("nonneg")
+    term_months: int = pos()
+    loan_month: int = pos()
+    return_rate: float = nonneg()
+    interest_rate: Dated = dated("nonneg")
+    risk_share: float = prob()
+
+
+class Credit(Lever):
+    """Each ``loan_month`` a share ``take_up`` of eligible households borrows ``amount``. The
+    investment yields ``return_rate`` a year as own income; the government pays the interest;
+    at term the loan is repaid from savings, and what savings cannot cover defaults: the risk
+    fund pays ``risk_share`` of it and the rest becomes household debt.
+    """
+
+    name = "credit"
+    stream = "credit"
+
+    def setup(self, model) -> None:
+        self.loan = np.zeros(model.hh.n)
+        self.due = np.zeros(model.hh.n, np.int32)
+        self.defaulted = 0.0
+
+    def eligible(self, model) -> np.ndarray:
+        hh, p = model.hh, self.pars
+        year, month = model.calendar(model.t)
+        u = model.streams.get(self.stream, model.t).random(hh.n)
+        # repay loans that are due
+        due = (self.loan > 0) & (model.t >= self.due)
+        repaid = np.minimum(hh.savings, self.loan) * due
+        hh.savings -= repaid
+        short = np.where(due, self.loan - repaid, 0.0)
+        self.defaulted = float(short.sum())
+        hh.debt += short * (1 - p.risk_share)
+        self.loan[due] = 0.0
+        if month == p.loan_month:
+            new = (hh.category == PA) & (idle_labour(hh) + hh.n_local + hh.n_migrant > 0)
+            new &= (self.loan == 0) & (u < p.take_up) & hh.active
+            self.loan[new] = p.amount(year)
+            self.due[new] = model.t + p.term_months
+        hh.income += self.loan * p.return_rate / 12 * hh.active
+        return np.zeros(hh.n, bool)
+
+    def apply(self, model, eligible: np.ndarray) -> np.ndarray:
+        return np.zeros(model.hh.n)
+
+    def other_cost(self, model) -> float:
+        year = model.calendar(model.t)[0]
+        interest = self.loan.sum() * self.pars.interest_rate(year) / 12
+        return float(interest + self.pars.risk_share * self.defaulted)
+
+    def report(self) -> dict[str, float]:
+        return {"credit_loans": int((self.loan > 0).sum())}
