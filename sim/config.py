@@ -36,7 +36,7 @@ def compose(overrides: list[str] | tuple[str, ...] = (), config_name: str = "con
         with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
             return hydra_compose(config_name, overrides=list(overrides))
     except (HydraException, OmegaConfBaseException) as exc:
-        raise ConfigError(str(exc).splitlines()[0]) from exc
+        raise ConfigError(" ".join(str(exc).split())) from exc
 
 
 def to_dict(cfg: DictConfig | dict) -> dict[str, Any]:

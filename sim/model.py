@@ -228,9 +228,10 @@ class RelapseModel(mesa.Model):
 
 
 def health_figures(hh: Households, econ, poverty_line: float) -> dict[str, int]:
-    """Catastrophic health expenditure (12-month out-of-pocket >= 40% of income above
-    subsistence, WHO's capacity-to-pay rule) and medical impoverishment (poor, but not poor
-    before paying for care), in households.
+    """Households with catastrophic health expenditure, and households impoverished by care.
+
+    Catastrophic: 12-month out-of-pocket >= 40% of income above subsistence (WHO's
+    capacity-to-pay rule). Impoverished: poor, but not poor before paying for care.
     """
     oop = hh.hist_oop.sum(axis=0)
     income = hh.hist_own.sum(axis=0) + hh.hist_transfer.sum(axis=0) + oop

@@ -6,8 +6,8 @@ Each month, in this order:
 2. detection through three channels, each its own draw: self-report (monthly chance), cadre
    visit rounds (every ``visit_every`` months) and department data screening (households with
    a medical bill, a one-off loss or on dibao);
-3. identification ``verify_months`` after detection (15 days rounds up to the next month):
-   the household is monitored, with a category (unstable poverty-alleviated, edge, sudden
+3. identification ``verify_months`` after detection (15 days rounds up to the next month),
+   if the clue still holds: the household is monitored, with a category (unstable poverty-alleviated, edge, sudden
    severe hardship) and a risk type (illness, no labour, labour) that steers the other levers;
 4. exit once monitored at least ``exit_months``, with at least one measure received and
    income above the monitoring line for ``exit_months`` months running.
@@ -88,8 +88,9 @@ class Monitoring(Lever):
         new_detect = clue & found & (self.t_detect < 0) & ~hh.monitored
         self.t_detect[new_detect] = t
         # 3. identification after the verification delay
-        start = (self.t_detect >= 0) & (t - self.t_detect >= p.verify_months) & ~hh.monitored
-        start &= hh.active
+        due = (self.t_detect >= 0) & (t - self.t_detect >= p.verify_months) & ~hh.monitored
+        start = due & clue  # verification drops households whose risk has passed
+        self.t_detect[due & ~clue] = -1
         delay = (t - self.t_clue[start]).astype(float)
         hh.monitored |= start
         self.t_start[start] = t

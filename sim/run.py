@@ -24,6 +24,7 @@ import sim
 from sim.config import check, to_dict
 from sim.io import write_json, write_parquet, write_text
 from sim.model import RelapseModel
+from sim.policies.base import FEN
 from sim.population import PA, Households
 from sim.shocks import CAUSES
 
@@ -36,6 +37,7 @@ class Result:
 
     monthly: pd.DataFrame
     towns: pd.DataFrame
+    ledgers: pd.DataFrame
     summary: dict[str, Any]
     model: RelapseModel
 
@@ -54,9 +56,51 @@ def simulate(cfg: DictConfig | dict, households: Households | None = None) -> Re
     towns = pd.DataFrame(
         {k: np.concatenate([np.broadcast_to(r[k], len(r["town"])) for r in rows]) for k in rows[0]}
     )
+    ledgers = ledger_frame(model, monthly["month"])
     summary = summarise(model, monthly)
+    summary.update(spending_summary(model, ledgers))
     summary["seconds"] = {"build": round(t_build, 3), "run": round(t_run, 3)}
-    return Result(monthly, towns, summary, model)
+    return Result(monthly, towns, ledgers, summary, model)
+
+
+def ledger_frame(model: RelapseModel, months: pd.Series) -> pd.DataFrame:
+    """Every lever's ledger, one row per lever and month (yuan; recipients = households)."""
+    frames = []
+    for lever in model.levers:
+        led = lever.ledger
+        frames.append(
+            pd.DataFrame(
+                {
+                    "month": months.to_numpy(),
+                    "lever": lever.name,
+                    "enabled": lever.pars.enabled,
+                    "paid_yuan": led.paid_fen[1:] / FEN,
+                    "other_yuan": led.other_fen[1:] / FEN,
+                    "recipients": led.recipients[1:],
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def spending_summary(model: RelapseModel, ledgers: pd.DataFrame) -> dict[str, Any]:
+    """Spending (yuan, paid + other) and distinct recipient households, by lever and year."""
+    ledgers = ledgers.assign(year=ledgers["month"].str[:4].astype(int))
+    spend = (ledgers["paid_yuan"] + ledgers["other_yuan"]).groupby(
+        [ledgers["lever"], ledgers["year"]], sort=False
+    ).sum()
+    by_lever: dict[str, dict[str, float]] = {}
+    for (lever, year), value in spend.items():
+        by_lever.setdefault(lever, {})[str(year)] = round(float(value), 2)
+    recipients = {
+        lever.name: {str(y): n for y, n in sorted(lever.recipients_by_year.items())}
+        for lever in model.levers
+    }
+    return {
+        "spending_total_yuan": round(float(spend.sum()), 2),
+        "spending_by_lever_yuan": by_lever,
+        "recipients_by_lever": recipients,
+    }
 
 
 def summarise(model: RelapseModel, monthly: pd.DataFrame) -> dict[str, Any]:
@@ -129,6 +173,7 @@ def write(result: Result, cfg: DictConfig | dict, out_dir: str | Path, chart: bo
     write_json(provenance(result.model.seed), out / "provenance.json")
     write_parquet(result.monthly, out / "monthly.parquet")
     write_parquet(result.towns, out / "towns.parquet")
+    write_parquet(result.ledgers, out / "ledgers.parquet")
     write_json(result.summary, out / "summary.json")
     if chart:
         from sim.plotting import run_chart
@@ -153,6 +198,7 @@ def report(result: Result, out: Path) -> str:
         f"newly poor at the end: {s['newly_poor_final']:,}; peak at risk: {s['at_risk_peak']:,}",
         f"large-scale relapse: {'YES' if s['large_scale_relapse'] else 'no'}"
         + (f" ({len(s['large_scale_events'])} town-years)" if s["large_scale_relapse"] else ""),
+        f"lever spending: {s['spending_total_yuan'] / 1e6:,.1f} million yuan over the run",
         f"run time: {s['seconds']['build']:.2f} s build + {s['seconds']['run']:.2f} s simulate",
         f"results: {out}",
     ]

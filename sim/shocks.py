@@ -120,7 +120,7 @@ class Price:
     enabled: bool
     median: float = pos()
     sigma: float = nonneg()
-    fixed: dict[int, float]
+    fixed: dict[int, float] | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -162,7 +162,7 @@ def shock_pars(data: dict) -> ShockPars:
     pars = parse(ShockPars, data, "shocks")
     for i, p in enumerate(pars.lockdown.periods):
         _parse_month(p.start, f"shocks.lockdown.periods[{i}].start")
-    for year, value in pars.price.fixed.items():
+    for year, value in (pars.price.fixed or {}).items():
         Dated({year: value}, f"shocks.price.fixed.{year}")
     for i, e in enumerate(pars.disaster.events):
         if not 1 <= e.month <= 12:
@@ -407,7 +407,7 @@ class Shocks:
         p = self.pars.price
         z = self.streams.get("price", t).standard_normal()
         if month == 1 or t == 1:
-            if year in p.fixed:
+            if p.fixed and year in p.fixed:
                 self.cov.price = float(p.fixed[year])
             elif p.enabled:
                 self.cov.price = float(p.median * np.exp(p.sigma * z))

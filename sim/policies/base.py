@@ -90,6 +90,7 @@ class Lever:
             return
         hh = model.hh
         paid = to_fen(self.apply(model, self.eligible(model) & hh.active) * hh.active)
+        self.last_paid = paid  # this month's payments per household, fen (for inspection)
         other = int(round(self.other_cost(model) * FEN))
         self.ledger.record(model.t, paid, other)
         if self.kind == "medical":

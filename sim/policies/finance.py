@@ -1,5 +1,6 @@
-"""Industry support (mustard-tuber protection price, production subsidy), anti-poverty
-insurance, and small production credit.
+"""Industry support, anti-poverty insurance and small production credit.
+
+Industry support is the mustard-tuber protection price and a production subsidy.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ class IndustryPars:
 
 
 class Industry(Lever):
-    """At harvest, contract growers are paid up to the floor price for what they sell; in
+    """Protection price at harvest and a production subsidy per mu.
+
+    At harvest, contract growers are paid up to the floor price for what they sell; in
     ``subsidy_month`` the subsidised growers get ``subsidy_per_mu`` for their area.
     """
 
@@ -68,7 +71,9 @@ class InsurancePars:
 
 
 class AntiPovertyInsurance(Lever):
-    """Pays ``payout_share`` of the year's shock spending (medical still out of pocket plus
+    """Pays part of a year's shock spending above an alert line to low-income insured.
+
+    Pays ``payout_share`` of the year's shock spending (medical still out of pocket plus
     one-off losses) above ``alert_line``, up to ``cap`` a year, to insured households whose
     per-capita income is at most ``income_multiple`` x the poverty line.
     """
@@ -128,7 +133,9 @@ class CreditPars:
 
 
 class Credit(Lever):
-    """Each ``loan_month`` a share ``take_up`` of eligible households borrows ``amount``. The
+    """Production loans with a government-paid interest and a risk fund.
+
+    Each ``loan_month`` a share ``take_up`` of eligible households borrows ``amount``. The
     investment yields ``return_rate`` a year as own income; the government pays the interest;
     at term the loan is repaid from savings, and what savings cannot cover defaults: the risk
     fund pays ``risk_share`` of it and the rest becomes household debt.

@@ -135,8 +135,10 @@ def tiered(amount: np.ndarray, tiers, bonus: np.ndarray | float = 0.0) -> np.nda
 
 
 class CriticalIllness(MedicalTier):
-    """Tiered rates above a yearly deductible; for the poor the deductible is cut (halved by
-    default), rates rise (+5 points) and there is no cap (2018-20 national plan).
+    """Tiered rates above a yearly deductible, kinder to the poor.
+
+    For the poor the deductible is cut (halved by default), rates rise (+5 points) and there
+    is no cap (2018-20 national plan).
     """
 
     name = "critical_illness"
@@ -166,7 +168,9 @@ class AssistancePars:
 
 
 class MedicalAssistance(MedicalTier):
-    """Pays ``share`` (``share_tekun`` for tekun) of what is left, up to ``cap`` a year, for
+    """The last tier: a share of what both insurances left, for the poor and the monitored.
+
+    Pays ``share`` (``share_tekun`` for tekun) of what is left, up to ``cap`` a year, for
     dibao and tekun households, the poverty-alleviated (``include_pa``, transition period) and
     monitored households whose risk is illness.
     """

@@ -35,8 +35,10 @@ class DibaoPars:
 
 
 def dibao_amount(pars: DibaoPars, year: int, pc: np.ndarray, hh) -> np.ndarray:
-    """Monthly dibao for a whole household: the gap to the standard per member (at least the
-    minimum), plus top-ups for the disabled, the seriously ill and pupils. Yuan/month.
+    """Monthly dibao for a whole household, yuan/month.
+
+    The gap to the standard per member (at least the minimum), plus top-ups for the
+    disabled, the seriously ill and pupils.
 
     Example (2021: standard 515, disabled +40, school +100):
         >>> from sim.config import compose, to_dict
@@ -57,8 +59,10 @@ def dibao_amount(pars: DibaoPars, year: int, pc: np.ndarray, hh) -> np.ndarray:
 
 
 class Dibao(Lever):
-    """Means-tested minimum-living allowance, reviewed every ``review_months`` (monitored
-    households every month), with take-up, targeting errors and the single-person rule.
+    """Means-tested minimum-living allowance.
+
+    Reviewed every ``review_months`` (monitored households every month), with take-up,
+    targeting errors and the single-person rule.
     """
 
     name = "dibao"
@@ -114,8 +118,10 @@ class TekunPars:
 
 
 class Tekun(Lever):
-    """Households with no labour, no income and no one obliged to support them (no working-age
-    able member, no child), paid the tekun standard per member.
+    """Extreme-hardship support: the tekun standard per member.
+
+    For households with no labour, no income and no one obliged to support them (no
+    working-age able member, no child).
     """
 
     name = "tekun"
@@ -156,7 +162,9 @@ class TemporaryPars:
 
 
 class Temporary(Lever):
-    """A one-off payment when this month's shock spending (out-of-pocket medical after the
+    """Temporary assistance: a one-off payment after a sudden shock.
+
+    Paid when this month's shock spending (out-of-pocket medical after the
     medical levers, plus funeral or asset losses) reaches ``threshold_share`` of the household's
     yearly income and its per-capita income is below ``income_multiple`` x the monitoring line.
     Pays ``pay_share`` of that spending up to ``cap``; at most once per ``cooldown_months``.

@@ -13,11 +13,15 @@ from sim.population import EDGE, PA
 
 
 def priority_key(hh) -> np.ndarray:
-    """Order of service: monitored first, then poverty-alleviated, edge, others; within each,
-    the lowest per-capita income first (a smaller key is served first).
+    """Order of service: a smaller key is served first.
+
+    The plan's order: unstable poverty-alleviated (monitored PA) first, then other PA, then
+    other monitored households (edge, sudden hardship), then edge, then the rest; within each,
+    the lowest per-capita income first.
     """
-    group = np.where(
-        hh.monitored, 0, np.where(hh.category == PA, 1, np.where(hh.category == EDGE, 2, 3))
+    pa = hh.category == PA
+    group = np.select(
+        [pa & hh.monitored, pa, hh.monitored, hh.category == EDGE], [0, 1, 2, 3], default=4
     )
     return group * 1e9 + np.clip(hh.pc_income, 0, 1e8)
 
@@ -108,7 +112,9 @@ class EmploymentPars:
 
 
 class Employment(Lever):
-    """Trains ``trainees`` a year (full district, scaled), in priority order among households
+    """Employment support and training: trained households find work sooner.
+
+    Trains ``trainees`` a year (full district, scaled), in priority order among households
     with an idle labourer; for ``effect_months`` after training, each month an idle labourer
     of a trained household finds work with chance ``p_place`` (back to migrant work if that is
     what they lost, else local work at the household's local wage or ``placement_wage``).
