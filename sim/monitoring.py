@@ -7,8 +7,9 @@ Each month, in this order:
    visit rounds (every ``visit_every`` months) and department data screening (households with
    a medical bill, a one-off loss or on dibao);
 3. identification ``verify_months`` after detection (15 days rounds up to the next month),
-   if the clue still holds: the household is monitored, with a category (unstable poverty-alleviated, edge, sudden
-   severe hardship) and a risk type (illness, no labour, labour) that steers the other levers;
+   if the clue still holds: the household is monitored, with a category (unstable
+   poverty-alleviated, edge, sudden severe hardship) and a risk type (illness, no labour,
+   labour) that steers the other levers;
 4. exit once monitored at least ``exit_months``, with at least one measure received and
    income above the monitoring line for ``exit_months`` months running.
 It pays nothing itself; the levers it steers pay.
