@@ -65,7 +65,7 @@ def fgt(income: np.ndarray, line: float, alpha: int, weight: np.ndarray) -> floa
 
 def per_capita_income(hh: Households) -> np.ndarray:
     """Trailing-12-month per-capita net income, yuan/person/year (0 for dissolved households)."""
-    total = hh.hist_own.sum(axis=0) + hh.hist_transfer.sum(axis=0)
+    total = hh.sum_own + hh.sum_transfer
     return np.where(hh.active, total / np.maximum(hh.n_members, 1), 0.0)
 
 
@@ -122,9 +122,9 @@ class Outcomes:
         at_risk = (pc < mline) & hh.active
         new_poor = poor & ~hh.poor
         new_relapse = new_poor & pa
-        cause = np.argmax(hh.loss, axis=0)
-        cause[hh.loss.max(axis=0) <= 0] = 0
-        hh.cause[new_relapse] = cause[new_relapse]
+        losses = hh.loss[:, new_relapse]
+        cause = np.where(losses.max(axis=0, initial=0) > 0, losses.argmax(axis=0), 0)
+        hh.cause[new_relapse] = cause
         first = new_relapse & (hh.t_relapse < 0)
         hh.t_relapse[first] = t
         counted = new_relapse & (hh.relapse_year != year)
@@ -157,7 +157,7 @@ class Outcomes:
             if (pa & hh.active).any()
             else 0.0,
         }
-        by_cause = np.bincount(cause[new_relapse], minlength=len(CAUSES))
+        by_cause = np.bincount(cause, minlength=len(CAUSES))
         for i, name in enumerate(CAUSES):
             c[f"new_relapsed_{name}"] = int(by_cause[i])
         for code, name in enumerate(CATEGORIES):

@@ -14,7 +14,7 @@ from sim.livelihood import Livelihood
 from sim.metrics import Outcomes, per_capita_income
 from sim.policies import build_levers
 from sim.policies.base import FEN
-from sim.population import REGISTER, STATE, Households
+from sim.population import HISTORY, REGISTER, STATE, Households
 from sim.random import Streams
 from sim.shocks import CAUSES, Shocks
 
@@ -140,7 +140,7 @@ class RelapseModel(mesa.Model):
         included, lever cash excluded), yuan per person per month.
         """
         hh = self.hh
-        hh.own_pc[:] = hh.hist_own.sum(axis=0) / np.maximum(hh.n_members, 1) / 12
+        hh.own_pc[:] = hh.sum_own / np.maximum(hh.n_members, 1) / 12
         hh.transfers_fen[:] = 0
         hh.earned_fen[:] = 0
         hh.reimbursed_fen[:] = 0
@@ -160,10 +160,19 @@ class RelapseModel(mesa.Model):
 
     def record_income(self) -> None:
         """Push this month's net own income and transfers into the 12-month history."""
-        slot = self.t % self.hh.hist_own.shape[0]
-        self.hh.hist_own[slot] = (self.hh.income - self.hh.med_oop) * self.hh.active
-        self.hh.hist_transfer[slot] = self.hh.transfers * self.hh.active
-        self.hh.hist_oop[slot] = self.hh.med_oop * self.hh.active
+        hh = self.hh
+        slot = self.t % HISTORY
+        new = {
+            "own": (hh.income - hh.med_oop) * hh.active,
+            "transfer": hh.transfers * hh.active,
+            "oop": hh.med_oop * hh.active,
+        }
+        for name, value in new.items():
+            hist, total = getattr(hh, f"hist_{name}"), getattr(hh, f"sum_{name}")
+            total += value - hist[slot]
+            hist[slot] = value
+            if slot == 0:  # re-add once a year so rounding errors cannot accumulate
+                hist.sum(axis=0, out=total)
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -178,6 +187,8 @@ class RelapseModel(mesa.Model):
         econ = self.cfg.population.economy
         hh.hist_own[:] = hh.annual_income(econ) / 12.0 * hh.active
         hh.hist_transfer[:] = hh.transfers0 / 12.0 * hh.active
+        for name in ("own", "transfer", "oop"):
+            getattr(hh, f"hist_{name}").sum(axis=0, out=getattr(hh, f"sum_{name}"))
         year, _ = self.calendar(1)
         hh.pc_income[:] = per_capita_income(hh)
         hh.poor[:] = (hh.pc_income < self.cfg.outcomes.poverty_line(year)) & hh.active
@@ -233,8 +244,8 @@ def health_figures(hh: Households, econ, poverty_line: float) -> dict[str, int]:
     Catastrophic: 12-month out-of-pocket >= 40% of income above subsistence (WHO's
     capacity-to-pay rule). Impoverished: poor, but not poor before paying for care.
     """
-    oop = hh.hist_oop.sum(axis=0)
-    income = hh.hist_own.sum(axis=0) + hh.hist_transfer.sum(axis=0) + oop
+    oop = hh.sum_oop
+    income = hh.sum_own + hh.sum_transfer + oop
     capacity = income - 12 * econ.consumption_floor * hh.n_members
     catastrophic = (oop > 0) & (oop >= 0.4 * np.maximum(capacity, 0)) & hh.active
     before = income / np.maximum(hh.n_members, 1)

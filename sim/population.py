@@ -209,9 +209,10 @@ class Households:
         for name, (dtype, value, _) in STATE.items():
             setattr(self, name, np.full(self.n, value, dtype))
         self.active &= self.n_members > 0
-        self.hist_own = np.zeros((HISTORY, self.n))
-        self.hist_transfer = np.zeros((HISTORY, self.n))
-        self.hist_oop = np.zeros((HISTORY, self.n))
+        # Monthly history (slot = month % 12) and its running 12-month sums, yuan.
+        for name in ("own", "transfer", "oop"):
+            setattr(self, f"hist_{name}", np.zeros((HISTORY, self.n)))
+            setattr(self, f"sum_{name}", np.zeros(self.n))
         self.loss = np.zeros((n_causes, self.n), np.float32)
 
     def register(self) -> pd.DataFrame:

@@ -86,9 +86,11 @@ def ledger_frame(model: RelapseModel, months: pd.Series) -> pd.DataFrame:
 def spending_summary(model: RelapseModel, ledgers: pd.DataFrame) -> dict[str, Any]:
     """Spending (yuan, paid + other) and distinct recipient households, by lever and year."""
     ledgers = ledgers.assign(year=ledgers["month"].str[:4].astype(int))
-    spend = (ledgers["paid_yuan"] + ledgers["other_yuan"]).groupby(
-        [ledgers["lever"], ledgers["year"]], sort=False
-    ).sum()
+    spend = (
+        (ledgers["paid_yuan"] + ledgers["other_yuan"])
+        .groupby([ledgers["lever"], ledgers["year"]], sort=False)
+        .sum()
+    )
     by_lever: dict[str, dict[str, float]] = {}
     for (lever, year), value in spend.items():
         by_lever.setdefault(lever, {})[str(year)] = round(float(value), 2)

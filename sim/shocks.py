@@ -192,8 +192,16 @@ def monthly(p_year: float) -> float:
     return 1.0 - (1.0 - p_year) ** (1.0 / 12.0)
 
 
-def any_event(u: np.ndarray, p: float | np.ndarray, k: np.ndarray) -> np.ndarray:
-    """Households with at least one of ``k`` independent events of chance ``p``, given uniforms."""
+def any_event(u: np.ndarray, p: float, k: np.ndarray | int) -> np.ndarray:
+    """Households with at least one of ``k`` independent events of chance ``p``, given uniforms.
+
+    ``k`` may be fractional (person-equivalents at risk). Example:
+        >>> any_event(np.array([0.1, 0.5, 0.8]), 0.5, np.array([1, 1, 3])).tolist()
+        [True, False, True]
+    """
+    if isinstance(k, np.ndarray) and k.dtype.kind in "iu" and p < 1.0:
+        none = (1.0 - p) ** np.arange(int(k.max(initial=0)) + 1)  # P(no event) by k, a table
+        return u < 1.0 - none[np.maximum(k, 0)]
     return u < 1.0 - (1.0 - p) ** k
 
 
@@ -296,7 +304,8 @@ class Shocks:
             return
         pe, po = monthly(p.p_elderly_year), monthly(p.p_other_year)
         others = hh.n_members - hh.n_elderly
-        survive = (1 - pe) ** hh.n_elderly * (1 - po) ** others
+        top = int(hh.n_members.max(initial=0)) + 1
+        survive = ((1 - pe) ** np.arange(top))[hh.n_elderly] * ((1 - po) ** np.arange(top))[others]
         dies = (u < 1 - survive) & hh.active
         h_e, h_o = pe * hh.n_elderly, po * others
         elderly = dies & (u2 * (h_e + h_o) < h_e)

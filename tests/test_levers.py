@@ -46,19 +46,29 @@ def test_spending_and_recipients_are_reported(tmp_path):
 
 def test_a_disabled_lever_pays_nothing():
     res = simulate(compose(SMALL + ["policy.dibao.enabled=false"]))
-    assert (res.ledgers.query("lever == 'dibao'")[["paid_yuan", "other_yuan", "recipients"]] == 0).all().all()
+    assert (
+        (res.ledgers.query("lever == 'dibao'")[["paid_yuan", "other_yuan", "recipients"]] == 0)
+        .all()
+        .all()
+    )
     assert res.monthly["recipients_dibao"].sum() == 0
 
 
 def test_policy_does_not_change_covariate_shocks():
     """Common random numbers: prices and migrant demand are the same under every policy."""
-    runs = [simulate(compose(SMALL + [f"policy={p}", "seed=4"])).monthly for p in ("none", "status_quo")]
+    runs = [
+        simulate(compose(SMALL + [f"policy={p}", "seed=4"])).monthly for p in ("none", "status_quo")
+    ]
     for col in ("price", "migrant_factor"):
         assert runs[0][col].tolist() == runs[1][col].tolist()
 
 
 def test_monitoring_detects_verifies_and_exits():
-    over = SMALL + ["months=12", "policy.monitoring.p_self_report=1", "policy.monitoring.verify_months=1"]
+    over = SMALL + [
+        "months=12",
+        "policy.monitoring.p_self_report=1",
+        "policy.monitoring.verify_months=1",
+    ]
     m = RelapseModel(compose(over))
     mon = m.lever("monitoring")
     m.step()
@@ -109,7 +119,9 @@ def test_switching_a_lever_off_never_lowers_relapse(lever):
     """
     seeds = range(1, 7)
     base = ["population.scale=0.1"]
-    on = [simulate(compose(base + [f"seed={s}"])).summary["households_ever_relapsed"] for s in seeds]
+    on = [
+        simulate(compose(base + [f"seed={s}"])).summary["households_ever_relapsed"] for s in seeds
+    ]
     off = [
         simulate(compose(base + [f"seed={s}", f"policy.{lever}.enabled=false"])).summary[
             "households_ever_relapsed"

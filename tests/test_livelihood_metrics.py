@@ -72,10 +72,12 @@ def test_relapse_events_and_causes():
     hh.init_state(len(CAUSES))
     out = Outcomes(pars, hh, n_towns=2, years=[2021])
     hh.hist_own[:] = np.array([9000.0, 9000.0, 9000.0, 9000.0]) / 12  # 4,500 per person
+    hh.sum_own[:] = hh.hist_own.sum(axis=0)
     out.update(hh, 1, 2021, "2021-01")
     assert out.current["n_poor"] == 0
     # households 0, 1 and 3 fall to 3,000 per person; 0 had an illness, 1 nothing.
     hh.hist_own[:, [0, 1, 3]] = 6000.0 / 12
+    hh.sum_own[:] = hh.hist_own.sum(axis=0)
     hh.loss[CAUSE["illness"], 0] = 5000.0
     hh.loss[CAUSE["price"], 0] = 100.0
     out.update(hh, 2, 2021, "2021-02")
