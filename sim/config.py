@@ -17,6 +17,7 @@ from typing import Any
 
 from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
@@ -33,6 +34,8 @@ CONFIG_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 def compose(overrides: list[str] | tuple[str, ...] = (), config_name: str = "config") -> DictConfig:
     """Compose ``scenarios/config.yaml`` with Hydra overrides (for tests and notebooks)."""
     try:
+        if GlobalHydra.instance().is_initialized():  # inside a Hydra app rooted at scenarios/
+            return hydra_compose(config_name, overrides=list(overrides))
         with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
             return hydra_compose(config_name, overrides=list(overrides))
     except (HydraException, OmegaConfBaseException) as exc:
@@ -53,6 +56,7 @@ class RunPars:
     seed: int = nonneg()
     start: str = "2021-01"
     months: int = pos()
+    burn_in: int = nonneg()
     chart: bool = True
     population: PopulationPars
     shocks: dict

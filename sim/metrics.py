@@ -134,6 +134,7 @@ class Outcomes:
         )
         hh.poor[:] = poor
         hh.at_risk[:] = at_risk
+        hh.ever_relapsed |= poor & pa
         hh.loss *= LOSS_DECAY
 
         w = hh.n_members * hh.active
@@ -174,6 +175,15 @@ class Outcomes:
                 "new_relapsed": np.bincount(hh.town[new_relapse], minlength=self.n_towns),
             }
         )
+
+    def reset(self, hh: Households) -> None:
+        """Forget events so far (end of the burn-in); the current status stays."""
+        self.new_by_town_year[:] = 0
+        self.group_rows.clear()
+        hh.t_relapse[:] = -1
+        hh.relapse_year[:] = -1
+        hh.cause[:] = -1
+        hh.ever_relapsed[:] = hh.poor & (hh.category == PA)
 
     def large_scale(self) -> list[dict]:
         """Large-scale relapse events over the run (see :func:`large_scale_events`)."""

@@ -107,10 +107,11 @@ class RelapseModel(mesa.Model):
             run.shocks, self.streams, self.n_towns, pop.economy.mustard_price_expected
         )
         self.t = 0
+        self.burn_in = run.pars.burn_in
         self.months = run.pars.months
+        self.total_months = self.burn_in + self.months
         self.levers = build_levers(run.policy, self)  # in acting order, monitoring first
-        last = run.start_month - 1 + self.months - 1
-        years = list(range(run.start_year, run.start_year + last // 12 + 1))
+        years = list(range(self.calendar(1)[0], self.calendar(self.total_months)[0] + 1))
         self.outcomes = Outcomes(run.outcomes, self.hh, self.n_towns, years)
         self._start_history()
         self._figures_t, self._figures = -1, {}
@@ -121,7 +122,11 @@ class RelapseModel(mesa.Model):
     # -- the month, in the order of a methods section -------------------------------------
 
     def step(self) -> None:
-        """One month: shocks, earnings, levers, spending and saving, status, collection."""
+        """One month: shocks, earnings, levers, spending and saving, status, collection.
+
+        The first ``burn_in`` months (before ``start``) bring incomes, medical spending and
+        lever states to a steady state; they are simulated in full but not reported.
+        """
         self.t += 1
         year, month = self.calendar(self.t)
         self.shocks.step(self.hh, self.t, year, month)
@@ -130,8 +135,11 @@ class RelapseModel(mesa.Model):
         self.livelihood.spend(self.hh)
         self.record_income()
         self.outcomes.update(self.hh, self.t, year, f"{year}-{month:02d}")
-        self.datacollector.collect(self)
-        self.running = self.t < self.months
+        if self.t == self.burn_in:
+            self.outcomes.reset(self.hh)
+        if self.t > self.burn_in:
+            self.datacollector.collect(self)
+        self.running = self.t < self.total_months
 
     def apply_levers(self) -> None:
         """Each lever in order (monitoring first) pays cash, wages or medical reimbursements.
@@ -177,8 +185,8 @@ class RelapseModel(mesa.Model):
     # -- helpers ---------------------------------------------------------------------------
 
     def calendar(self, t: int) -> tuple[int, int]:
-        """(year, month) of model month ``t`` (1 = the start month)."""
-        m = self.cfg.start_month - 1 + t - 1
+        """(year, month) of model month ``t`` (``burn_in + 1`` = the start month)."""
+        m = self.cfg.start_month - 1 + t - 1 - self.burn_in
         return self.cfg.start_year + m // 12, m % 12 + 1
 
     def _start_history(self) -> None:

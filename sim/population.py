@@ -74,6 +74,7 @@ STATE: dict[str, tuple[type, float, str]] = {
     "at_risk": (np.bool_, False, "below the monitoring line"),
     "t_relapse": (np.int16, -1, "model month of the first relapse (-1 never)"),
     "relapse_year": (np.int16, -1, "last calendar year with a relapse event"),
+    "ever_relapsed": (np.bool_, False, "a poverty-alleviated household poor in some month"),
     "cause": (np.int8, -1, "cause code of the latest relapse (sim.shocks.CAUSES)"),
     # lever state shared between levers (each lever keeps the rest of its state itself)
     "own_pc": (

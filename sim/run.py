@@ -66,6 +66,7 @@ def simulate(cfg: DictConfig | dict, households: Households | None = None) -> Re
 def ledger_frame(model: RelapseModel, months: pd.Series) -> pd.DataFrame:
     """Every lever's ledger, one row per lever and month (yuan; recipients = households)."""
     frames = []
+    skip = model.burn_in + 1  # the burn-in is not reported
     for lever in model.levers:
         led = lever.ledger
         frames.append(
@@ -74,9 +75,9 @@ def ledger_frame(model: RelapseModel, months: pd.Series) -> pd.DataFrame:
                     "month": months.to_numpy(),
                     "lever": lever.name,
                     "enabled": lever.pars.enabled,
-                    "paid_yuan": led.paid_fen[1:] / FEN,
-                    "other_yuan": led.other_fen[1:] / FEN,
-                    "recipients": led.recipients[1:],
+                    "paid_yuan": led.paid_fen[skip:] / FEN,
+                    "other_yuan": led.other_fen[skip:] / FEN,
+                    "recipients": led.recipients[skip:],
                 }
             )
         )
@@ -95,7 +96,11 @@ def spending_summary(model: RelapseModel, ledgers: pd.DataFrame) -> dict[str, An
     for (lever, year), value in spend.items():
         by_lever.setdefault(lever, {})[str(year)] = round(float(value), 2)
     recipients = {
-        lever.name: {str(y): n for y, n in sorted(lever.recipients_by_year.items())}
+        lever.name: {
+            str(y): n
+            for y, n in sorted(lever.recipients_by_year.items())
+            if y >= model.cfg.start_year
+        }
         for lever in model.levers
     }
     return {
@@ -110,7 +115,7 @@ def summarise(model: RelapseModel, monthly: pd.DataFrame) -> dict[str, Any]:
     hh = model.hh
     pa = hh.category == PA
     n_pa = int(pa.sum())
-    ever = int(((hh.t_relapse >= 0) & pa).sum())
+    ever = int((hh.ever_relapsed & pa).sum())
     events = model.outcomes.large_scale()
     return {
         "seed": model.seed,
@@ -120,7 +125,7 @@ def summarise(model: RelapseModel, monthly: pd.DataFrame) -> dict[str, Any]:
         "n_households": int(hh.n),
         "n_poverty_alleviated": n_pa,
         "relapse_events": int(monthly["new_relapsed"].sum()),
-        "households_ever_relapsed": ever,
+        "households_ever_relapsed": ever,  # PA households poor in at least one month
         "share_ever_relapsed": round(ever / max(n_pa, 1), 6),
         "relapsed_final": int(monthly["n_relapsed"].iloc[-1]),
         "relapsed_peak": int(monthly["n_relapsed"].max()),
@@ -176,16 +181,15 @@ def write(result: Result, cfg: DictConfig | dict, out_dir: str | Path, chart: bo
     write_parquet(result.monthly, out / "monthly.parquet")
     write_parquet(result.towns, out / "towns.parquet")
     write_parquet(result.ledgers, out / "ledgers.parquet")
-    write_json(result.summary, out / "summary.json")
     if chart:
         from sim.plotting import run_chart
 
-        note = (
-            f"relapse-sim {sim.__version__} · policy {data['policy'].get('name', '?')}"
-            f" · shocks {data['shocks']['name']} · seed {result.model.seed}"
-            f" · {result.summary['n_households']:,} households · one run"
+        what = (
+            f"policy {data['policy'].get('name', '?')}, shocks {data['shocks']['name']}, "
+            f"seed {result.model.seed}, {result.summary['n_households']:,} households"
         )
-        run_chart(result.monthly, out / "relapse", note)
+        run_chart(result.monthly, out / "relapse", what)
+    write_json(result.summary, out / "summary.json")  # last: its presence marks a complete run
     return out
 
 

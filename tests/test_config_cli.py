@@ -10,7 +10,8 @@ from sim.config import CONFIG_DIR, check, compose
 from sim.errors import ConfigError
 from sim.run import simulate
 
-GROUPS = sorted(p.name for p in CONFIG_DIR.iterdir() if p.is_dir())
+GROUPS = sorted(p.name for p in CONFIG_DIR.iterdir() if p.is_dir() and p.name != "experiment")
+EXPERIMENTS = sorted(f.stem for f in (CONFIG_DIR / "experiment").glob("*.yaml"))
 OPTIONS = [(g, f.stem) for g in GROUPS for f in sorted((CONFIG_DIR / g).glob("*.yaml"))]
 
 
@@ -33,6 +34,20 @@ def test_every_option_composes_and_runs(group, option, tmp_path):
         overrides.append(f"population.file={path}")
     res = simulate(compose(overrides))
     assert len(res.monthly) == 3
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_every_experiment_and_its_scenarios_compose(name):
+    from omegaconf import OmegaConf
+
+    from sim.compare import experiment, scenario_overrides
+
+    cfg = compose([f"experiment={name}"], config_name="compare")
+    exp = experiment(OmegaConf.to_container(cfg.experiment, resolve=True))
+    assert len(exp.seeds) >= 20
+    for scenario, overrides in scenario_overrides(exp).items():
+        run = check(compose(overrides))
+        assert run.pars.months >= 60, scenario
 
 
 @pytest.mark.parametrize(

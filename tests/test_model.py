@@ -81,19 +81,22 @@ def test_mesa_batch_run_with_rng_list():
         display_progress=False,
     )
     assert len(results) == 4
-    assert {r["Step"] for r in results} == {3}
+    assert {r["Step"] for r in results} == {12 + 3}  # the 12-month burn-in, then 3 months
     a = [r for r in results if r["shocks"] == "default"]
     assert a[0]["n_at_risk"] != a[1]["n_at_risk"] or a[0]["fgt1"] != a[1]["fgt1"]
 
 
 def test_steps_stop_at_the_horizon():
-    m = RelapseModel(scale=0.01, months=4)
+    m = RelapseModel(scale=0.01, months=4, burn_in=2)
     n = 0
     while m.running:
         m.step()
         n += 1
-    assert n == 4 and m.calendar(4) == (2021, 4)
-    assert m.calendar(13) == (2022, 1)
+    assert n == 6 and m.calendar(1) == (2020, 11) and m.calendar(6) == (2021, 4)
+    assert m.calendar(15) == (2022, 1)
+    assert m.datacollector.get_model_vars_dataframe()["month"].tolist() == [
+        "2021-01", "2021-02", "2021-03", "2021-04"
+    ]  # fmt: skip
 
 
 def test_member_invariants_hold_after_five_years():

@@ -21,7 +21,7 @@ CASES = [
 
 def run_case(case: dict) -> RelapseModel:
     month = str(case.get("month", "2021-01"))
-    overrides = ["shocks=none", "policy=status_quo", f"start={month}", "months=1"]
+    overrides = ["shocks=none", "policy=status_quo", f"start={month}", "months=1", "burn_in=0"]
     overrides += [f"policy.{name}.enabled={name in case['levers']}" for name in LEVERS]
     overrides += [f"policy.{k}={v}" for k, v in case.get("policy", {}).items()]
     overrides += [f"shocks.{k}={v}" for k, v in case.get("shocks", {}).items()]

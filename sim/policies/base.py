@@ -64,7 +64,7 @@ class Lever:
 
     def __init__(self, pars, model: RelapseModel) -> None:
         self.pars = pars
-        self.ledger = Ledger(model.months)
+        self.ledger = Ledger(model.burn_in + model.months)
         self.last_paid_year = np.full(model.hh.n, -1, np.int16)
         self.recipients_by_year: dict[int, int] = {}
         self.setup(model)

@@ -1,0 +1,296 @@
+"""Paired scenario comparisons: every scenario on the same seeds, results streamed to disk.
+
+A comparison is a named experiment (``scenarios/experiment/*.yaml``): scenarios (each a list
+of config overrides), optionally crossed with a second set (e.g. shock scenarios), a baseline
+and seeds. Each (scenario, seed) run writes its own folder; a run whose folder already holds a
+summary for the same resolved config is skipped, so an interrupted comparison started again
+runs only what is missing. Runs go through joblib on local cores; the parent keeps only one
+small summary row per run, and the tidy monthly table is streamed file by file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+from scipy import stats
+
+from sim.config import compose, to_dict
+from sim.errors import ConfigError
+from sim.io import atomic_write, write_json, write_parquet, write_text
+from sim.params import nonneg, parse, prob
+
+RUNS = "runs"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Experiment:
+    """A named comparison (see ``scenarios/experiment/``)."""
+
+    name: str
+    title: str
+    baseline: str
+    seeds: list[int] = nonneg()
+    base: list[str]
+    scenarios: dict
+    cross: dict | None = None
+    band: float = prob(0.9)
+
+
+def experiment(data: dict) -> Experiment:
+    """Parse and check an ``experiment`` section (``seeds: 20`` means seeds 1 to 20)."""
+    data = dict(data)
+    if isinstance(data.get("seeds"), int) and not isinstance(data["seeds"], bool):
+        data["seeds"] = list(range(1, data["seeds"] + 1))
+    exp = parse(Experiment, data, "experiment")
+    if not exp.scenarios:
+        raise ConfigError("experiment.scenarios: empty; list at least two scenarios")
+    names = list(scenario_overrides(exp))
+    if exp.baseline not in names:
+        raise ConfigError(
+            f"experiment.baseline = {exp.baseline!r}: not a scenario; choose one of {', '.join(names)}"
+        )
+    if len(set(exp.seeds)) != len(exp.seeds) or not exp.seeds:
+        raise ConfigError(f"experiment.seeds = {list(exp.seeds)}: give distinct seeds")
+    return exp
+
+
+def scenario_overrides(exp: Experiment) -> dict[str, list[str]]:
+    """Scenario name -> overrides, the scenarios crossed with ``exp.cross`` when given."""
+    out = {}
+    for name, over in exp.scenarios.items():
+        if not exp.cross:
+            out[name] = list(exp.base) + list(over or [])
+            continue
+        for cname, cover in exp.cross.items():
+            out[f"{name} / {cname}"] = list(exp.base) + list(over or []) + list(cover or [])
+    return out
+
+
+def config_hash(cfg: dict) -> str:
+    """Short stable hash of a resolved config (decides whether a stored run can be reused)."""
+    return hashlib.sha256(json.dumps(cfg, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def run_folder(out: Path, scenario: str, seed: int) -> Path:
+    """Where one run's files live."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in scenario)
+    return out / RUNS / safe / f"seed_{seed}"
+
+
+def run_one(scenario: str, seed: int, overrides: list[str], out: Path) -> dict[str, Any]:
+    """Run one (scenario, seed) unless its results are already on disk; return its summary row."""
+    from sim.run import simulate
+
+    cfg = compose([*overrides, f"seed={seed}", "chart=false"])
+    key = config_hash(to_dict(cfg))
+    folder = run_folder(out, scenario, seed)
+    done = folder / "summary.json"
+    if done.exists():
+        row = json.loads(done.read_text())
+        if row.get("config_hash") == key:
+            return row | {"reused": True}
+    res = simulate(cfg)
+    tag = {"scenario": scenario, "seed": seed}
+    write_parquet(res.monthly.assign(**tag), folder / "monthly.parquet")
+    write_parquet(res.towns.assign(**tag), folder / "towns.parquet")
+    row = summary_row(res.summary) | tag | {"config_hash": key}
+    write_json(row, done)  # written last: its presence means the run is complete
+    return row | {"reused": False}
+
+
+def summary_row(s: dict[str, Any]) -> dict[str, Any]:
+    """A flat row of one run's headline figures."""
+    row = {
+        "households": s["n_households"],
+        "poverty_alleviated": s["n_poverty_alleviated"],
+        "relapsed": s["households_ever_relapsed"],
+        "relapse_rate": s["share_ever_relapsed"],
+        "relapse_events": s["relapse_events"],
+        "newly_poor_peak": s["newly_poor_peak"],
+        "at_risk_peak": s["at_risk_peak"],
+        "large_scale": s["large_scale_relapse"],
+        "spending": s["spending_total_yuan"],
+    }
+    for lever, by_year in s["spending_by_lever_yuan"].items():
+        row[f"spend_{lever}"] = round(sum(by_year.values()), 2)
+    for cause, n in s["relapse_events_by_cause"].items():
+        row[f"cause_{cause}"] = n
+    return row
+
+
+def progress(iterable: Iterable, total: int, desc: str):
+    """Runs done of total, elapsed and ETA (tqdm on a terminal; plain lines otherwise)."""
+    from tqdm import tqdm
+
+    interval = 0.5 if sys.stderr.isatty() else 10.0
+    return tqdm(iterable, total=total, desc=desc, unit="run", mininterval=interval, file=sys.stderr)
+
+
+def run_all(exp: Experiment, out: Path, n_jobs: int) -> pd.DataFrame:
+    """Every (scenario, seed) of ``exp``, in parallel on local cores, resumable."""
+    from joblib import Parallel, delayed
+
+    jobs = [(s, seed, over) for s, over in scenario_overrides(exp).items() for seed in exp.seeds]
+    for s, _, over in jobs[:: len(exp.seeds)]:  # fail fast on a bad scenario, before any run
+        from sim.config import check
+
+        try:
+            check(compose([*over, "seed=0"]))
+        except ConfigError as e:
+            raise ConfigError(f"scenario {s!r}: {e}") from e
+    tasks = (delayed(run_one)(s, seed, over, out) for s, seed, over in jobs)
+    parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+    rows = list(progress(parallel(tasks), len(jobs), exp.name))
+    order = {s: i for i, s in enumerate(scenario_overrides(exp))}
+    runs = pd.DataFrame(rows)
+    runs = runs.sort_values(
+        ["scenario", "seed"], key=lambda c: c.map(order) if c.name == "scenario" else c
+    )
+    return runs.reset_index(drop=True)
+
+
+def stream_tables(exp: Experiment, out: Path, name: str) -> Path:
+    """Concatenate every run's ``name``.parquet into one file, one run at a time."""
+    target = out / f"{name}.parquet"
+
+    def write(tmp: Path) -> None:
+        writer = None
+        try:
+            for scenario in scenario_overrides(exp):
+                for seed in exp.seeds:
+                    table = pq.read_table(run_folder(out, scenario, seed) / f"{name}.parquet")
+                    if writer is None:
+                        writer = pq.ParquetWriter(tmp, table.schema)
+                    writer.write_table(table.cast(writer.schema))
+        finally:
+            if writer is not None:
+                writer.close()
+
+    return atomic_write(target, write)
+
+
+def upper_bound_95(k: int, n: int) -> float:
+    """One-sided 95% upper bound of a probability after k events in n runs (Clopper-Pearson).
+
+    Example:
+        >>> round(upper_bound_95(0, 20), 4)  # about 3/n when nothing happened
+        0.1391
+    """
+    return 1.0 if k >= n else float(stats.beta.ppf(0.95, k + 1, n - k))
+
+
+def summary_table(exp: Experiment, runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per scenario: means and bands across seeds, paired differences, cost-effectiveness."""
+    lo, hi = (1 - exp.band) / 2, 1 - (1 - exp.band) / 2
+    base = runs[runs["scenario"] == exp.baseline].set_index("seed")
+    levers = [c for c in runs.columns if c.startswith("spend_")]
+    rows = []
+    for scenario, g in runs.groupby("scenario", sort=False):
+        g = g.set_index("seed").loc[base.index]
+        diff = g["relapsed"] - base["relapsed"]
+        extra_cost = g["spending"].mean() - base["spending"].mean()
+        averted = -diff.mean()
+        n, k = len(g), int(g["large_scale"].sum())
+        row = {
+            "scenario": scenario,
+            "seeds": n,
+            "relapsed_mean": g["relapsed"].mean(),
+            "relapsed_lo": g["relapsed"].quantile(lo),
+            "relapsed_hi": g["relapsed"].quantile(hi),
+            "relapse_rate_mean": g["relapse_rate"].mean(),
+            "relapse_rate_lo": g["relapse_rate"].quantile(lo),
+            "relapse_rate_hi": g["relapse_rate"].quantile(hi),
+            "newly_poor_peak_mean": g["newly_poor_peak"].mean(),
+            "newly_poor_peak_lo": g["newly_poor_peak"].quantile(lo),
+            "newly_poor_peak_hi": g["newly_poor_peak"].quantile(hi),
+            "at_risk_peak_mean": g["at_risk_peak"].mean(),
+            "p_large_scale": k / n,
+            "p_large_scale_upper95": upper_bound_95(k, n),
+            "diff_relapsed_mean": diff.mean(),
+            "diff_relapsed_lo": diff.quantile(lo),
+            "diff_relapsed_hi": diff.quantile(hi),
+            "spending_mean": g["spending"].mean(),
+            "extra_cost": extra_cost,
+            "relapse_averted": averted,
+            "cost_per_relapse_averted": extra_cost / averted if averted != 0 else np.nan,
+        }
+        row.update({c: g[c].mean() for c in levers})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def cost_effect_text(extra_cost: float, averted: float) -> str:
+    """Yuan per relapse averted, or which of scenario and baseline dominates.
+
+    Example:
+        >>> cost_effect_text(2e6, 10), cost_effect_text(1e6, -3), cost_effect_text(-1e6, 2)
+        ('200,000', 'dominated', 'dominant')
+    """
+    if averted == 0:
+        return ""
+    if extra_cost >= 0 and averted < 0:
+        return "dominated"  # costs more, averts fewer
+    if extra_cost <= 0 and averted > 0:
+        return "dominant"  # costs less, averts more
+    return f"{extra_cost / averted:,.0f}"
+
+
+def markdown(table: pd.DataFrame, exp: Experiment) -> str:
+    """The summary table as Markdown, money in million yuan, bands as [lo, hi]."""
+    pct = int(round(100 * exp.band))
+    lines = [
+        f"# {exp.title}",
+        "",
+        f"Baseline: {exp.baseline}; {len(exp.seeds)} paired seeds; bands are {pct}% of seeds.",
+        "Relapsed = poverty-alleviated households that relapsed at least once in the horizon.",
+        "",
+        f"| scenario | relapsed households [{pct}% band] | relapse rate | vs baseline [{pct}% band] "
+        "| newly poor, peak | at risk, peak | P(large-scale) [95% upper] | spending, M yuan "
+        "| yuan per relapse averted |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in table.itertuples():
+        cpa = cost_effect_text(r.extra_cost, r.relapse_averted)
+        lines.append(
+            f"| {r.scenario} | {r.relapsed_mean:,.0f} [{r.relapsed_lo:,.0f}, {r.relapsed_hi:,.0f}] "
+            f"| {100 * r.relapse_rate_mean:.2f}% | {r.diff_relapsed_mean:+,.0f} "
+            f"[{r.diff_relapsed_lo:+,.0f}, {r.diff_relapsed_hi:+,.0f}] "
+            f"| {r.newly_poor_peak_mean:,.0f} | {r.at_risk_peak_mean:,.0f} "
+            f"| {r.p_large_scale:.2f} [{r.p_large_scale_upper95:.2f}] "
+            f"| {r.spending_mean / 1e6:,.1f} | {cpa} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def compare(exp: Experiment, out: Path, n_jobs: int = 1, lang: str = "en") -> pd.DataFrame:
+    """Run (or resume) a comparison and write its tables and charts into ``out``."""
+    from sim.plotting import comparison_charts
+
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    runs = run_all(exp, out, n_jobs)
+    reused = int(runs.pop("reused").sum())
+    write_parquet(runs, out / "runs.parquet")
+    stream_tables(exp, out, "monthly")
+    stream_tables(exp, out, "towns")
+    table = summary_table(exp, runs)
+    atomic_write(out / "summary.csv", lambda p: table.to_csv(p, index=False))
+    write_text(markdown(table, exp), out / "summary.md")
+    comparison_charts(exp, out, runs, table, lang=lang)
+    write_json(
+        {"experiment": dataclasses.asdict(exp), "runs": len(runs), "reused": reused,
+         "seconds": round(time.perf_counter() - t0, 1)},
+        out / "comparison.json",
+    )  # fmt: skip
+    return table
