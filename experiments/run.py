@@ -15,13 +15,16 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from sim.errors import ConfigError, DataError
-from sim.run import report, simulate, write
+from sim.run import is_complete, report, simulate, write
 
 
 @hydra.main(config_path="../scenarios", config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     out = Path(HydraConfig.get().runtime.output_dir)
+    if is_complete(cfg, out):
+        print(f"already done, skipped: {out}")
+        return
     try:
         result = simulate(cfg)
     except (ConfigError, DataError) as exc:

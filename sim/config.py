@@ -58,6 +58,7 @@ class RunPars:
     months: int = pos()
     burn_in: int = nonneg()
     chart: bool = True
+    sweep_name: str = "sweep"
     population: PopulationPars
     shocks: dict
     outcomes: dict

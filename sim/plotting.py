@@ -291,11 +291,30 @@ def heatmap(table: pd.DataFrame, x: str, y: str, outcome: str, stem: Path, what:
     with plt.rc_context(L.style()):
         fig, ax = plt.subplots(figsize=(7, 5))
         im = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", cmap="viridis")
+        ax.grid(False)
         ax.set_xticks(range(grid.shape[1]), [str(v) for v in grid.columns])
         ax.set_yticks(range(grid.shape[0]), [str(v) for v in grid.index])
         for (i, j), v in np.ndenumerate(grid.to_numpy()):
             ax.text(j, i, f"{v:,.0f}", ha="center", va="center", fontsize=8, color="w")
         ax.set(title=L("heat_title", outcome=outcome), xlabel=x, ylabel=y)
         fig.colorbar(im, ax=ax, label=outcome)
+        note(fig, L("source", version=sim.__version__, what=what, seeds=seeds))
+        return save(fig, stem)
+
+
+def sweep_chart(table: pd.DataFrame, x: str, outcome: str, stem: Path, what: str, seeds: str,
+                lang: str = "en") -> list[Path]:  # fmt: skip
+    """Mean of ``outcome`` against one swept parameter, with the range across seeds."""
+    L = Labels(lang)
+    g = table.groupby(x)[outcome]
+    with plt.rc_context(L.style()):
+        fig, ax = plt.subplots()
+        xs = [str(v) for v in g.mean().index]
+        ax.plot(xs, g.mean().to_numpy(), "o-", color=PALETTE[0], label="mean")
+        ax.fill_between(
+            xs, g.min().to_numpy(), g.max().to_numpy(), color=PALETTE[0], alpha=0.15, label="range"
+        )
+        ax.set(title=f"{outcome} by {x}", xlabel=x, ylabel=outcome)
+        ax.legend()
         note(fig, L("source", version=sim.__version__, what=what, seeds=seeds))
         return save(fig, stem)

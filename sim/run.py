@@ -193,6 +193,15 @@ def write(result: Result, cfg: DictConfig | dict, out_dir: str | Path, chart: bo
     return out
 
 
+def is_complete(cfg: DictConfig | dict, out: str | Path) -> bool:
+    """Whether ``out`` already holds a finished run of exactly this config (sweeps resume)."""
+    out = Path(out)
+    if not (out / "summary.json").exists() or not (out / "config.yaml").exists():
+        return False
+    stored = OmegaConf.to_container(OmegaConf.load(out / "config.yaml"), resolve=True)
+    return stored == to_dict(cfg)
+
+
 def report(result: Result, out: Path) -> str:
     """A few lines for the terminal."""
     s = result.summary

@@ -1,0 +1,27 @@
+"""Gather a sweep: ``python -m experiments.collect <multirun folder> [--outcome relapsed]``.
+
+Writes ``collected.csv``/``.parquet`` and charts (a heatmap when two parameters were swept)
+into the folder. Works on a partial sweep: unfinished runs are counted and left out.
+"""
+
+import argparse
+import sys
+
+from sim.collect import collect
+from sim.errors import DataError
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m experiments.collect", description=__doc__)
+    parser.add_argument("folder", help="a multirun folder, e.g. outputs/sweeps/sweep")
+    parser.add_argument("--outcome", default="relapsed", help="column for the charts")
+    parser.add_argument("--lang", default="en", choices=["en", "zh"])
+    args = parser.parse_args(argv)
+    try:
+        collect(args.folder, args.outcome, args.lang)
+    except DataError as exc:
+        sys.exit(f"error: {exc}")
+
+
+if __name__ == "__main__":
+    main()

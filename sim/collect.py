@@ -1,0 +1,76 @@
+"""Gather a finished or partial sweep (a Hydra multirun folder) into one table and charts.
+
+A run counts when its folder holds ``summary.json`` (written last); the swept values come from
+the run's ``.hydra/overrides.yaml``. Folders without a summary are reported as incomplete.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from sim.compare import summary_row
+from sim.errors import DataError
+from sim.io import atomic_write, write_parquet
+
+
+def _value(text: str):
+    """A swept value as a number when it is one."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def gather(folder: Path) -> tuple[pd.DataFrame, list[Path]]:
+    """One row per complete run (swept values + headline figures); the incomplete folders."""
+    rows, incomplete = [], []
+    for over in sorted(folder.glob("**/.hydra/overrides.yaml")):
+        run = over.parent.parent
+        if not (run / "summary.json").exists():
+            incomplete.append(run)
+            continue
+        swept = {}
+        for item in yaml.safe_load(over.read_text()) or []:
+            key, _, value = item.lstrip("+~").partition("=")
+            if key not in ("chart", "sweep_name"):
+                swept[key] = _value(value)
+        summary = json.loads((run / "summary.json").read_text())
+        rows.append({"run": str(run.relative_to(folder))} | swept | summary_row(summary))
+    return pd.DataFrame(rows), incomplete
+
+
+def collect(folder: str | Path, outcome: str = "relapsed", lang: str = "en") -> pd.DataFrame:
+    """Write ``collected.csv``/``.parquet`` and the charts into ``folder``; return the table."""
+    from sim.plotting import heatmap, sweep_chart
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(
+            f"{folder}: no such folder; give a multirun folder, e.g. outputs/sweeps/sweep"
+        )
+    table, incomplete = gather(folder)
+    if table.empty:
+        raise DataError(f"{folder}: no finished run (no */summary.json with .hydra/overrides.yaml)")
+    if outcome not in table:
+        raise DataError(
+            f"outcome {outcome!r} is not a column; use one of {', '.join(table.columns[5:])}"
+        )
+    write_parquet(table, folder / "collected.parquet")
+    atomic_write(folder / "collected.csv", lambda p: table.to_csv(p, index=False))
+    params = [c for c in table.columns[1 : table.columns.get_loc("households")] if c != "seed"]
+    varying = [p for p in params if table[p].nunique() > 1]
+    seeds = f"{table['seed'].nunique() if 'seed' in table else 1} seeds per point"
+    what = f"sweep {folder.name}, {len(table)} runs"
+    if len(varying) >= 2:
+        x, y = varying[:2]
+        heatmap(table, x, y, outcome, folder / "charts" / "heatmap", what, seeds, lang=lang)
+    if varying:
+        sweep_chart(table, varying[0], outcome, folder / "charts" / "sweep", what, seeds, lang=lang)
+    print(
+        f"{len(table)} runs collected, {len(incomplete)} incomplete; swept: {', '.join(varying) or 'nothing'}"
+    )
+    return table

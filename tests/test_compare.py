@@ -1,0 +1,132 @@
+"""Comparisons: tables, charts, resumption, and the statistics of the summary table."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.compare import Experiment, compare, cost_effect_text, experiment, run_folder, summary_table
+
+TINY = ["population.scale=0.01", "months=6", "burn_in=2"]
+
+
+def tiny_experiment(**changes) -> Experiment:
+    data = {
+        "name": "tiny",
+        "title": "Tiny",
+        "baseline": "status_quo",
+        "seeds": 3,
+        "base": TINY,
+        "scenarios": {"status_quo": [], "no_dibao": ["policy.dibao.enabled=false"]},
+        "cross": None,
+    }
+    return experiment(data | changes)
+
+
+def test_comparison_writes_tables_and_charts(tmp_path):
+    exp = tiny_experiment()
+    table = compare(exp, tmp_path, n_jobs=1)
+    for name in (
+        "runs.parquet",
+        "monthly.parquet",
+        "towns.parquet",
+        "summary.csv",
+        "summary.md",
+        "comparison.json",
+    ):
+        assert (tmp_path / name).exists(), name
+    for chart in ("trajectories", "comparison", "cost_effectiveness", "causes", "towns"):
+        assert (tmp_path / "charts" / f"{chart}.png").exists() and (
+            tmp_path / "charts" / f"{chart}.svg"
+        ).exists()
+    runs = pd.read_parquet(tmp_path / "runs.parquet")
+    assert len(runs) == 6 and list(table["scenario"]) == ["status_quo", "no_dibao"]
+    quo = runs[runs["scenario"] == "status_quo"]
+    assert table.loc[0, "relapsed_mean"] == quo["relapsed"].mean()
+    assert table.loc[0, "diff_relapsed_mean"] == 0.0
+    monthly = pd.read_parquet(tmp_path / "monthly.parquet")
+    assert len(monthly) == 6 * 6 and set(monthly["seed"]) == {1, 2, 3}
+    assert "no_dibao" in (tmp_path / "summary.md").read_text()
+
+
+def test_interrupted_comparison_resumes_to_the_same_table(tmp_path):
+    exp = tiny_experiment()
+    full, part = tmp_path / "full", tmp_path / "part"
+    compare(exp, full, n_jobs=1)
+    compare(exp, part, n_jobs=1)
+    # an interruption: one run never finished, another left a half-written temporary file
+    (run_folder(part, "no_dibao", 2) / "summary.json").unlink()
+    (run_folder(part, "no_dibao", 3) / ".summary.json.abc.tmp").write_text("{half")
+    (part / "summary.csv").unlink()
+    compare(exp, part, n_jobs=2)
+    info = json.loads((part / "comparison.json").read_text())
+    assert info["runs"] == 6 and info["reused"] == 5
+    assert (part / "summary.csv").read_text() == (full / "summary.csv").read_text()
+    assert pd.read_parquet(part / "monthly.parquet").equals(
+        pd.read_parquet(full / "monthly.parquet")
+    )
+
+
+def test_a_changed_config_is_not_reused(tmp_path):
+    compare(tiny_experiment(), tmp_path, n_jobs=1)
+    compare(tiny_experiment(base=[*TINY, "shocks=flood"]), tmp_path, n_jobs=1)
+    info = json.loads((tmp_path / "comparison.json").read_text())
+    assert info["reused"] == 0
+
+
+def test_summary_statistics_by_hand():
+    exp = tiny_experiment(seeds=[1, 2, 3, 4], band=0.5)
+    runs = pd.DataFrame(
+        {
+            "scenario": ["status_quo"] * 4 + ["no_dibao"] * 4,
+            "seed": [1, 2, 3, 4] * 2,
+            "relapsed": [10, 12, 14, 16, 20, 21, 30, 31],
+            "relapse_rate": [0.1, 0.12, 0.14, 0.16, 0.2, 0.21, 0.3, 0.31],
+            "newly_poor_peak": [1, 1, 1, 1, 2, 2, 2, 2],
+            "at_risk_peak": [5] * 8,
+            "large_scale": [False] * 4 + [True, False, False, False],
+            "spending": [100e6] * 4 + [60e6] * 4,
+            "spend_dibao": [40e6] * 4 + [0.0] * 4,
+        }
+    )
+    t = summary_table(exp, runs).set_index("scenario")
+    # paired differences 10, 9, 16, 15: mean 12.5; 25th-75th percentiles 9.75 and 15.25
+    assert t.loc["no_dibao", "diff_relapsed_mean"] == 12.5
+    assert t.loc["no_dibao", "diff_relapsed_lo"] == pytest.approx(9.75)
+    assert t.loc["no_dibao", "diff_relapsed_hi"] == pytest.approx(15.25)
+    assert t.loc["no_dibao", "p_large_scale"] == 0.25
+    assert t.loc["status_quo", "p_large_scale"] == 0.0
+    assert t.loc["status_quo", "p_large_scale_upper95"] == pytest.approx(1 - 0.05 ** (1 / 4))
+    # removing dibao saves 40 M yuan and lets 12.5 more households relapse
+    assert t.loc["no_dibao", "cost_per_relapse_averted"] == pytest.approx(40e6 / 12.5)
+    assert np.isnan(t.loc["status_quo", "cost_per_relapse_averted"])
+    assert cost_effect_text(-40e6, -12.5) == "3,200,000"
+
+
+def test_bad_experiments_are_named():
+    from sim.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="experiment.baseline = 'nope': not a scenario"):
+        tiny_experiment(baseline="nope")
+    with pytest.raises(ConfigError, match="experiment.seeds"):
+        tiny_experiment(seeds=[1, 1])
+    with pytest.raises(ConfigError, match="scenario 'bad': .*shocks.illness.p_person_year"):
+        compare(
+            tiny_experiment(
+                scenarios={"status_quo": [], "bad": ["shocks.illness.p_person_year=2"]}
+            ),
+            __import__("pathlib").Path("/tmp/never"),
+            1,
+        )
+
+
+def test_chinese_labels_fall_back_with_a_warning_without_a_cjk_font():
+    from sim.plotting import Labels, cjk_font
+
+    if cjk_font() is None:
+        with pytest.warns(UserWarning, match="fonts-noto-cjk"):
+            labels = Labels("zh")
+        assert labels("month") == "month"
+    else:
+        assert Labels("zh")("month") == "月份"
