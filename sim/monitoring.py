@@ -61,8 +61,7 @@ class Monitoring(Lever):
     def eligible(self, model) -> np.ndarray:
         hh, p, t = model.hh, self.pars, model.t
         year = model.calendar(t)[0]
-        rng = model.streams.get(self.stream, t)
-        u_self, u_visit, u_data = rng.random(hh.n), rng.random(hh.n), rng.random(hh.n)
+        u = model.streams.get(self.stream, t).random(hh.n)
         mline = model.cfg.outcomes.monitoring_line(year)
 
         # 4. exits (on last month's status)
@@ -79,13 +78,11 @@ class Monitoring(Lever):
         clue = (~above | shock) & hh.active
         self.t_clue = np.where(clue & (self.t_clue < 0), t, np.where(clue, self.t_clue, -1))
         # 2. detection of households with a clue, not yet detected or monitored
+        # The channels are independent: found by at least one with 1 - prod(1 - p_channel).
         visit = (t - 1) % p.visit_every == 0
         signal = (hh.med_cost > 0) | (hh.one_off > 0) | hh.dibao
-        found = (
-            (u_self < p.p_self_report)
-            | (visit & (u_visit < p.p_visit))
-            | (signal & (u_data < p.p_data))
-        )
+        miss = (1 - p.p_self_report) * (1 - p.p_visit * visit)
+        found = u < 1 - np.where(signal, miss * (1 - p.p_data), miss)
         new_detect = clue & found & (self.t_detect < 0) & ~hh.monitored
         self.t_detect[new_detect] = t
         # 3. identification after the verification delay
@@ -125,8 +122,8 @@ class Monitoring(Lever):
         }
         return np.zeros(hh.n, bool)
 
-    def apply(self, model, eligible: np.ndarray) -> np.ndarray:
-        return np.zeros(model.hh.n)
+    def apply(self, model, idx: np.ndarray) -> np.ndarray:
+        return np.zeros(idx.size)
 
     def report(self) -> dict[str, float]:
         return self.figures

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtri
 
 from sim.params import nonneg, parse, pos, prob
 from sim.population import Households
@@ -192,6 +193,11 @@ def monthly(p_year: float) -> float:
     return 1.0 - (1.0 - p_year) ** (1.0 / 12.0)
 
 
+def no_event_table(p: float, k: np.ndarray) -> np.ndarray:
+    """Chance of no event among 0, 1, ..., max(k) people at risk, each with chance ``p``."""
+    return (1.0 - p) ** np.arange(int(k.max(initial=0)) + 1)
+
+
 def any_event(u: np.ndarray, p: float, k: np.ndarray | int) -> np.ndarray:
     """Households with at least one of ``k`` independent events of chance ``p``, given uniforms.
 
@@ -256,104 +262,115 @@ class Shocks:
 
     # -- idiosyncratic ------------------------------------------------------------------
 
-    def _record(self, hh: Households, cause: str, mask: np.ndarray, loss: np.ndarray) -> None:
-        hh.loss[CAUSE[cause], mask] += loss[mask] if np.ndim(loss) else loss
-        hh.new_shock[mask] = CAUSE[cause]
+    def _record(
+        self, hh: Households, cause: str, idx: np.ndarray, loss: np.ndarray | float
+    ) -> None:
+        hh.loss[CAUSE[cause], idx] += loss
+        hh.new_shock[idx] = CAUSE[cause]
 
     def _illness(self, hh: Households, t: int) -> None:
         p = self.pars.illness
-        rng = self.streams.get("illness", t)
-        u, z = rng.random(hh.n), rng.standard_normal(hh.n)
         if not p.enabled:
             return
+        u = self.streams.get("illness", t).random(hh.n)
         risk = hh.n_members + (p.rr_elderly - 1) * hh.n_elderly + (p.rr_chronic - 1) * hh.n_chronic
-        sick = any_event(u, monthly(p.p_person_year), np.maximum(risk, 0)) & hh.active
-        cost = np.where(sick, p.cost_median * np.exp(p.cost_sigma * z), 0.0)
-        hh.med_cost += cost
-        hh.med_in_policy += cost * p.in_policy_share
+        p_hh = -np.expm1(np.log1p(-monthly(p.p_person_year)) * np.maximum(risk, 0))
+        sick = np.flatnonzero((u < p_hh) & hh.active)
+        # Given an episode, u / p_hh is again uniform: it sets the cost quantile.
+        cost = p.cost_median * np.exp(p.cost_sigma * ndtri(u[sick] / p_hh[sick]))
+        hh.med_cost[sick] += cost
+        hh.med_in_policy[sick] += cost * p.in_policy_share
         self._record(hh, "illness", sick, cost)
 
     def _chronic(self, hh: Households, t: int) -> None:
         p = self.pars.chronic
-        rng = self.streams.get("chronic", t)
-        u, u2 = rng.random(hh.n), rng.random(hh.n)
         if not p.enabled:
             return
-        onset = any_event(u, monthly(p.p_person_year), hh.n_members - hh.n_chronic) & hh.active
-        hh.n_chronic += onset
+        u = self.streams.get("chronic", t).random(hh.n)
+        p_hh = no_event_table(monthly(p.p_person_year), hh.n_members)
+        p_hh = 1.0 - p_hh[hh.n_members - hh.n_chronic]
+        onset = np.flatnonzero((u < p_hh) & hh.active)
+        hh.n_chronic[onset] += 1
         # The new patient is a labourer with chance n_labour / n_members; some stop working.
-        lose = onset & (u2 < p.p_lose_labour * hh.n_labour / np.maximum(hh.n_members, 1))
+        v = u[onset] / p_hh[onset]
+        lose = onset[v < p.p_lose_labour * hh.n_labour[onset] / np.maximum(hh.n_members[onset], 1)]
         wage = _remove_worker(hh, lose)
-        self._record(hh, "chronic", onset, 12 * (p.cost_month + wage))
+        self._record(hh, "chronic", onset, 12 * p.cost_month)
+        self._record(hh, "chronic", lose, 12 * wage)
 
     def _disability(self, hh: Households, t: int) -> None:
         p = self.pars.disability
-        u = self.streams.get("disability", t).random(hh.n)
         if not p.enabled:
             return
-        hit = any_event(u, monthly(p.p_labourer_year), hh.n_labour) & hh.active
+        u = self.streams.get("disability", t).random(hh.n)
+        p_hh = 1.0 - no_event_table(monthly(p.p_labourer_year), hh.n_labour)[hh.n_labour]
+        hit = np.flatnonzero((u < p_hh) & hh.active)
         wage = _remove_worker(hh, hit)
-        hh.n_disabled += hit
+        hh.n_disabled[hit] += 1
         self._record(hh, "disability", hit, 12 * wage)
 
     def _death(self, hh: Households, t: int) -> None:
         p = self.pars.death
-        rng = self.streams.get("death", t)
-        u, u2, u3 = rng.random(hh.n), rng.random(hh.n), rng.random(hh.n)
         if not p.enabled:
             return
+        u = self.streams.get("death", t).random(hh.n)
         pe, po = monthly(p.p_elderly_year), monthly(p.p_other_year)
         others = hh.n_members - hh.n_elderly
-        top = int(hh.n_members.max(initial=0)) + 1
-        survive = ((1 - pe) ** np.arange(top))[hh.n_elderly] * ((1 - po) ** np.arange(top))[others]
-        dies = (u < 1 - survive) & hh.active
-        h_e, h_o = pe * hh.n_elderly, po * others
-        elderly = dies & (u2 * (h_e + h_o) < h_e)
-        other = dies & ~elderly
-        hh.n_elderly -= elderly
-        # A non-elderly death takes a labourer, a pupil, a disabled or another member in
-        # proportion to their numbers.
-        n_o = np.maximum(others, 1)
-        c1 = hh.n_labour / n_o
-        c2 = c1 + hh.n_school / n_o
-        c3 = c2 + hh.n_disabled / n_o
-        labourer = other & (u3 < c1)
-        wage = _remove_worker(hh, labourer)
-        hh.n_school -= other & (u3 >= c1) & (u3 < c2)
-        hh.n_disabled -= other & (u3 >= c2) & (u3 < c3)
+        survive = (
+            no_event_table(pe, hh.n_members)[hh.n_elderly]
+            * no_event_table(po, hh.n_members)[others]
+        )
+        dies = np.flatnonzero((u < 1.0 - survive) & hh.active)
+        # Given a death, v = u / P(death) is uniform: it picks who died, in proportion to each
+        # member's hazard; then a member type among the non-elderly, in proportion to numbers.
+        v = u[dies] / (1.0 - survive[dies])
+        h_e, h_o = pe * hh.n_elderly[dies], po * others[dies]
+        share_e = h_e / (h_e + h_o)
+        is_e = v < share_e
+        hh.n_elderly[dies[is_e]] -= 1
+        rest = dies[~is_e]
+        w = (v[~is_e] - share_e[~is_e]) / (1.0 - share_e[~is_e])  # uniform again
+        n_o = np.maximum(others[rest], 1)
+        c1 = hh.n_labour[rest] / n_o
+        c2 = c1 + hh.n_school[rest] / n_o
+        c3 = c2 + hh.n_disabled[rest] / n_o
+        wage = _remove_worker(hh, rest[w < c1])
+        hh.n_school[rest[(w >= c1) & (w < c2)]] -= 1
+        hh.n_disabled[rest[(w >= c2) & (w < c3)]] -= 1
+        hh.n_members[dies] -= 1
         # The deceased may have been chronically ill: keep n_chronic <= n_members.
-        hh.n_members -= dies
-        np.minimum(hh.n_chronic, hh.n_members, out=hh.n_chronic)
-        hh.one_off += np.where(dies, p.funeral_cost, 0.0)
-        hh.active &= hh.n_members > 0
-        self._record(hh, "death", dies, p.funeral_cost + 12 * wage)
+        hh.n_chronic[dies] = np.minimum(hh.n_chronic[dies], hh.n_members[dies])
+        hh.one_off[dies] += p.funeral_cost
+        hh.active[dies] = hh.n_members[dies] > 0
+        self._record(hh, "death", dies, p.funeral_cost)
+        self._record(hh, "death", rest[w < c1], 12 * wage)
 
     def _jobs(self, hh: Households, t: int) -> None:
         p = self.pars.jobs
-        rng = self.streams.get("jobs", t)
-        u_m, u_l, u_r = rng.random(hh.n), rng.random(hh.n), rng.random(hh.n)
         if not p.enabled:
             return
+        rng = self.streams.get("jobs", t)
+        u_m, u_l, u_r = rng.random(hh.n), rng.random(hh.n), rng.random(hh.n)
         months_out = 1.0 / max(p.p_reemploy, 1.0 / 24)  # expected months out of work
         lost_m = any_event(u_m, p.p_loss_migrant, hh.n_migrant) & hh.active
         lost_l = any_event(u_l, p.p_loss_local, hh.n_local) & hh.active
-        hh.n_migrant -= lost_m
-        hh.n_seek_migrant += lost_m
-        hh.n_local -= lost_l
-        hh.n_seek_local += lost_l
-        loss = months_out * (
-            lost_m * hh.wage_migrant * self.cov.migrant_factor + lost_l * hh.wage_local
-        )
-        self._record(hh, "job_loss", lost_m | lost_l, loss)
+        seekers = hh.n_seek_migrant + hh.n_seek_local  # before this month's losses
+        im, il = np.flatnonzero(lost_m), np.flatnonzero(lost_l)
+        hh.n_migrant[im] -= 1
+        hh.n_seek_migrant[im] += 1
+        hh.n_local[il] -= 1
+        hh.n_seek_local[il] += 1
+        self._record(hh, "job_loss", im, months_out * hh.wage_migrant[im] * self.cov.migrant_factor)
+        hh.loss[CAUSE["job_loss"], il] += months_out * hh.wage_local[il]
+        hh.new_shock[il] = CAUSE["job_loss"]
         # Re-employment: one seeker a month at most, back into the kind of work they lost.
-        seekers = hh.n_seek_migrant + hh.n_seek_local
-        back = any_event(u_r, p.p_reemploy, seekers) & ~(lost_m | lost_l)
-        to_m = back & (hh.n_seek_migrant > 0)
-        to_l = back & ~to_m
-        hh.n_seek_migrant -= to_m
-        hh.n_migrant += to_m
-        hh.n_seek_local -= to_l
-        hh.n_local += to_l
+        back = np.flatnonzero(any_event(u_r, p.p_reemploy, seekers) & ~(lost_m | lost_l))
+        to_m = back[hh.n_seek_migrant[back] > 0]
+        to_l = back[hh.n_seek_migrant[back] == 0]
+        hh.n_seek_migrant[to_m] -= 1
+        hh.n_migrant[to_m] += 1
+        hh.n_seek_local[to_l] -= 1
+        hh.n_local[to_l] += 1
 
     # -- covariate ----------------------------------------------------------------------
 
@@ -363,12 +380,12 @@ class Shocks:
         if p.enabled and (month == 1 or t == 1):
             self.cov.demand_factor = float(np.exp(p.sigma_year * z))
             if self.cov.demand_factor < 1:
-                lost = 12 * (1 - self.cov.demand_factor) * hh.n_migrant * hh.wage_migrant
-                self._record(hh, "migrant_demand", hh.active & (hh.n_migrant > 0), lost)
+                idx = np.flatnonzero(hh.active & (hh.n_migrant > 0))
+                lost = 12 * (1 - self.cov.demand_factor) * hh.n_migrant[idx] * hh.wage_migrant[idx]
+                self._record(hh, "migrant_demand", idx, lost)
         self.cov.migrant_factor = self.cov.demand_factor
 
     def _lockdown(self, hh: Households, t: int, year: int, month: int) -> None:
-        u = self.streams.get("lockdown", t).random(hh.n)
         if not self.pars.lockdown.enabled:
             return
         now = year * 12 + month - 1
@@ -377,23 +394,25 @@ class Shocks:
             if not start <= now < start + p.months:
                 continue
             self.cov.migrant_factor *= 1 - p.wage_cut
-            lost = np.zeros(hh.n, bool)
-            if now == start:
-                lost = any_event(u, p.p_job_loss, hh.n_migrant) & hh.active
-                hh.n_migrant -= lost
-                hh.n_seek_migrant += lost
-            cut = p.months * p.wage_cut * hh.n_migrant * hh.wage_migrant * (now == start)
-            loss = cut + lost * 12 * hh.wage_migrant
-            self._record(hh, "lockdown", hh.active & (loss > 0), loss)
+            if now != start:
+                continue
+            u = self.streams.get("lockdown", t).random(hh.n)
+            lost = any_event(u, p.p_job_loss, hh.n_migrant) & hh.active
+            hh.n_migrant -= lost
+            hh.n_seek_migrant += lost
+            loss = (
+                p.months * p.wage_cut * hh.n_migrant * hh.wage_migrant + lost * 12 * hh.wage_migrant
+            )
+            idx = np.flatnonzero(hh.active & (loss > 0))
+            self._record(hh, "lockdown", idx, loss[idx])
 
     def _disaster(self, hh: Households, t: int, year: int, month: int) -> None:
         p = self.pars.disaster
-        rng = self.streams.get("disaster", t)
-        u_town, u_hh, z = rng.random(self.n_towns), rng.random(hh.n), rng.standard_normal(hh.n)
-        u_pick = rng.random(self.n_towns)
         self.cov.towns_hit = ()
         if not p.enabled:
             return
+        rng = self.streams.get("disaster", t)
+        u_town, u_pick = rng.random(self.n_towns), rng.random(self.n_towns)
         hit = np.zeros(self.n_towns, bool)
         if month in p.season:
             p_month = 1.0 - (1.0 - p.p_town_year) ** (1.0 / len(p.season))
@@ -404,13 +423,16 @@ class Shocks:
         if not hit.any():
             return
         self.cov.towns_hit = tuple(np.flatnonzero(hit).tolist())
-        affected = hit[hh.town] & (u_hh < p.share_hit) & hh.active
+        u = rng.random(hh.n)
+        affected = np.flatnonzero(hit[hh.town] & (u < p.share_hit) & hh.active)
         hh.crop_loss[affected] = p.crop_loss
         hh.crop_loss_until[affected] = t + p.loss_months
-        assets = np.where(affected, p.asset_median * np.exp(p.asset_sigma * z), 0.0)
-        hh.one_off += assets
-        expected_farm = hh.other_farm + hh.mustard_mu * self.expected_price
-        self._record(hh, "disaster", affected, assets + p.crop_loss * expected_farm)
+        # Given a hit, u / share_hit is uniform: it sets the asset-loss quantile.
+        v = u[affected] / max(p.share_hit, 1e-300)
+        assets = p.asset_median * np.exp(p.asset_sigma * ndtri(v))
+        hh.one_off[affected] += assets
+        farm = hh.other_farm[affected] + hh.mustard_mu[affected] * self.expected_price
+        self._record(hh, "disaster", affected, assets + p.crop_loss * farm)
 
     def _price(self, t: int, year: int, month: int) -> None:
         p = self.pars.price
@@ -424,19 +446,20 @@ class Shocks:
                 self.cov.price = self.expected_price
 
 
-def _remove_worker(hh: Households, mask: np.ndarray) -> np.ndarray:
-    """Take one labourer out of work in each masked household; returns the monthly wage lost.
+def _remove_worker(hh: Households, idx: np.ndarray) -> np.ndarray:
+    """Take one labourer out of work in each household of ``idx``; the monthly wages lost.
 
     The worker comes from migrant work first, then local work, then job seekers, then farming.
+    Households without a labourer are left alone (wage lost 0).
     """
-    mask = mask & (hh.n_labour > 0)
-    mig = mask & (hh.n_migrant > 0)
-    loc = mask & ~mig & (hh.n_local > 0)
-    seek_m = mask & ~mig & ~loc & (hh.n_seek_migrant > 0)
-    seek_l = mask & ~mig & ~loc & ~seek_m & (hh.n_seek_local > 0)
-    hh.n_migrant -= mig
-    hh.n_local -= loc
-    hh.n_seek_migrant -= seek_m
-    hh.n_seek_local -= seek_l
-    hh.n_labour -= mask
-    return mig * hh.wage_migrant + loc * hh.wage_local
+    lab = hh.n_labour[idx] > 0
+    mig = lab & (hh.n_migrant[idx] > 0)
+    loc = lab & ~mig & (hh.n_local[idx] > 0)
+    seek_m = lab & ~mig & ~loc & (hh.n_seek_migrant[idx] > 0)
+    seek_l = lab & ~mig & ~loc & ~seek_m & (hh.n_seek_local[idx] > 0)
+    hh.n_migrant[idx[mig]] -= 1
+    hh.n_local[idx[loc]] -= 1
+    hh.n_seek_migrant[idx[seek_m]] -= 1
+    hh.n_seek_local[idx[seek_l]] -= 1
+    hh.n_labour[idx[lab]] -= 1
+    return mig * hh.wage_migrant[idx] + loc * hh.wage_local[idx]

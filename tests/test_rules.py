@@ -42,7 +42,7 @@ def run_case(case: dict) -> RelapseModel:
 
 def paid(model, name) -> np.ndarray:
     lever = next(lv for lv in model.levers if lv.name == name)
-    return lever.last_paid
+    return lever.payments(model.hh.n)
 
 
 @pytest.mark.parametrize("case", CASES)

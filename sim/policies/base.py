@@ -36,7 +36,7 @@ class Ledger:
         self.recipients = np.zeros(months + 1, np.int64)
 
     def record(self, t: int, paid_fen: np.ndarray, other_fen: int = 0) -> None:
-        """Add month ``t``'s payments (per household, fen) and other costs (fen)."""
+        """Add month ``t``'s payments (fen, one per paid household) and other costs (fen)."""
         self.paid_fen[t] += int(paid_fen.sum())
         self.other_fen[t] += int(other_fen)
         self.recipients[t] += int((paid_fen > 0).sum())
@@ -52,7 +52,11 @@ class Context:
 
 
 class Lever:
-    """Base of every lever. Subclasses set ``name``, ``Pars``, ``kind``, ``eligible``, ``apply``.
+    """Base of every lever. Subclasses set ``name``, ``kind``, ``eligible`` and ``apply``.
+
+    ``eligible`` returns a boolean mask over households; ``apply`` gets the indices of the
+    eligible (active) households and returns the yuan paid to each of them, so that work and
+    bookkeeping scale with the households concerned, not with the district.
 
     ``kind`` says where a payment goes: ``"cash"`` (transfers), ``"earned"`` (wages for work,
     counted as own income in means tests) or ``"medical"`` (reimbursement of medical costs).
@@ -76,8 +80,8 @@ class Lever:
         """Households eligible this month (boolean mask)."""
         raise NotImplementedError
 
-    def apply(self, model: RelapseModel, eligible: np.ndarray) -> np.ndarray:
-        """Yuan paid to each household this month (zeros where none)."""
+    def apply(self, model: RelapseModel, idx: np.ndarray) -> np.ndarray:
+        """Yuan paid this month to each household of ``idx`` (eligible and active)."""
         raise NotImplementedError
 
     def other_cost(self, model: RelapseModel) -> float:
@@ -88,23 +92,38 @@ class Lever:
         """Eligibility, payment, bookkeeping; a disabled lever does nothing."""
         if not self.pars.enabled:
             return
+        idx = self.select(model)
+        fen = to_fen(self.apply(model, idx)) if idx.size else np.zeros(0, np.int64)
+        self.pay(model, idx, fen)
+
+    def select(self, model: RelapseModel) -> np.ndarray:
+        """Indices of the eligible, active households (levers may compute them directly)."""
+        return np.flatnonzero(self.eligible(model) & model.hh.active)
+
+    def pay(self, model: RelapseModel, idx: np.ndarray, fen: np.ndarray) -> None:
+        """Book payments ``fen`` to households ``idx`` (each once) and this month's other cost."""
         hh = model.hh
-        paid = to_fen(self.apply(model, self.eligible(model) & hh.active) * hh.active)
-        self.last_paid = paid  # this month's payments per household, fen (for inspection)
+        paid = fen > 0
+        idx, fen = idx[paid], fen[paid]
+        self.last_paid = (idx, fen)  # this month's payments: households and fen (inspection)
         other = int(round(self.other_cost(model) * FEN))
-        self.ledger.record(model.t, paid, other)
-        if self.kind == "medical":
-            hh.reimbursed_fen += paid
-        elif self.kind == "earned":
-            hh.earned_fen += paid
-        else:
-            hh.transfers_fen += paid
-        got = paid > 0
-        hh.measures[got & hh.monitored] |= np.int16(1 << LEVER_BITS.get(self.name, 15))
+        self.ledger.record(model.t, fen, other)
+        target = {"medical": hh.reimbursed_fen, "earned": hh.earned_fen}.get(
+            self.kind, hh.transfers_fen
+        )
+        target[idx] += fen  # idx holds each household once
+        hh.measures[idx[hh.monitored[idx]]] |= np.int16(1 << LEVER_BITS.get(self.name, 15))
         year = model.calendar(model.t)[0]
-        new = got & (self.last_paid_year != year)
+        new = idx[self.last_paid_year[idx] != year]
         self.last_paid_year[new] = year
-        self.recipients_by_year[year] = self.recipients_by_year.get(year, 0) + int(new.sum())
+        self.recipients_by_year[year] = self.recipients_by_year.get(year, 0) + int(new.size)
+
+    def payments(self, n: int) -> np.ndarray:
+        """This month's payments as a dense array over ``n`` households, fen."""
+        out = np.zeros(n, np.int64)
+        idx, fen = self.last_paid
+        out[idx] = fen
+        return out
 
     def report(self) -> dict[str, float]:
         """Extra monthly figures for the model's series (optional)."""

@@ -45,15 +45,19 @@ class Industry(Lever):
         self.subsidised = (hh.mustard_mu > 0) & (u[1] < p.subsidy_share.array()[cat])
 
     def eligible(self, model) -> np.ndarray:
-        return self.contract | self.subsidised
+        year, month = model.calendar(model.t)
+        harvest = month in model.cfg.population.economy.harvest_months
+        low = self.pars.floor_price(year) > model.shocks.cov.price
+        mask = self.contract if harvest and low else np.zeros(model.hh.n, bool)
+        return mask | self.subsidised if month == self.pars.subsidy_month else mask
 
-    def apply(self, model, eligible: np.ndarray) -> np.ndarray:
+    def apply(self, model, idx: np.ndarray) -> np.ndarray:
         hh, p = model.hh, self.pars
         year, month = model.calendar(model.t)
         gap = max(p.floor_price(year) - model.shocks.cov.price, 0.0)
-        pay = np.where(self.contract, gap * hh.mustard_tonnes, 0.0)
+        pay = np.where(self.contract[idx], gap * hh.mustard_tonnes[idx], 0.0)
         if month == p.subsidy_month:
-            pay = pay + np.where(self.subsidised, p.subsidy_per_mu(year) * hh.mustard_mu, 0.0)
+            pay += np.where(self.subsidised[idx], p.subsidy_per_mu(year) * hh.mustard_mu[idx], 0.0)
         return pay
 
 
@@ -96,18 +100,19 @@ class AntiPovertyInsurance(Lever):
             self.year = year
             self.spent[:] = 0.0
             self.paid[:] = 0.0
-        self.spent += hh.med_cost - hh.reimbursed_fen / FEN + hh.one_off
+        shocked = np.flatnonzero((hh.med_cost > 0) | (hh.one_off > 0))
+        self.spent[shocked] += (
+            hh.med_cost[shocked] - hh.reimbursed_fen[shocked] / FEN + hh.one_off[shocked]
+        )
         line = self.pars.income_multiple * model.cfg.outcomes.poverty_line(year)
-        return self.insured & (hh.pc_income <= line)
+        return self.insured & (self.spent > self.pars.alert_line(year)) & (hh.pc_income <= line)
 
-    def apply(self, model, eligible: np.ndarray) -> np.ndarray:
+    def apply(self, model, idx: np.ndarray) -> np.ndarray:
         p = self.pars
         year = model.calendar(model.t)[0]
-        due = np.minimum(
-            p.payout_share * np.maximum(self.spent - p.alert_line(year), 0.0), p.cap(year)
-        )
-        pay = np.where(eligible, np.maximum(due - self.paid, 0.0), 0.0)
-        self.paid += pay
+        due = np.minimum(p.payout_share * (self.spent[idx] - p.alert_line(year)), p.cap(year))
+        pay = np.maximum(due - self.paid[idx], 0.0)
+        self.paid[idx] += pay
         return pay
 
     def other_cost(self, model) -> float:
@@ -147,35 +152,38 @@ class Credit(Lever):
     def setup(self, model) -> None:
         self.loan = np.zeros(model.hh.n)
         self.due = np.zeros(model.hh.n, np.int32)
+        self.holders = np.zeros(0, np.int64)  # households that took a loan (some repaid since)
         self.defaulted = 0.0
 
     def eligible(self, model) -> np.ndarray:
         hh, p = model.hh, self.pars
         year, month = model.calendar(model.t)
-        u = model.streams.get(self.stream, model.t).random(hh.n)
         # repay loans that are due
-        due = (self.loan > 0) & (model.t >= self.due)
-        repaid = np.minimum(hh.savings, self.loan) * due
-        hh.savings -= repaid
-        short = np.where(due, self.loan - repaid, 0.0)
+        due = np.flatnonzero((self.due == model.t) & (self.loan > 0))
+        repaid = np.minimum(hh.savings[due], self.loan[due])
+        hh.savings[due] -= repaid
+        short = self.loan[due] - repaid
         self.defaulted = float(short.sum())
-        hh.debt += short * (1 - p.risk_share)
+        hh.debt[due] += short * (1 - p.risk_share)
         self.loan[due] = 0.0
         if month == p.loan_month:
+            u = model.streams.get(self.stream, model.t).random(hh.n)
             new = (hh.category == PA) & (idle_labour(hh) + hh.n_local + hh.n_migrant > 0)
             new &= (self.loan == 0) & (u < p.take_up) & hh.active
             self.loan[new] = p.amount(year)
             self.due[new] = model.t + p.term_months
-        hh.income += self.loan * p.return_rate / 12 * hh.active
+            self.holders = np.flatnonzero(self.loan > 0)
+        held = self.holders[self.loan[self.holders] > 0]
+        hh.income[held] += self.loan[held] * p.return_rate / 12 * hh.active[held]
         return np.zeros(hh.n, bool)
 
-    def apply(self, model, eligible: np.ndarray) -> np.ndarray:
-        return np.zeros(model.hh.n)
+    def apply(self, model, idx: np.ndarray) -> np.ndarray:
+        return np.zeros(idx.size)
 
     def other_cost(self, model) -> float:
         year = model.calendar(model.t)[0]
-        interest = self.loan.sum() * self.pars.interest_rate(year) / 12
+        interest = self.loan[self.holders].sum() * self.pars.interest_rate(year) / 12
         return float(interest + self.pars.risk_share * self.defaulted)
 
     def report(self) -> dict[str, float]:
-        return {"credit_loans": int((self.loan > 0).sum())}
+        return {"credit_loans": int((self.loan[self.holders] > 0).sum())}

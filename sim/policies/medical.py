@@ -16,9 +16,9 @@ from sim.policies.base import FEN, Lever
 from sim.population import PA, ShareByCategory
 
 
-def poor_groups(hh) -> np.ndarray:
-    """Households the rules treat as poor: poverty-alleviated, dibao or tekun."""
-    return (hh.category == PA) | hh.dibao | hh.tekun
+def poor_groups(hh, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
+    """Households (of ``idx``) the rules treat as poor: poverty-alleviated, dibao or tekun."""
+    return (hh.category[idx] == PA) | hh.dibao[idx] | hh.tekun[idx]
 
 
 class MedicalTier(Lever):
@@ -31,21 +31,37 @@ class MedicalTier(Lever):
         self.paid = np.zeros(model.hh.n)  # paid by this tier this year
         self.year = None
 
-    def apply(self, model, eligible: np.ndarray) -> np.ndarray:
+    def select(self, model) -> np.ndarray:
+        """Households with in-policy cost this month (only they can be paid) that are covered.
+
+        Adds the cost still unpaid by earlier tiers to everyone's yearly base first.
+        """
         hh = model.hh
         year = model.calendar(model.t)[0]
         if year != self.year:
             self.year = year
             self.base[:] = 0.0
             self.paid[:] = 0.0
-        left = np.maximum(hh.med_in_policy - hh.reimbursed_fen / FEN, 0.0)
-        self.base += left
-        due = np.where(eligible, self.entitlement(model, self.base, year), self.paid)
-        pay = np.clip(due - self.paid, 0.0, left)
-        self.paid += pay
+        sick = np.flatnonzero((hh.med_in_policy > 0) & hh.active)
+        self.left = np.maximum(hh.med_in_policy[sick] - hh.reimbursed_fen[sick] / FEN, 0.0)
+        self.base[sick] += self.left
+        keep = self.covered(model, sick)
+        self.left = self.left[keep]
+        return sick[keep]
+
+    def covered(self, model, idx: np.ndarray) -> np.ndarray:
+        """Which households of ``idx`` this tier covers (boolean, aligned with ``idx``)."""
+        raise NotImplementedError
+
+    def apply(self, model, idx: np.ndarray) -> np.ndarray:
+        year = model.calendar(model.t)[0]
+        due = self.entitlement(model, self.base[idx], year, idx)
+        pay = np.clip(due - self.paid[idx], 0.0, self.left)
+        self.paid[idx] += pay
         return pay
 
-    def entitlement(self, model, base: np.ndarray, year: int) -> np.ndarray:
+    def entitlement(self, model, base: np.ndarray, year: int, idx: np.ndarray) -> np.ndarray:
+        """Amount due for the year so far, yuan, given the year's base of households ``idx``."""
         raise NotImplementedError
 
 
@@ -79,10 +95,10 @@ class BasicInsurance(MedicalTier):
         u = model.streams.get(self.stream, 0).random(model.hh.n)
         self.insured = u < self.pars.enrolment.array()[model.hh.category]
 
-    def eligible(self, model) -> np.ndarray:
-        return self.insured
+    def covered(self, model, idx: np.ndarray) -> np.ndarray:
+        return self.insured[idx]
 
-    def entitlement(self, model, base, year):
+    def entitlement(self, model, base, year, idx):
         p = self.pars
         return np.minimum(p.rate(year) * np.maximum(base - p.deductible(year), 0.0), p.cap(year))
 
@@ -143,13 +159,13 @@ class CriticalIllness(MedicalTier):
 
     name = "critical_illness"
 
-    def eligible(self, model) -> np.ndarray:
+    def covered(self, model, idx: np.ndarray) -> np.ndarray:
         basic = model.lever("basic_insurance")
-        return basic.insured if basic is not None else np.ones(model.hh.n, bool)
+        return basic.insured[idx] if basic is not None else np.ones(idx.size, bool)
 
-    def entitlement(self, model, base, year):
+    def entitlement(self, model, base, year, idx):
         p = self.pars
-        poor = poor_groups(model.hh)
+        poor = poor_groups(model.hh, idx)
         ded = p.deductible(year) * np.where(poor, p.poor_deductible_share, 1.0)
         due = tiered(np.maximum(base - ded, 0.0), p.tiers, np.where(poor, p.poor_rate_bonus, 0.0))
         cap = np.where(poor & p.poor_no_cap, np.inf, p.cap(year))
@@ -177,12 +193,13 @@ class MedicalAssistance(MedicalTier):
 
     name = "medical_assistance"
 
-    def eligible(self, model) -> np.ndarray:
+    def covered(self, model, idx: np.ndarray) -> np.ndarray:
         hh = model.hh
-        pa = (hh.category == PA) & self.pars.include_pa
-        return hh.dibao | hh.tekun | pa | (hh.monitored & (hh.risk_type == 0))
+        pa = (hh.category[idx] == PA) & self.pars.include_pa
+        ill = hh.monitored[idx] & (hh.risk_type[idx] == 0)
+        return hh.dibao[idx] | hh.tekun[idx] | pa | ill
 
-    def entitlement(self, model, base, year):
+    def entitlement(self, model, base, year, idx):
         p = self.pars
-        share = np.where(model.hh.tekun, p.share_tekun(year), p.share(year))
+        share = np.where(model.hh.tekun[idx], p.share_tekun(year), p.share(year))
         return np.minimum(share * base, p.cap(year))

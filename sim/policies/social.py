@@ -34,8 +34,8 @@ class DibaoPars:
     low_income_multiple: float = pos()
 
 
-def dibao_amount(pars: DibaoPars, year: int, pc: np.ndarray, hh) -> np.ndarray:
-    """Monthly dibao for a whole household, yuan/month.
+def dibao_amount(pars: DibaoPars, year: int, pc: np.ndarray, hh, idx=slice(None)) -> np.ndarray:
+    """Monthly dibao for whole households (``idx``; ``pc`` aligned with it), yuan/month.
 
     The gap to the standard per member (at least the minimum), plus top-ups for the
     disabled, the seriously ill and pupils.
@@ -51,11 +51,11 @@ def dibao_amount(pars: DibaoPars, year: int, pc: np.ndarray, hh) -> np.ndarray:
     """
     gap = np.maximum(pars.standard(year) - pc, pars.minimum(year))
     top = (
-        pars.topup_disabled(year) * hh.n_disabled
-        + pars.topup_severe(year) * hh.n_chronic
-        + pars.topup_school(year) * hh.n_school
+        pars.topup_disabled(year) * hh.n_disabled[idx]
+        + pars.topup_severe(year) * hh.n_chronic[idx]
+        + pars.topup_school(year) * hh.n_school[idx]
     )
-    return gap * hh.n_members + top
+    return gap * hh.n_members[idx] + top
 
 
 class Dibao(Lever):
@@ -77,31 +77,30 @@ class Dibao(Lever):
     def eligible(self, model) -> np.ndarray:
         hh, p = model.hh, self.pars
         year = model.calendar(model.t)[0]
-        u_err = model.streams.get(self.stream, model.t).random(hh.n)
-        review = hh.monitored.copy() if (model.t - 1) % p.review_months else np.ones(hh.n, bool)
+        review_month = (model.t - 1) % p.review_months == 0
+        r = np.arange(hh.n) if review_month else np.flatnonzero(hh.monitored)
+        u_err = model.streams.get(self.stream, model.t).random(hh.n)[r]
         std = p.standard(year)
-        pc = hh.own_pc
-        current = hh.dibao | ((model.t == 1) & (hh.transfers0 > 0))
-        applies = (self.u_take < p.take_up) | hh.monitored | current
-        poor = (pc < std) & ~hh.tekun
+        pc = hh.own_pc[r]
+        tekun = hh.tekun[r]
+        current = hh.dibao[r] | ((model.t == 1) & (hh.transfers0[r] > 0))
+        applies = (self.u_take[r] < p.take_up) | hh.monitored[r] | current
+        poor = (pc < std) & ~tekun
         # Targeting errors strike new applicants; current recipients are reviewed on the rules.
         full = poor & applies & (current | (u_err >= p.exclusion_error))
-        wrong = ~poor & ~hh.tekun & (pc < p.inclusion_band * std) & applies & ~current
+        wrong = ~poor & ~tekun & (pc < p.inclusion_band * std) & applies & ~current
         wrong &= u_err < p.inclusion_error
-        ill = (hh.n_chronic > 0) | (hh.n_disabled > 0)
-        single = (
-            p.single_person & ~(full | wrong) & ~hh.tekun & applies & ill
-            & (pc < p.low_income_multiple * std)
-        )  # fmt: skip
-        amount = np.where(full | wrong, dibao_amount(p, year, pc, hh), 0.0)
-        amount = np.where(single, std + p.topup_severe(year), amount)
-        self.amount[review] = amount[review]
-        self.single[review] = single[review]
-        hh.dibao[review] = self.amount[review] > 0
+        ill = (hh.n_chronic[r] > 0) | (hh.n_disabled[r] > 0)
+        single = p.single_person & ~(full | wrong) & ~tekun & applies & ill
+        single &= pc < p.low_income_multiple * std
+        amount = np.where(full | wrong, dibao_amount(p, year, pc, hh, r), 0.0)
+        self.amount[r] = np.where(single, std + p.topup_severe(year), amount)
+        self.single[r] = single
+        hh.dibao[r] = self.amount[r] > 0
         return hh.dibao
 
-    def apply(self, model, eligible: np.ndarray) -> np.ndarray:
-        return np.where(eligible, self.amount, 0.0)
+    def apply(self, model, idx: np.ndarray) -> np.ndarray:
+        return self.amount[idx]
 
     def report(self) -> dict[str, float]:
         return {"dibao_single_person": int(self.single.sum())}
@@ -143,9 +142,9 @@ class Tekun(Lever):
         hh.tekun[review] = ok[review]
         return hh.tekun
 
-    def apply(self, model, eligible: np.ndarray) -> np.ndarray:
+    def apply(self, model, idx: np.ndarray) -> np.ndarray:
         year = model.calendar(model.t)[0]
-        return np.where(eligible, self.pars.standard(year) * model.hh.n_members, 0.0)
+        return self.pars.standard(year) * model.hh.n_members[idx]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -176,26 +175,29 @@ class Temporary(Lever):
     def setup(self, model) -> None:
         self.last = np.full(model.hh.n, -10_000, np.int32)
 
-    def spending(self, hh) -> np.ndarray:
+    @staticmethod
+    def spending(hh, idx: np.ndarray) -> np.ndarray:
         """Shock spending this month, yuan: medical still out of pocket, plus one-off costs."""
-        return hh.med_cost - hh.reimbursed_fen / 100 + hh.one_off
+        return hh.med_cost[idx] - hh.reimbursed_fen[idx] / 100 + hh.one_off[idx]
 
     def eligible(self, model) -> np.ndarray:
         hh, p = model.hh, self.pars
         year = model.calendar(model.t)[0]
         u = model.streams.get(self.stream, model.t).random(hh.n)
-        yearly = np.maximum(hh.pc_income * hh.n_members, 1.0)
-        hit = self.spending(hh) >= p.threshold_share * yearly
-        low = hh.pc_income < p.income_multiple * model.cfg.outcomes.monitoring_line(year)
-        rested = model.t - self.last >= p.cooldown_months
-        return hit & low & rested & ((u < p.take_up) | hh.monitored)
-
-    def apply(self, model, eligible: np.ndarray) -> np.ndarray:
-        year = model.calendar(model.t)[0]
-        pay = np.where(
-            eligible,
-            np.minimum(self.pars.pay_share * self.spending(model.hh), self.pars.cap(year)),
-            0.0,
+        shocked = np.flatnonzero((hh.med_cost > 0) | (hh.one_off > 0))
+        yearly = np.maximum(hh.pc_income[shocked] * hh.n_members[shocked], 1.0)
+        line = p.income_multiple * model.cfg.outcomes.monitoring_line(year)
+        ok = (self.spending(hh, shocked) >= p.threshold_share * yearly) & (
+            hh.pc_income[shocked] < line
         )
-        self.last[pay > 0] = model.t
+        ok &= model.t - self.last[shocked] >= p.cooldown_months
+        ok &= (u[shocked] < p.take_up) | hh.monitored[shocked]
+        mask = np.zeros(hh.n, bool)
+        mask[shocked[ok]] = True
+        return mask
+
+    def apply(self, model, idx: np.ndarray) -> np.ndarray:
+        year = model.calendar(model.t)[0]
+        pay = np.minimum(self.pars.pay_share * self.spending(model.hh, idx), self.pars.cap(year))
+        self.last[idx[pay > 0]] = model.t
         return pay

@@ -12,18 +12,17 @@ from sim.policies.social import idle_labour
 from sim.population import EDGE, PA
 
 
-def priority_key(hh) -> np.ndarray:
+def priority_key(hh, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
     """Order of service: a smaller key is served first.
 
     The plan's order: unstable poverty-alleviated (monitored PA) first, then other PA, then
     other monitored households (edge, sudden hardship), then edge, then the rest; within each,
     the lowest per-capita income first.
     """
-    pa = hh.category == PA
-    group = np.select(
-        [pa & hh.monitored, pa, hh.monitored, hh.category == EDGE], [0, 1, 2, 3], default=4
-    )
-    return group * 1e9 + np.clip(hh.pc_income, 0, 1e8)
+    cat, monitored = hh.category[idx], hh.monitored[idx]
+    pa = cat == PA
+    group = np.select([pa & monitored, pa, monitored, cat == EDGE], [0, 1, 2, 3], default=4)
+    return group * 1e9 + np.clip(hh.pc_income[idx], 0, 1e8)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,7 +62,6 @@ class Posts(Lever):
         target = (hh.category == PA) | (hh.category == EDGE) | hh.monitored | p.open_to_general
         can = ~self.holder & (idle_labour(hh) > 0) & target & hh.active
         posts = int(round(p.posts(year) * self.scale))
-        key = priority_key(hh)
         if p.by_town:
             quota = np.floor(posts * self.town_share).astype(np.int64)
             quota[: posts - quota.sum()] += 1  # hand out the rounding remainder
@@ -73,15 +71,15 @@ class Posts(Lever):
             vacancies = np.array([posts - int(self.holder.sum())])
             groups = np.zeros(hh.n, np.int64)
         idx = np.flatnonzero(can)
-        rank = rank_within(groups[idx], key[idx])
+        rank = rank_within(groups[idx], priority_key(hh, idx))
         take = idx[rank < vacancies[groups[idx]]]
         self.holder[take] = True
         self.end[take] = model.t + p.term_months
         return self.holder
 
-    def apply(self, model, eligible: np.ndarray) -> np.ndarray:
+    def apply(self, model, idx: np.ndarray) -> np.ndarray:
         year = model.calendar(model.t)[0]
-        return np.where(eligible, self.pars.pay(year), 0.0)
+        return np.full(idx.size, self.pars.pay(year))
 
     def report(self) -> dict[str, float]:
         return {f"{self.name}_holders": int(self.holder.sum())}
@@ -136,7 +134,7 @@ class Employment(Lever):
         can = target & (idle_labour(hh) > 0) & (model.t - self.trained_at > 12) & hh.active
         self.intake = int(round(p.trainees(year) * model.cfg.population.scale / 12))
         idx = np.flatnonzero(can)
-        take = idx[np.argsort(priority_key(hh)[idx], kind="stable")[: self.intake]]
+        take = idx[np.argsort(priority_key(hh, idx), kind="stable")[: self.intake]]
         self.trained_at[take] = model.t
         self.intake = take.size
         hh.measures[take[hh.monitored[take]]] |= np.int16(1 << LEVER_BITS[self.name])
@@ -153,8 +151,8 @@ class Employment(Lever):
         self.placed = int(placed.sum())
         return np.zeros(hh.n, bool)
 
-    def apply(self, model, eligible: np.ndarray) -> np.ndarray:
-        return np.zeros(model.hh.n)
+    def apply(self, model, idx: np.ndarray) -> np.ndarray:
+        return np.zeros(idx.size)
 
     def other_cost(self, model) -> float:
         return self.intake * self.pars.cost_per_trainee(model.calendar(model.t)[0])
