@@ -3,8 +3,8 @@
 A comparison is a named experiment (``scenarios/experiment/*.yaml``): scenarios (each a list
 of config overrides), optionally crossed with a second set (e.g. shock scenarios), a baseline
 and seeds. Each (scenario, seed) run writes its own folder; a run whose folder already holds a
-summary for the same resolved config is skipped, so an interrupted comparison started again
-runs only what is missing. Runs go through joblib on local cores; the parent keeps only one
+summary for the same resolved config and code revision is skipped, so an interrupted
+comparison started again runs only what is missing. Runs go through joblib on local cores; the parent keeps only one
 small summary row per run, and the tidy monthly table is streamed file by file.
 """
 
@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 from scipy import stats
 
+import sim
 from sim.config import compose, to_dict
 from sim.errors import ConfigError
 from sim.io import atomic_write, write_json, write_parquet, write_text
@@ -92,8 +93,11 @@ def run_one(scenario: str, seed: int, overrides: list[str], out: Path) -> dict[s
     """Run one (scenario, seed) unless its results are already on disk; return its summary row."""
     from sim.run import simulate
 
+    from sim.run import git_revision
+
     cfg = compose([*overrides, f"seed={seed}", "chart=false"])
-    key = config_hash(to_dict(cfg))
+    # The code counts as much as the config: a new revision never reuses old results.
+    key = config_hash(to_dict(cfg) | {"code": f"{sim.__version__} {git_revision()}"})
     folder = run_folder(out, scenario, seed)
     done = folder / "summary.json"
     if done.exists():
