@@ -27,8 +27,11 @@ def _value(text: str):
 
 def gather(folder: Path) -> tuple[pd.DataFrame, list[Path]]:
     """One row per complete run (swept values + headline figures); the incomplete folders."""
+    from sim.compare import progress
+
     rows, incomplete = [], []
-    for over in sorted(folder.glob("**/.hydra/overrides.yaml")):
+    found = sorted(folder.glob("**/.hydra/overrides.yaml"))
+    for over in progress(found, len(found), f"collect {folder.name}"):
         run = over.parent.parent
         if not (run / "summary.json").exists():
             incomplete.append(run)

@@ -91,9 +91,7 @@ def run_folder(out: Path, scenario: str, seed: int) -> Path:
 
 def run_one(scenario: str, seed: int, overrides: list[str], out: Path) -> dict[str, Any]:
     """Run one (scenario, seed) unless its results are already on disk; return its summary row."""
-    from sim.run import simulate
-
-    from sim.run import git_revision
+    from sim.run import git_revision, simulate
 
     cfg = compose([*overrides, f"seed={seed}", "chart=false"])
     # The code counts as much as the config: a new revision never reuses old results.

@@ -26,7 +26,7 @@ from sim.errors import ConfigError
 from sim.metrics import OutcomePars, outcome_pars
 from sim.params import nonneg, parse, pos
 from sim.population import PopulationPars
-from sim.shocks import ShockPars, _parse_month, shock_pars
+from sim.shocks import ShockPars, parse_month, shock_pars
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 
@@ -91,7 +91,7 @@ def check(cfg: DictConfig | dict) -> Run:
     """Parse and check a whole config; raises :class:`ConfigError` naming the first bad key."""
     data = to_dict(cfg)
     pars = parse(RunPars, data, "")
-    year, month = _parse_month(pars.start, "start")
+    year, month = parse_month(pars.start, "start")
     return Run(
         pars=pars,
         shocks=shock_pars(data["shocks"]),

@@ -39,6 +39,7 @@ class OutcomePars:
 
     poverty_line: Dated = dated("pos")
     monitoring_line: Dated = dated("pos")
+    catastrophic_share: float = prob()
     large_scale: LargeScale
 
 

@@ -18,8 +18,6 @@ from sim.population import HISTORY, REGISTER, STATE, Households
 from sim.random import Streams
 from sim.shocks import CAUSES, Shocks
 
-GROUPS = ("population", "shocks", "policy", "outcomes")
-
 
 def overrides_from_kwargs(kwargs: dict[str, Any]) -> list[str]:
     """Hydra overrides from keyword arguments.
@@ -53,7 +51,11 @@ class HouseholdView(mesa.Agent):
         self.index = index
 
     def __getattr__(self, name: str) -> Any:
-        if name in REGISTER or name in STATE or name in ("hist_own", "hist_transfer", "loss"):
+        if (
+            name in REGISTER
+            or name in STATE
+            or name in ("hist_own", "hist_transfer", "hist_oop", "loss")
+        ):
             return getattr(self.model.hh, name)[..., self.index]
         raise AttributeError(name)
 
@@ -227,9 +229,7 @@ class RelapseModel(mesa.Model):
             "transfers": float(hh.transfers.sum()),
             "med_cost": float(hh.med_cost.sum()),
             "med_oop": float(hh.med_oop.sum()),
-            **health_figures(
-                hh, self.cfg.population.economy, self.outcomes.current["poverty_line"]
-            ),
+            **health_figures(hh, self.cfg, self.outcomes.current["poverty_line"]),
         }
         for lever in self.levers:
             led = lever.ledger
@@ -246,16 +246,18 @@ class RelapseModel(mesa.Model):
         return HouseholdView(self, index)
 
 
-def health_figures(hh: Households, econ, poverty_line: float) -> dict[str, int]:
+def health_figures(hh: Households, cfg: Run, poverty_line: float) -> dict[str, int]:
     """Households with catastrophic health expenditure, and households impoverished by care.
 
-    Catastrophic: 12-month out-of-pocket >= 40% of income above subsistence (WHO's
-    capacity-to-pay rule). Impoverished: poor, but not poor before paying for care.
+    Catastrophic: 12-month out-of-pocket >= ``outcomes.catastrophic_share`` of income above
+    subsistence (WHO's capacity-to-pay rule). Impoverished: poor, but not poor before paying
+    for care.
     """
     oop = hh.sum_oop
     income = hh.sum_own + hh.sum_transfer + oop
-    capacity = income - 12 * econ.consumption_floor * hh.n_members
-    catastrophic = (oop > 0) & (oop >= 0.4 * np.maximum(capacity, 0)) & hh.active
+    capacity = income - 12 * cfg.population.economy.consumption_floor * hh.n_members
+    share = cfg.outcomes.catastrophic_share
+    catastrophic = (oop > 0) & (oop >= share * np.maximum(capacity, 0)) & hh.active
     before = income / np.maximum(hh.n_members, 1)
     impoverished = hh.poor & (before >= poverty_line)
     return {
@@ -277,4 +279,4 @@ def _reporter(key: str):
     return report
 
 
-__all__ = ["HouseholdView", "RelapseModel", "np"]
+__all__ = ["HouseholdView", "RelapseModel"]

@@ -93,9 +93,6 @@ STATE: dict[str, tuple[type, float, str]] = {
 }
 HISTORY = 12  # months in the trailing income window
 
-COUNTS = [c for c, (t, _) in REGISTER.items() if t is np.int16 and c.startswith("n_")]
-AMOUNTS = [c for c, (t, _) in REGISTER.items() if t in (np.float32, np.float64)]
-
 
 @dataclass(frozen=True, kw_only=True)
 class ByCategory:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtri
 
+from sim.errors import ConfigError
 from sim.params import nonneg, parse, pos, prob
 from sim.population import Households
 from sim.random import Streams
@@ -162,29 +163,25 @@ def shock_pars(data: dict) -> ShockPars:
     """Parse and check the ``shocks`` section of a config."""
     pars = parse(ShockPars, data, "shocks")
     for i, p in enumerate(pars.lockdown.periods):
-        _parse_month(p.start, f"shocks.lockdown.periods[{i}].start")
+        parse_month(p.start, f"shocks.lockdown.periods[{i}].start")
     for year, value in (pars.price.fixed or {}).items():
         Dated({year: value}, f"shocks.price.fixed.{year}")
     for i, e in enumerate(pars.disaster.events):
         if not 1 <= e.month <= 12:
-            raise_config(f"shocks.disaster.events[{i}].month = {e.month}: must be 1-12")
+            raise ConfigError(f"shocks.disaster.events[{i}].month = {e.month}: must be 1-12")
     return pars
 
 
-def raise_config(msg: str) -> None:
-    """Raise a :class:`ConfigError` (a helper for one-line checks)."""
-    from sim.errors import ConfigError
-
-    raise ConfigError(msg)
-
-
-def _parse_month(text: str, where: str) -> tuple[int, int]:
+def parse_month(text: str, where: str) -> tuple[int, int]:
+    """(year, month) of a ``YYYY-MM`` text; a ConfigError naming ``where`` otherwise."""
     try:
         year, month = (int(x) for x in str(text).split("-"))
         if not 1 <= month <= 12:
             raise ValueError
     except ValueError:
-        raise_config(f"{where} = {text!r}: must be a month written YYYY-MM, e.g. 2022-04")
+        raise ConfigError(
+            f"{where} = {text!r}: must be a month written YYYY-MM, e.g. 2022-04"
+        ) from None
     return year, month
 
 
@@ -237,7 +234,7 @@ class Shocks:
         self.n_towns = n_towns
         self.expected_price = expected_price
         self.cov = Covariates(price=expected_price)
-        self._lockdowns = [(_parse_month(p.start, ""), p) for p in pars.lockdown.periods]
+        self._lockdowns = [(parse_month(p.start, ""), p) for p in pars.lockdown.periods]
 
     def step(self, hh: Households, t: int, year: int, month: int) -> None:
         """Draw and apply this month's shocks (``t`` = model month, 1-based)."""

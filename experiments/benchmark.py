@@ -1,0 +1,170 @@
+"""Benchmark: speed and memory of the engine and of comparisons, on one core.
+
+    python -m experiments.benchmark                      # sizes 10k, 100k, 190k, 1M; 3 repeats
+    python -m experiments.benchmark --sizes 190000 --repeats 5
+    python -m experiments.benchmark --comparison          # also a comparison's time and memory
+
+Every measurement runs in a fresh process (so peak memory is its own) with all levers and the
+monitoring mechanism on (policy=status_quo). Figures are medians over repeats: the machine is
+shared and noisy. Prints a table, writes ``benchmark.json`` and a throughput chart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+DISTRICT = 190_000  # households of the default district at scale 1
+
+
+def rss_mb() -> float:
+    """Peak resident memory of this process so far, MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def one(households: int, months: int, seed: int) -> dict:
+    """Build and run one district of ``households``; time it and measure memory."""
+    import logging
+
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    from sim.config import compose
+    from sim.model import RelapseModel
+
+    cfg = compose(
+        [f"population.scale={households / DISTRICT}", f"months={months}", "policy=status_quo"]
+    )
+    before = rss_mb()
+    t0 = time.perf_counter()
+    model = RelapseModel(cfg)
+    t1 = time.perf_counter()
+    while model.running:
+        model.step()
+    t2 = time.perf_counter()
+    steps = model.total_months
+    return {
+        "households": model.hh.n,
+        "months": steps,
+        "build_s": t1 - t0,
+        "run_s": t2 - t1,
+        "household_months_per_s": model.hh.n * steps / (t2 - t1),
+        "peak_mb": rss_mb(),
+        "bytes_per_household": (rss_mb() - before) * 1024 * 1024 / model.hh.n,
+    }
+
+
+def in_subprocess(args: list[str]) -> dict:
+    env = os.environ | {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    out = subprocess.run(
+        [sys.executable, "-m", "experiments.benchmark", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def comparison(seeds: int, scale: float, n_jobs: int, folder: Path) -> dict:
+    """Wall time and the parent's peak memory of levers_leave_one_out with ``seeds`` seeds."""
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+    cmd = [
+        sys.executable, "-m", "experiments.compare", "experiment=levers_leave_one_out",
+        f"experiment.seeds={seeds}", f"scale={scale}", f"n_jobs={n_jobs}", f"hydra.run.dir={folder}",
+    ]  # fmt: skip
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", *cmd] if Path("/usr/bin/time").exists() else cmd,
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    wall = time.perf_counter() - t0
+    peak = (
+        float(proc.stderr.strip().splitlines()[-1]) / 1024
+        if Path("/usr/bin/time").exists()
+        else float("nan")
+    )
+    return {
+        "seeds": seeds,
+        "runs": 14 * seeds,
+        "scale": scale,
+        "wall_s": wall,
+        "parent_peak_mb": peak,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m experiments.benchmark", description=__doc__)
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", default=[10_000, 100_000, DISTRICT, 1_000_000]
+    )
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--months", type=int, default=60)
+    parser.add_argument("--comparison", action="store_true", help="also time comparisons")
+    parser.add_argument("--out", default="outputs/benchmark")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one:
+        print(json.dumps(one(args.one, args.months, seed=1)))
+        return
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    print(
+        f"{'households':>11} {'months':>6} {'run s':>7} {'hh-months/s':>12} {'peak MB':>8} {'B/household':>11}"
+    )
+    for n in args.sizes:
+        reps = [
+            in_subprocess(["--one", str(n), "--months", str(args.months)])
+            for _ in range(args.repeats)
+        ]
+        row = {k: statistics.median(r[k] for r in reps) for k in reps[0]}
+        row["repeats"] = [r["run_s"] for r in reps]
+        rows.append(row)
+        print(
+            f"{row['households']:>11,.0f} {row['months']:>6.0f} {row['run_s']:>7.2f} "
+            f"{row['household_months_per_s']:>12,.0f} {row['peak_mb']:>8.0f} {row['bytes_per_household']:>11,.0f}"
+        )
+    result = {"engine": rows, "python": sys.version.split()[0], "cpu_count": os.cpu_count()}
+    if args.comparison:
+        result["comparison_memory"] = [comparison(s, 0.02, 1, out / f"cmp_{s}") for s in (2, 4, 8)]
+        for c in result["comparison_memory"]:
+            print(
+                f"comparison {c['runs']:>4} runs: {c['wall_s']:.1f} s, parent peak {c['parent_peak_mb']:.0f} MB"
+            )
+    (out / "benchmark.json").write_text(json.dumps(result, indent=2) + "\n")
+    chart(rows, out / "throughput")
+    print(f"results: {out}")
+
+
+def chart(rows: list[dict], stem: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    import sim
+    from sim.plotting import PALETTE, STYLE, note, save
+
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots()
+        ax.plot(
+            [r["households"] for r in rows],
+            [r["household_months_per_s"] for r in rows],
+            "o-",
+            color=PALETTE[0],
+        )
+        ax.set(xscale="log", title="Engine throughput by population size (one core)",
+               xlabel="households (log scale)", ylabel="household-months per second")  # fmt: skip
+        ax.set_ylim(bottom=0)
+        note(fig, f"Source: relapse-sim {sim.__version__} · policy status_quo · median of repeats")
+        save(fig, stem)
+
+
+if __name__ == "__main__":
+    main()
