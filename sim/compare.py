@@ -23,13 +23,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
+from joblib import Parallel, delayed
 from scipy import stats
 
 import sim
-from sim.config import compose, to_dict
+from sim.config import check, compose, to_dict
 from sim.errors import ConfigError
 from sim.io import atomic_write, write_json, write_parquet, write_text
 from sim.params import nonneg, parse, prob
+from sim.run import git_revision, simulate
 
 RUNS = "runs"
 
@@ -91,8 +93,6 @@ def run_folder(out: Path, scenario: str, seed: int) -> Path:
 
 def run_one(scenario: str, seed: int, overrides: list[str], out: Path) -> dict[str, Any]:
     """Run one (scenario, seed) unless its results are already on disk; return its summary row."""
-    from sim.run import git_revision, simulate
-
     cfg = compose([*overrides, f"seed={seed}", "chart=false"])
     # The code counts as much as the config: a new revision never reuses old results.
     key = config_hash(to_dict(cfg) | {"code": f"{sim.__version__} {git_revision()}"})
@@ -141,12 +141,8 @@ def progress(iterable: Iterable, total: int, desc: str):
 
 def run_all(exp: Experiment, out: Path, n_jobs: int) -> pd.DataFrame:
     """Every (scenario, seed) of ``exp``, in parallel on local cores, resumable."""
-    from joblib import Parallel, delayed
-
     jobs = [(s, seed, over) for s, over in scenario_overrides(exp).items() for seed in exp.seeds]
     for s, _, over in jobs[:: len(exp.seeds)]:  # fail fast on a bad scenario, before any run
-        from sim.config import check
-
         try:
             check(compose([*over, "seed=0"]))
         except ConfigError as e:

@@ -38,7 +38,10 @@ class Livelihood:
         return self._index(self.econ.farm_growth, year)
 
     def earn(self, hh: Households, cov: Covariates, t: int, year: int, month: int) -> None:
-        """This month's own income, yuan: ``hh.wage_income``, ``hh.farm_income``, ``hh.income``."""
+        """This month's own income, yuan: ``hh.wage_income``, ``hh.farm_income``, ``hh.income``.
+
+        Over a year without growth or shocks it adds up to ``Households.annual_income``.
+        """
         e = self.econ
         w = self.wage_index(year)
         hh.wage_income[:] = w * (
@@ -56,7 +59,8 @@ class Livelihood:
             hh.mustard_tonnes[:] = 0.0
         hh.farm_income[:] = self.farm_index(year) * intact * farm
         pension = e.pension(year) * hh.n_elderly
-        hh.income[:] = (hh.wage_income + hh.farm_income + hh.property / 12.0 + pension) * hh.active
+        other = (hh.property + hh.remittances) / 12.0 + pension
+        hh.income[:] = (hh.wage_income + hh.farm_income + other) * hh.active
 
     def spend(self, hh: Households) -> None:
         """Consume, pay one-off costs, save; a shortfall becomes debt, savings repay debt first."""

@@ -40,6 +40,28 @@ def test_earnings_at_harvest_and_outside(econ):
     assert hh.wage_income[0] == pytest.approx(1.07 * (900 + 2000))
 
 
+def test_a_year_of_earnings_adds_up_to_the_register_income():
+    """Every income component of the register is earned: 12 months = annual_income()."""
+    from sim.config import compose, population_pars
+    from sim.population import generate
+
+    over = [
+        "population.scale=0.01",
+        "population.economy.wage_growth=0",
+        "population.economy.farm_growth=0",
+    ]
+    pars = population_pars(compose(over))
+    hh = generate(pars, seed=3)
+    hh.init_state(len(CAUSES))
+    lv = Livelihood(pars.economy)
+    cov = Covariates(migrant_factor=1.0, price=pars.economy.mustard_price_expected)
+    total = np.zeros(hh.n)
+    for month in range(1, 13):  # 2020: the base year's pension
+        lv.earn(hh, cov, t=month, year=2020, month=month)
+        total += hh.income
+    np.testing.assert_allclose(total, hh.annual_income(pars.economy), rtol=1e-6)  # float32 fields
+
+
 def test_spending_saving_and_debt(econ):
     # floor 250 yuan/person/month, 80% of income above it spent
     hh, lv = two_households(), Livelihood(econ)
