@@ -17,7 +17,7 @@ run: $(STAMP)  ## the main job on the embedded default district; extra Hydra ove
 	$(BIN)/python -m experiments.run $(ARGS)
 
 test: $(STAMP)  ## the whole test suite (ruff first)
-	$(BIN)/ruff check sim experiments tests
+	$(BIN)/ruff check sim experiments benchmarks tests
 	$(BIN)/python -m pytest $(ARGS)
 
 clean:

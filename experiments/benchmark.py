@@ -3,6 +3,7 @@
     python -m experiments.benchmark                      # sizes 10k, 100k, 190k, 1M; 3 repeats
     python -m experiments.benchmark --sizes 190000 --repeats 5
     python -m experiments.benchmark --comparison          # also a comparison's time and memory
+    python -m experiments.benchmark --reference           # also the idiomatic-Mesa speed ratio
 
 Every measurement runs in a fresh process (so peak memory is its own) with all levers and the
 monitoring mechanism on (policy=status_quo). Figures are medians over repeats: the machine is
@@ -59,6 +60,32 @@ def one(households: int, months: int, seed: int) -> dict:
     }
 
 
+def reference(households: int, months: int) -> dict:
+    """Engine and idiomatic-Mesa reference on the same core dynamics and district: speeds."""
+    import logging
+
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    from benchmarks.mesa_reference import CORE, ReferenceModel
+    from sim.config import compose, population_pars
+    from sim.model import RelapseModel
+    from sim.population import generate
+
+    cfg = compose([*CORE, f"population.scale={households / DISTRICT}", f"months={months}"])
+    pars = population_pars(cfg)
+    out = {}
+    for name, make in (
+        ("engine", lambda: RelapseModel(cfg, households=generate(pars, 1))),
+        ("mesa_reference", lambda: ReferenceModel(cfg, generate(pars, 1), rng=1)),
+    ):
+        model = make()
+        t0 = time.perf_counter()
+        while model.running:
+            model.step()
+        out[name] = households * months / (time.perf_counter() - t0)
+    out["ratio"] = out["engine"] / out["mesa_reference"]
+    return out
+
+
 def in_subprocess(args: list[str]) -> dict:
     env = os.environ | {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     out = subprocess.run(
@@ -108,11 +135,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--months", type=int, default=60)
     parser.add_argument("--comparison", action="store_true", help="also time comparisons")
+    parser.add_argument("--reference", action="store_true", help="also the Mesa reference ratio")
     parser.add_argument("--out", default="outputs/benchmark")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--ref", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
         print(json.dumps(one(args.one, args.months, seed=1)))
+        return
+    if args.ref:
+        print(json.dumps(reference(args.ref, 12)))
         return
 
     out = Path(args.out)
@@ -134,6 +166,14 @@ def main(argv: list[str] | None = None) -> None:
             f"{row['household_months_per_s']:>12,.0f} {row['peak_mb']:>8.0f} {row['bytes_per_household']:>11,.0f}"
         )
     result = {"engine": rows, "python": sys.version.split()[0], "cpu_count": os.cpu_count()}
+    if args.reference:
+        reps = [in_subprocess(["--ref", "10000"]) for _ in range(args.repeats)]
+        ref = {k: statistics.median(r[k] for r in reps) for k in reps[0]}
+        result["reference"] = ref | {"households": 10_000, "months": 12}
+        print(
+            f"core dynamics, 10,000 households x 12 months: engine {ref['engine']:,.0f}, "
+            f"Mesa reference {ref['mesa_reference']:,.0f} household-months/s: {ref['ratio']:.0f}x"
+        )
     if args.comparison:
         result["comparison_memory"] = [comparison(s, 0.02, 1, out / f"cmp_{s}") for s in (2, 4, 8)]
         for c in result["comparison_memory"]:

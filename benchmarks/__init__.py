@@ -1,0 +1,1 @@
+"""Benchmarks and the idiomatic-Mesa reference model."""

@@ -1,0 +1,255 @@
+"""An idiomatic Mesa version of relapse-sim's core dynamics: one ``mesa.Agent`` per household.
+
+Same rules and parameters as the engine restricted to ``CORE`` (illness with basic insurance,
+disability, job loss and re-employment, the dibao means test, a fixed number of public-welfare
+posts, relapse counting), written the way a Mesa model usually is: agents with a ``step`` of
+their own, ``agents.do`` and a ``DataCollector``. It draws its own random numbers, so it agrees
+with the engine in distribution, not draw by draw (``tests/test_reference.py``). Its purpose is a
+like-for-like speed comparison (``python -m experiments.benchmark --reference``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import mesa
+
+from sim.config import Run, check
+from sim.livelihood import Livelihood
+from sim.params import parse
+from sim.policies import LEVERS
+from sim.population import EDGE, PA, Households
+from sim.shocks import monthly
+
+# The engine configured with only the core dynamics (shocks and levers outside it are off).
+CORE = [
+    "policy=none", "policy.dibao.enabled=true", "policy.basic_insurance.enabled=true",
+    "policy.public_jobs.enabled=true", "policy.public_jobs.by_town=false",
+    "shocks.chronic.enabled=false", "shocks.death.enabled=false",
+    "shocks.migrant_demand.enabled=false", "shocks.disaster.enabled=false",
+    "shocks.price.enabled=false", "shocks.lockdown.enabled=false", "burn_in=0",
+]  # fmt: skip
+
+
+class Household(mesa.Agent):
+    """One household; its fields are those of the engine's register and state."""
+
+    def __init__(self, model: ReferenceModel, hh: Households, i: int) -> None:
+        super().__init__(model)
+        for name in ("category", "n_members", "n_labour", "n_elderly", "n_school", "n_disabled",
+                     "n_chronic", "n_migrant", "n_local", "wage_migrant", "wage_local",
+                     "mustard_mu", "other_farm", "property", "remittances", "transfers0"):  # fmt: skip
+            setattr(self, name, getattr(hh, name)[i].item())
+        self.seek_migrant = self.seek_local = 0
+        own = hh.annual_income(model.econ)[i].item() / 12
+        self.hist_own = [own] * 12
+        self.hist_transfer = [self.transfers0 / 12] * 12
+        self.insured = model.random.random() < model.basic.enrolment.array()[self.category]
+        self.u_take = model.random.random()
+        self.dibao = False
+        self.dibao_amount = 0.0
+        self.post_end = -1
+        self.base = self.paid = 0.0
+        pc = (sum(self.hist_own) + sum(self.hist_transfer)) / self.n_members
+        self.pc_income = pc
+        self.poor = pc < model.outcomes.poverty_line(model.year)
+        self.new_relapse = False
+
+    # -- shocks ------------------------------------------------------------------------------
+
+    def shocks(self) -> None:
+        """Illness, disability, job loss and re-employment, as the engine's shocks."""
+        s, r = self.model.cfg.shocks, self.model.random
+        self.med_cost = self.in_policy = 0.0
+        risk = self.n_members + (s.illness.rr_elderly - 1) * self.n_elderly
+        risk += (s.illness.rr_chronic - 1) * self.n_chronic
+        if r.random() < 1 - (1 - monthly(s.illness.p_person_year)) ** risk:
+            self.med_cost = s.illness.cost_median * math.exp(s.illness.cost_sigma * r.gauss(0, 1))
+            self.in_policy = self.med_cost * s.illness.in_policy_share
+        if r.random() < 1 - (1 - monthly(s.disability.p_labourer_year)) ** self.n_labour:
+            self.remove_worker()
+            self.n_disabled += 1
+        j = s.jobs
+        seekers = self.seek_migrant + self.seek_local
+        lost_m = r.random() < 1 - (1 - j.p_loss_migrant) ** self.n_migrant
+        lost_l = r.random() < 1 - (1 - j.p_loss_local) ** self.n_local
+        if lost_m:
+            self.n_migrant -= 1
+            self.seek_migrant += 1
+        if lost_l:
+            self.n_local -= 1
+            self.seek_local += 1
+        if r.random() < 1 - (1 - j.p_reemploy) ** seekers and not (lost_m or lost_l):
+            if self.seek_migrant:
+                self.seek_migrant -= 1
+                self.n_migrant += 1
+            else:
+                self.seek_local -= 1
+                self.n_local += 1
+
+    def remove_worker(self) -> None:
+        """One labourer out of work: migrant first, then local, then seekers, then farming."""
+        if self.n_labour == 0:
+            return
+        if self.n_migrant:
+            self.n_migrant -= 1
+        elif self.n_local:
+            self.n_local -= 1
+        elif self.seek_migrant:
+            self.seek_migrant -= 1
+        elif self.seek_local:
+            self.seek_local -= 1
+        self.n_labour -= 1
+
+    # -- earnings ----------------------------------------------------------------------------
+
+    def earn(self) -> None:
+        """This month's own income, and the means-test income of the past 12 months."""
+        m = self.model
+        e, year, month = m.econ, m.year, m.month
+        wages = m.livelihood.wage_index(year) * (
+            self.n_migrant * self.wage_migrant + self.n_local * self.wage_local
+        )
+        farm = self.other_farm / 12
+        if month in e.harvest_months:
+            share = 1 / len(e.harvest_months)
+            farm += share * self.mustard_mu * e.mustard_yield * m.price * (1 - e.mustard_cost_share)
+        farm *= m.livelihood.farm_index(year)
+        other = (self.property + self.remittances) / 12 + e.pension(year) * self.n_elderly
+        self.income = wages + farm + other
+        self.own_pc = sum(self.hist_own) / self.n_members / 12
+
+    # -- levers --------------------------------------------------------------------------------
+
+    def review_dibao(self) -> None:
+        """Dibao review at review months, then this month's payment."""
+        m, p = self.model, self.model.dibao_pars
+        self.transfer = 0.0
+        if (m.t - 1) % p.review_months == 0:
+            std = p.standard(m.year)
+            current = self.dibao or (m.t == 1 and self.transfers0 > 0)
+            applies = self.u_take < p.take_up or current
+            poor = self.own_pc < std
+            u_err = m.random.random()
+            full = poor and applies and (current or u_err >= p.exclusion_error)
+            wrong = not poor and self.own_pc < p.inclusion_band * std and applies and not current
+            wrong = wrong and u_err < p.inclusion_error
+            ill = self.n_chronic > 0 or self.n_disabled > 0
+            single = p.single_person and not (full or wrong) and applies and ill
+            single = single and self.own_pc < p.low_income_multiple * std
+            amount = 0.0
+            if full or wrong:
+                gap = max(std - self.own_pc, p.minimum(m.year))
+                amount = gap * self.n_members + p.topup_disabled(m.year) * self.n_disabled
+                amount += (
+                    p.topup_severe(m.year) * self.n_chronic + p.topup_school(m.year) * self.n_school
+                )
+            if single:
+                amount = std + p.topup_severe(m.year)
+            self.dibao_amount = round(amount, 2)
+            self.dibao = amount > 0
+        if self.dibao:
+            self.transfer = self.dibao_amount
+
+    def claim_insurance(self) -> None:
+        """Basic insurance: the rise in the yearly entitlement, at most this month's cost."""
+        m, p = self.model, self.model.basic
+        if m.month == 1 or m.t == 1:
+            self.base = self.paid = 0.0
+        self.base += self.in_policy
+        self.reimbursed = 0.0
+        if self.insured and self.in_policy > 0:
+            due = min(p.rate(m.year) * max(self.base - p.deductible(m.year), 0.0), p.cap(m.year))
+            self.reimbursed = min(max(due - self.paid, 0.0), self.in_policy)
+            self.paid += self.reimbursed
+        m.insurance_paid += self.reimbursed
+
+    def work_post(self) -> None:
+        """Post holders earn the month's pay."""
+        if self.post_end > self.model.t:
+            self.income += self.model.posts_pars.pay(self.model.year)
+
+    # -- status --------------------------------------------------------------------------------
+
+    def record(self) -> None:
+        """Push the month into the 12-month history and update poverty status."""
+        m = self.model
+        slot = m.t % 12
+        self.hist_own[slot] = self.income - (self.med_cost - self.reimbursed)
+        self.hist_transfer[slot] = self.transfer
+        self.pc_income = (sum(self.hist_own) + sum(self.hist_transfer)) / self.n_members
+        poor = self.pc_income < m.outcomes.poverty_line(m.year)
+        self.new_relapse = poor and not self.poor and self.category == PA
+        self.poor = poor
+        self.at_risk = self.pc_income < m.outcomes.monitoring_line(m.year)
+
+    def idle(self) -> int:
+        """Labourers not in migrant or local work."""
+        return self.n_labour - self.n_migrant - self.n_local
+
+
+class ReferenceModel(mesa.Model):
+    """The core dynamics with one agent per household (see the module docstring)."""
+
+    def __init__(self, cfg, households: Households, rng: int = 1) -> None:
+        super().__init__(rng=rng)
+        run: Run = check(cfg)
+        self.cfg = run
+        self.econ = run.population.economy
+        self.outcomes = run.outcomes
+        self.livelihood = Livelihood(self.econ)
+        policy = run.policy
+        self.dibao_pars = parse(LEVERS["dibao"][1], policy["dibao"], "policy.dibao")
+        self.basic = parse(LEVERS["basic_insurance"][1], policy["basic_insurance"], "b")
+        self.posts_pars = parse(LEVERS["public_jobs"][1], policy["public_jobs"], "p")
+        self.scale = run.population.scale
+        self.months = run.pars.months
+        self.price = self.econ.mustard_price_expected
+        self.t = 0
+        self.year, self.month = run.start_year, run.start_month
+        for i in range(households.n):
+            Household(self, households, i)
+        self.insurance_paid = 0.0
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "n_poor": lambda m: sum(a.poor for a in m.agents),
+                "n_relapsed": lambda m: sum(a.poor and a.category == PA for a in m.agents),
+                "n_at_risk": lambda m: sum(a.at_risk for a in m.agents),
+                "new_relapsed": lambda m: sum(a.new_relapse for a in m.agents),
+                "recipients_dibao": lambda m: sum(a.dibao for a in m.agents),
+                "public_jobs_holders": lambda m: sum(a.post_end > m.t for a in m.agents),
+                "insurance_paid": lambda m: m.insurance_paid,
+            }
+        )
+
+    def allocate_posts(self) -> None:
+        """Free ended posts, then fill vacancies in priority order (PA, then edge; poorest first)."""
+        p = self.posts_pars
+        holders = [a for a in self.agents if a.post_end > self.t and a.idle() > 0]
+        for a in self.agents:
+            if a.post_end > self.t and a.idle() <= 0:
+                a.post_end = -1
+        vacancies = round(p.posts(self.year) * self.scale) - len(holders)
+        candidates = [
+            a for a in self.agents
+            if a.post_end <= self.t and a.idle() > 0 and a.category in (PA, EDGE)
+        ]  # fmt: skip
+        candidates.sort(key=lambda a: (0 if a.category == PA else 1, a.pc_income))
+        for a in candidates[: max(vacancies, 0)]:
+            a.post_end = self.t + p.term_months
+
+    def step(self) -> None:
+        """One month: shocks, earnings, levers, status, collection."""
+        self.t += 1
+        m = self.cfg.start_month - 1 + self.t - 1
+        self.year, self.month = self.cfg.start_year + m // 12, m % 12 + 1
+        self.insurance_paid = 0.0
+        self.agents.do("shocks")
+        self.agents.do("earn")
+        self.agents.do("review_dibao")
+        self.agents.do("claim_insurance")
+        self.allocate_posts()
+        self.agents.do("work_post")
+        self.agents.do("record")
+        self.datacollector.collect(self)
+        self.running = self.t < self.months
