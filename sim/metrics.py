@@ -64,6 +64,22 @@ def fgt(income: np.ndarray, line: float, alpha: int, weight: np.ndarray) -> floa
     return float((weight * poor * gap**alpha).sum() / total)
 
 
+def fgt_all(income: np.ndarray, line: float, weight: np.ndarray) -> tuple[float, float, float]:
+    """FGT P0, P1 and P2 at once (same as :func:`fgt` for alpha 0, 1, 2).
+
+    Example:
+        >>> fgt_all(np.array([1.0, 2.0, 5.0]), 4.0, np.array([1, 1, 2]))
+        (0.5, 0.3125, 0.203125)
+    """
+    poor = np.flatnonzero(income < line)
+    total = weight.sum()
+    if total == 0:
+        return 0.0, 0.0, 0.0
+    gap = (line - income[poor]) / line
+    w = weight[poor]
+    return float(w.sum() / total), float((w * gap).sum() / total), float((w * gap**2).sum() / total)
+
+
 def per_capita_income(hh: Households) -> np.ndarray:
     """Trailing-12-month per-capita net income, yuan/person/year (0 for dissolved households)."""
     total = hh.sum_own + hh.sum_transfer
@@ -150,9 +166,7 @@ class Outcomes:
             "n_at_risk": int(at_risk.sum()),
             "new_relapsed": int(new_relapse.sum()),
             "new_poor_other": int((new_poor & ~pa).sum()),
-            "fgt0": fgt(pc, pline, 0, w),
-            "fgt1": fgt(pc, pline, 1, w),
-            "fgt2": fgt(pc, pline, 2, w),
+            **dict(zip(("fgt0", "fgt1", "fgt2"), fgt_all(pc, pline, w), strict=True)),
             "poverty_line": pline,
             "monitoring_line": mline,
             "mean_pc_income_pa": float(pc[pa & hh.active].mean())

@@ -102,8 +102,10 @@ class Monitoring(Lever):
             np.where((hh.category[start] == EDGE) | ~above[start], 1, 2),
         )
         self.category[leave] = -1
-        risk = np.where((hh.med_cost > 0) | (hh.n_chronic > 0), 0, np.where(hh.n_labour == 0, 1, 2))
-        hh.risk_type[:] = np.where(hh.monitored, risk, -1)
+        hh.risk_type[:] = -1
+        watched = np.flatnonzero(hh.monitored)
+        ill = (hh.med_cost[watched] > 0) | (hh.n_chronic[watched] > 0)
+        hh.risk_type[watched] = np.where(ill, 0, np.where(hh.n_labour[watched] == 0, 1, 2))
 
         at_risk = ~above & hh.active
         mon = hh.monitored

@@ -139,7 +139,10 @@ class Tekun(Lever):
         )
         applies = (u < p.take_up) | hh.monitored | hh.tekun | ((model.t == 1) & (hh.transfers0 > 0))
         ok = alone & (hh.own_pc < p.standard(year)) & applies
-        hh.tekun[review] = ok[review]
+        if review.all():
+            hh.tekun[:] = ok
+        else:
+            hh.tekun[review] = ok[review]
         return hh.tekun
 
     def apply(self, model, idx: np.ndarray) -> np.ndarray:

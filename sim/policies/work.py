@@ -70,7 +70,9 @@ class Posts(Lever):
         else:
             vacancies = np.array([posts - int(self.holder.sum())])
             groups = np.zeros(hh.n, np.int64)
-        idx = np.flatnonzero(can)
+        if (vacancies <= 0).all():  # every post is taken: nothing to allocate
+            return self.holder
+        idx = np.flatnonzero(can & (vacancies[groups] > 0))
         rank = rank_within(groups[idx], priority_key(hh, idx))
         take = idx[rank < vacancies[groups[idx]]]
         self.holder[take] = True
@@ -134,7 +136,12 @@ class Employment(Lever):
         can = target & (idle_labour(hh) > 0) & (model.t - self.trained_at > 12) & hh.active
         self.intake = int(round(p.trainees(year) * model.cfg.population.scale / 12))
         idx = np.flatnonzero(can)
-        take = idx[np.argsort(priority_key(hh, idx), kind="stable")[: self.intake]]
+        key = priority_key(hh, idx)
+        if 0 < self.intake < idx.size:  # only the first `intake` in order are needed
+            first = np.argpartition(key, self.intake - 1)[: self.intake]
+            take = idx[first[np.argsort(key[first], kind="stable")]]
+        else:
+            take = idx[np.argsort(key, kind="stable")[: self.intake]]
         self.trained_at[take] = model.t
         self.intake = take.size
         hh.measures[take[hh.monitored[take]]] |= np.int16(1 << LEVER_BITS[self.name])
