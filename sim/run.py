@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import platform
 import subprocess
 import time
@@ -21,7 +22,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 import sim
-from sim.config import check, to_dict
+from sim.config import to_dict
 from sim.io import write_json, write_parquet, write_text
 from sim.model import RelapseModel
 from sim.policies.base import FEN
@@ -43,8 +44,7 @@ class Result:
 
 
 def simulate(cfg: DictConfig | dict, households: Households | None = None) -> Result:
-    """Build the model from ``cfg``, run every month, and gather the results."""
-    check(cfg)  # fail on bad input before building anything
+    """Build the model from ``cfg`` (checked first), run every month, gather the results."""
     t0 = time.perf_counter()
     model = RelapseModel(cfg, households=households)
     t_build = time.perf_counter() - t0
@@ -139,6 +139,7 @@ def summarise(model: RelapseModel, monthly: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+@functools.cache
 def git_revision() -> str:
     """The repository's commit (with ``-dirty`` if the tree has changes), or ``unknown``."""
     try:
