@@ -258,8 +258,9 @@ def comparison_charts(exp, out: Path, runs: pd.DataFrame, table: pd.DataFrame, l
         ncol = int(np.ceil(np.sqrt(n_towns)))
         nrow = int(np.ceil(n_towns / ncol))
         fig, axes = plt.subplots(
-            nrow, ncol, figsize=(2.2 * ncol, 1.6 * nrow), sharex=True, sharey=True
-        )
+            nrow, ncol, figsize=(2.2 * ncol, 1.7 * nrow), sharex=True, sharey=True,
+            gridspec_kw={"hspace": 0.5},
+        )  # fmt: skip
         for town, ax in enumerate(np.ravel(axes)):
             if town >= n_towns:
                 ax.set_visible(False)
@@ -269,7 +270,7 @@ def comparison_charts(exp, out: Path, runs: pd.DataFrame, table: pd.DataFrame, l
                 ax.plot(pd.to_datetime(s.index), s.to_numpy(), color=col[name], lw=1)
             ax.set_title(f"town {town}", fontsize=8)
             ax.tick_params(labelsize=6)
-        fig.suptitle(L("town_title"))
+        fig.suptitle(L("town_title"), y=1.06)
         fig.supylabel(L("relapsed_axis"), fontsize=9)
         handles = [plt.Line2D([], [], color=col[n], label=n) for n in names]
         fig.legend(
@@ -277,7 +278,7 @@ def comparison_charts(exp, out: Path, runs: pd.DataFrame, table: pd.DataFrame, l
             fontsize=7,
             loc="lower center",
             ncol=min(len(names), 4),
-            bbox_to_anchor=(0.5, -0.06),
+            bbox_to_anchor=(0.5, 0.99),
         )
         note(fig, src)
         save(fig, charts / "towns")
