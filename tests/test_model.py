@@ -111,3 +111,15 @@ def test_member_invariants_hold_after_five_years():
     assert (hh.n_migrant + hh.n_local + hh.n_seek_migrant + hh.n_seek_local <= hh.n_labour).all()
     assert (hh.n_chronic <= hh.n_members).all()
     assert np.isfinite(hh.savings).all() and (hh.savings >= 0).all() and (hh.debt >= 0).all()
+
+
+def test_output_files_get_the_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    from sim.io import write_text
+
+    path = write_text("x", tmp_path / "a.txt")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
