@@ -125,6 +125,13 @@ class Lever:
         out[idx] = fen
         return out
 
+    def new_year(self, year: int, *accounts: np.ndarray) -> None:
+        """Zero the year-to-date ``accounts`` when the calendar year changes."""
+        if year != getattr(self, "_year", None):
+            self._year = year
+            for account in accounts:
+                account[:] = 0
+
     def report(self) -> dict[str, float]:
         """Extra monthly figures for the model's series (optional)."""
         return {}
@@ -136,6 +143,20 @@ class Lever:
 
 # Bit of each lever in ``hh.measures`` (measures received while monitored).
 LEVER_BITS: dict[str, int] = {}
+
+
+def shock_spending(hh, idx: np.ndarray) -> np.ndarray:
+    """This month's shock spending of households ``idx``, yuan.
+
+    Medical cost not (yet) reimbursed by the medical levers, plus one-off costs (funeral,
+    assets lost).
+    """
+    return hh.med_cost[idx] - hh.reimbursed_fen[idx] / FEN + hh.one_off[idx]
+
+
+def shocked(hh) -> np.ndarray:
+    """Indices of households with a medical cost or a one-off cost this month."""
+    return np.flatnonzero((hh.med_cost > 0) | (hh.one_off > 0))
 
 
 def rank_within(groups: np.ndarray, key: np.ndarray) -> np.ndarray:

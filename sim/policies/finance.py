@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.params import Dated, dated, nonneg, pos, prob
-from sim.policies.base import FEN, Lever
+from sim.policies.base import Lever, shock_spending, shocked
 from sim.policies.social import idle_labour
 from sim.population import PA, ShareByCategory
 
@@ -91,19 +91,13 @@ class AntiPovertyInsurance(Lever):
         self.insured = u < self.pars.coverage.array()[hh.category]
         self.spent = np.zeros(hh.n)
         self.paid = np.zeros(hh.n)
-        self.year = None
 
     def eligible(self, model) -> np.ndarray:
         hh = model.hh
         year = model.calendar(model.t)[0]
-        if year != self.year:
-            self.year = year
-            self.spent[:] = 0.0
-            self.paid[:] = 0.0
-        shocked = np.flatnonzero((hh.med_cost > 0) | (hh.one_off > 0))
-        self.spent[shocked] += (
-            hh.med_cost[shocked] - hh.reimbursed_fen[shocked] / FEN + hh.one_off[shocked]
-        )
+        self.new_year(year, self.spent, self.paid)
+        hit = shocked(hh)
+        self.spent[hit] += shock_spending(hh, hit)
         line = self.pars.income_multiple * model.cfg.outcomes.poverty_line(year)
         return self.insured & (self.spent > self.pars.alert_line(year)) & (hh.pc_income <= line)
 

@@ -29,7 +29,6 @@ class MedicalTier(Lever):
     def setup(self, model) -> None:
         self.base = np.zeros(model.hh.n)  # in-policy cost left to this tier, this year
         self.paid = np.zeros(model.hh.n)  # paid by this tier this year
-        self.year = None
 
     def select(self, model) -> np.ndarray:
         """Households with in-policy cost this month (only they can be paid) that are covered.
@@ -37,11 +36,7 @@ class MedicalTier(Lever):
         Adds the cost still unpaid by earlier tiers to everyone's yearly base first.
         """
         hh = model.hh
-        year = model.calendar(model.t)[0]
-        if year != self.year:
-            self.year = year
-            self.base[:] = 0.0
-            self.paid[:] = 0.0
+        self.new_year(model.calendar(model.t)[0], self.base, self.paid)
         sick = np.flatnonzero((hh.med_in_policy > 0) & hh.active)
         self.left = np.maximum(hh.med_in_policy[sick] - hh.reimbursed_fen[sick] / FEN, 0.0)
         self.base[sick] += self.left

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.params import Dated, dated, nonneg, pos, prob
-from sim.policies.base import Lever
+from sim.policies.base import Lever, shock_spending, shocked
 
 
 def idle_labour(hh) -> np.ndarray:
@@ -178,29 +178,22 @@ class Temporary(Lever):
     def setup(self, model) -> None:
         self.last = np.full(model.hh.n, -10_000, np.int32)
 
-    @staticmethod
-    def spending(hh, idx: np.ndarray) -> np.ndarray:
-        """Shock spending this month, yuan: medical still out of pocket, plus one-off costs."""
-        return hh.med_cost[idx] - hh.reimbursed_fen[idx] / 100 + hh.one_off[idx]
-
     def eligible(self, model) -> np.ndarray:
         hh, p = model.hh, self.pars
         year = model.calendar(model.t)[0]
         u = model.streams.get(self.stream, model.t).random(hh.n)
-        shocked = np.flatnonzero((hh.med_cost > 0) | (hh.one_off > 0))
-        yearly = np.maximum(hh.pc_income[shocked] * hh.n_members[shocked], 1.0)
+        hit = shocked(hh)
+        yearly = np.maximum(hh.pc_income[hit] * hh.n_members[hit], 1.0)
         line = p.income_multiple * model.cfg.outcomes.monitoring_line(year)
-        ok = (self.spending(hh, shocked) >= p.threshold_share * yearly) & (
-            hh.pc_income[shocked] < line
-        )
-        ok &= model.t - self.last[shocked] >= p.cooldown_months
-        ok &= (u[shocked] < p.take_up) | hh.monitored[shocked]
+        ok = (shock_spending(hh, hit) >= p.threshold_share * yearly) & (hh.pc_income[hit] < line)
+        ok &= model.t - self.last[hit] >= p.cooldown_months
+        ok &= (u[hit] < p.take_up) | hh.monitored[hit]
         mask = np.zeros(hh.n, bool)
-        mask[shocked[ok]] = True
+        mask[hit[ok]] = True
         return mask
 
     def apply(self, model, idx: np.ndarray) -> np.ndarray:
         year = model.calendar(model.t)[0]
-        pay = np.minimum(self.pars.pay_share * self.spending(model.hh, idx), self.pars.cap(year))
+        pay = np.minimum(self.pars.pay_share * shock_spending(model.hh, idx), self.pars.cap(year))
         self.last[idx[pay > 0]] = model.t
         return pay
