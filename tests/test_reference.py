@@ -5,7 +5,6 @@ import pytest
 
 from benchmarks.mesa_reference import CORE, ReferenceModel
 from sim.config import compose, population_pars
-from sim.model import RelapseModel
 from sim.population import generate
 from sim.run import simulate
 
