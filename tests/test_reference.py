@@ -41,14 +41,9 @@ def test_reference_and_engine_agree():
 
 def test_reference_model_runs_as_a_mesa_model():
     cfg = compose([*CORE, "population.scale=0.002", "months=3"])
-    ref = ReferenceModel(cfg, generate(population_pars(cfg), seed=1), rng=3)
+    households = generate(population_pars(cfg), seed=1)
+    ref = ReferenceModel(cfg, households, rng=3)
     while ref.running:
         ref.step()
-    assert (
-        len(ref.agents) == ref_households(cfg)
-        and len(ref.datacollector.get_model_vars_dataframe()) == 3
-    )
-
-
-def ref_households(cfg):
-    return RelapseModel(cfg).hh.n
+    assert len(ref.agents) == households.n == 380
+    assert len(ref.datacollector.get_model_vars_dataframe()) == 3
