@@ -56,28 +56,25 @@ def fgt(income: np.ndarray, line: float, alpha: int, weight: np.ndarray) -> floa
         >>> fgt(y, 4.0, 0, w), fgt(y, 4.0, 1, w), fgt(y, 4.0, 2, w)
         (0.5, 0.3125, 0.203125)
     """
-    gap = np.where(income < line, (line - income) / line, 0.0)
-    poor = income < line
-    total = weight.sum()
-    if total == 0:
-        return 0.0
-    return float((weight * poor * gap**alpha).sum() / total)
+    return fgt_all(income, line, weight, (alpha,))[0]
 
 
-def fgt_all(income: np.ndarray, line: float, weight: np.ndarray) -> tuple[float, float, float]:
-    """FGT P0, P1 and P2 at once (same as :func:`fgt` for alpha 0, 1, 2).
+def fgt_all(
+    income: np.ndarray, line: float, weight: np.ndarray, alphas: tuple[int, ...] = (0, 1, 2)
+) -> tuple[float, ...]:
+    """FGT indices for several ``alphas`` at once, sharing one pass over the poor.
 
     Example:
         >>> fgt_all(np.array([1.0, 2.0, 5.0]), 4.0, np.array([1, 1, 2]))
         (0.5, 0.3125, 0.203125)
     """
-    poor = np.flatnonzero(income < line)
     total = weight.sum()
     if total == 0:
-        return 0.0, 0.0, 0.0
+        return tuple(0.0 for _ in alphas)
+    poor = np.flatnonzero(income < line)
     gap = (line - income[poor]) / line
     w = weight[poor]
-    return float(w.sum() / total), float((w * gap).sum() / total), float((w * gap**2).sum() / total)
+    return tuple(float((w * gap**a).sum() / total) for a in alphas)
 
 
 def per_capita_income(hh: Households) -> np.ndarray:

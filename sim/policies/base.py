@@ -7,7 +7,6 @@ the ledgers and the households' receipts add up exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -40,15 +39,6 @@ class Ledger:
         self.paid_fen[t] += int(paid_fen.sum())
         self.other_fen[t] += int(other_fen)
         self.recipients[t] += int((paid_fen > 0).sum())
-
-
-@dataclass
-class Context:
-    """What a lever needs of the model this month."""
-
-    t: int
-    year: int
-    month: int
 
 
 class Lever:
