@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.jit import jit
 from sim.population import Economy, Households
 from sim.shocks import Covariates
 
@@ -43,35 +44,64 @@ class Livelihood:
         Over a year without growth or shocks it adds up to ``Households.annual_income``.
         """
         e = self.econ
-        w = self.wage_index(year)
-        hh.wage_income[:] = w * (
-            hh.n_migrant * hh.wage_migrant * cov.migrant_factor + hh.n_local * hh.wage_local
-        )
-        intact = np.where(t <= hh.crop_loss_until, 1.0 - hh.crop_loss, 1.0)
-        farm = hh.other_farm / 12.0
-        if month in e.harvest_months:
-            share = 1.0 / len(e.harvest_months)
-            farm = farm + share * hh.mustard_mu * e.mustard_yield * cov.price * (
-                1 - e.mustard_cost_share
-            )
-            hh.mustard_tonnes[:] = share * hh.mustard_mu * e.mustard_yield * intact
-        else:
-            hh.mustard_tonnes[:] = 0.0
-        hh.farm_income[:] = self.farm_index(year) * intact * farm
-        pension = e.pension(year) * hh.n_elderly
-        other = (hh.property + hh.remittances) / 12.0 + pension
-        hh.income[:] = (hh.wage_income + hh.farm_income + other) * hh.active
+        harvest = month in e.harvest_months
+        share = 1.0 / len(e.harvest_months) if harvest else 0.0
+        tonnes_per_mu = share * e.mustard_yield
+        _earn(
+            hh.n_migrant, hh.wage_migrant, hh.n_local, hh.wage_local, hh.crop_loss,
+            hh.crop_loss_until, hh.other_farm, hh.mustard_mu, hh.n_elderly, hh.property,
+            hh.remittances, hh.active,
+            hh.wage_income, hh.farm_income, hh.mustard_tonnes, hh.income,
+            t, self.wage_index(year) * cov.migrant_factor, self.wage_index(year),
+            self.farm_index(year), tonnes_per_mu, tonnes_per_mu * cov.price * (1 - e.mustard_cost_share),
+            e.pension(year),
+        )  # fmt: skip
 
     def spend(self, hh: Households) -> None:
         """Consume, pay one-off costs, save; a shortfall becomes debt, savings repay debt first."""
         e = self.econ
-        cash = hh.income + hh.transfers - hh.med_oop
-        floor = e.consumption_floor * hh.n_members
-        consumption = floor + e.consumption_share * np.maximum(cash - floor, 0.0)
-        hh.savings += (cash - consumption - hh.one_off) * hh.active
-        short = np.minimum(hh.savings, 0.0)
-        hh.debt -= short
-        hh.savings -= short
-        repay = np.minimum(hh.savings, hh.debt)
-        hh.savings -= repay
-        hh.debt -= repay
+        _spend(
+            hh.income, hh.transfers, hh.med_oop, hh.one_off, hh.n_members, hh.active,
+            hh.savings, hh.debt, e.consumption_floor, e.consumption_share,
+        )  # fmt: skip
+
+
+@jit
+def _earn(
+    n_migrant, wage_migrant, n_local, wage_local, crop_loss, crop_loss_until, other_farm,
+    mustard_mu, n_elderly, prop, remittances, active,
+    wage_income, farm_income, mustard_tonnes, income,
+    t, migrant_index, local_index, farm_index, tonnes_per_mu, net_per_mu, pension,
+):  # fmt: skip
+    """One pass of :meth:`Livelihood.earn` (yuan this month; tonnes sold at harvest)."""
+    for i in range(income.size):
+        wage = (
+            n_migrant[i] * np.float64(wage_migrant[i]) * migrant_index
+            + n_local[i] * np.float64(wage_local[i]) * local_index
+        )
+        intact = 1.0 - crop_loss[i] if t <= crop_loss_until[i] else 1.0
+        farm = other_farm[i] / 12.0 + mustard_mu[i] * net_per_mu
+        wage_income[i] = wage
+        farm_income[i] = farm_index * intact * farm
+        mustard_tonnes[i] = tonnes_per_mu * mustard_mu[i] * intact
+        other = (prop[i] + remittances[i]) / 12.0 + pension * n_elderly[i]
+        income[i] = (wage + farm_income[i] + other) if active[i] else 0.0
+
+
+@jit
+def _spend(income, transfers, med_oop, one_off, n_members, active, savings, debt, floor, share):
+    """One pass of :meth:`Livelihood.spend`."""
+    for i in range(income.size):
+        if not active[i]:
+            continue
+        cash = income[i] + transfers[i] - med_oop[i]
+        need = floor * n_members[i]
+        consumption = need + share * max(cash - need, 0.0)
+        s = savings[i] + cash - consumption - one_off[i]
+        d = debt[i]
+        if s < 0.0:  # a shortfall becomes debt
+            d -= s
+            s = 0.0
+        repay = min(s, d)  # savings repay debt first
+        savings[i] = s - repay
+        debt[i] = d - repay

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.jit import jit
 from sim.params import Dated, dated, nonneg, parse, prob
 from sim.population import CATEGORIES, PA, Households
 from sim.shocks import CAUSES
@@ -129,62 +130,43 @@ class Outcomes:
         """Recompute status for month ``t`` of ``year`` and store this month's figures."""
         pline = self.pars.poverty_line(year)
         mline = self.pars.monitoring_line(year)
-        pc = per_capita_income(hh)
-        hh.pc_income[:] = pc
-        pa = hh.category == PA
-        poor = (pc < pline) & hh.active
-        at_risk = (pc < mline) & hh.active
-        new_poor = poor & ~hh.poor
-        new_relapse = new_poor & pa
-        losses = hh.loss[:, new_relapse]
-        cause = np.where(losses.max(axis=0, initial=0) > 0, losses.argmax(axis=0), 0)
-        hh.cause[new_relapse] = cause
-        first = new_relapse & (hh.t_relapse < 0)
-        hh.t_relapse[first] = t
-        counted = new_relapse & (hh.relapse_year != year)
-        hh.relapse_year[counted] = year
-        self.new_by_town_year[self.years.index(year)] += np.bincount(
-            hh.town[counted], minlength=self.n_towns
-        )
-        hh.poor[:] = poor
-        hh.at_risk[:] = at_risk
-        hh.ever_relapsed |= poor & pa
-        hh.loss *= LOSS_DECAY
-
-        w = hh.n_members * hh.active
+        towns = np.zeros((len(TOWN_COUNTS), self.n_towns), np.int64)
+        cats = np.zeros((2, len(CATEGORIES)), np.int64)
+        causes = np.zeros(len(CAUSES), np.int64)
+        totals = np.zeros(len(TOTALS), np.int64)
+        pa_income = _status(
+            hh.sum_own, hh.sum_transfer, hh.n_members, hh.active, hh.category, hh.town,
+            hh.pc_income, hh.poor, hh.at_risk, hh.ever_relapsed, hh.t_relapse, hh.relapse_year,
+            hh.cause, hh.loss, np.float32(LOSS_DECAY), pline, mline, t, year, PA,
+            towns, cats, causes, totals,
+        )  # fmt: skip
+        self.new_by_town_year[self.years.index(year)] += towns[TOWN_COUNTS.index("counted")]
+        n = dict(zip(TOTALS, totals.tolist(), strict=True))
         c = self.current = {
             "month": label,
             "year": year,
-            "n_households": int(hh.active.sum()),
-            "n_people": int(w.sum()),
-            "n_poor": int(poor.sum()),
-            "n_relapsed": int((poor & pa).sum()),
-            "n_newly_poor": int((poor & ~pa).sum()),
-            "n_at_risk": int(at_risk.sum()),
-            "new_relapsed": int(new_relapse.sum()),
-            "new_poor_other": int((new_poor & ~pa).sum()),
-            **dict(zip(("fgt0", "fgt1", "fgt2"), fgt_all(pc, pline, w), strict=True)),
+            **{k: n[k] for k in TOTALS if k != "n_pa"},
+            **dict(
+                zip(
+                    ("fgt0", "fgt1", "fgt2"),
+                    fgt_all(hh.pc_income, pline, hh.n_members * hh.active),
+                    strict=True,
+                )
+            ),
             "poverty_line": pline,
             "monitoring_line": mline,
-            "mean_pc_income_pa": float(pc[pa & hh.active].mean())
-            if (pa & hh.active).any()
-            else 0.0,
+            "mean_pc_income_pa": pa_income / n["n_pa"] if n["n_pa"] else 0.0,
         }
-        by_cause = np.bincount(cause, minlength=len(CAUSES))
         for i, name in enumerate(CAUSES):
-            c[f"new_relapsed_{name}"] = int(by_cause[i])
+            c[f"new_relapsed_{name}"] = int(causes[i])
         for code, name in enumerate(CATEGORIES):
-            m = hh.category == code
-            c[f"n_poor_{name}"] = int((poor & m).sum())
-            c[f"n_at_risk_{name}"] = int((at_risk & m).sum())
+            c[f"n_poor_{name}"] = int(cats[0, code])
+            c[f"n_at_risk_{name}"] = int(cats[1, code])
         self.group_rows.append(
             {
                 "month": label,
                 "town": np.arange(self.n_towns),
-                "n_relapsed": np.bincount(hh.town[poor & pa], minlength=self.n_towns),
-                "n_newly_poor": np.bincount(hh.town[poor & ~pa], minlength=self.n_towns),
-                "n_at_risk": np.bincount(hh.town[at_risk], minlength=self.n_towns),
-                "new_relapsed": np.bincount(hh.town[new_relapse], minlength=self.n_towns),
+                **{k: towns[i] for i, k in enumerate(TOWN_COUNTS) if k != "counted"},
             }
         )
 
@@ -202,3 +184,77 @@ class Outcomes:
         return large_scale_events(
             self.new_by_town_year, self.pa_by_town, self.pars.large_scale, self.years
         )
+
+
+# What :func:`_status` counts: district totals, and counts by town (``counted`` = PA households
+# with their first relapse event of the calendar year, for the large-scale rule).
+TOTALS = (
+    "n_households", "n_people", "n_poor", "n_relapsed", "n_newly_poor", "n_at_risk",
+    "new_relapsed", "new_poor_other", "n_pa",
+)  # fmt: skip
+TOWN_COUNTS = ("n_relapsed", "n_newly_poor", "n_at_risk", "new_relapsed", "counted")
+
+
+@jit
+def _status(
+    sum_own, sum_transfer, n_members, active, category, town,
+    pc_income, poor, at_risk, ever_relapsed, t_relapse, relapse_year, cause, loss, decay,
+    pline, mline, t, year, pa_code,
+    towns, cats, causes, totals,
+):  # fmt: skip
+    """One pass of :meth:`Outcomes.update`: status, relapse events and their cause, counts.
+
+    Fills ``towns`` (TOWN_COUNTS x towns), ``cats`` (poor, at risk x categories), ``causes``
+    (new relapse events by cause) and ``totals`` (TOTALS); decays the loss accounts; returns
+    the sum of per-capita incomes of active PA households.
+    """
+    pa_income = 0.0
+    for i in range(pc_income.size):
+        on = active[i]
+        pc = (sum_own[i] + sum_transfer[i]) / max(n_members[i], 1) if on else 0.0
+        pc_income[i] = pc
+        is_poor = on and pc < pline
+        risk = on and pc < mline
+        pa = category[i] == pa_code
+        if is_poor and not poor[i]:  # newly poor this month
+            if pa:
+                best, c = np.float32(0.0), 0  # cause: the largest loss, else structural
+                for k in range(loss.shape[0]):
+                    if loss[k, i] > best:
+                        best, c = loss[k, i], k
+                cause[i] = c
+                causes[c] += 1
+                towns[3, town[i]] += 1  # new_relapsed
+                totals[6] += 1  # new_relapsed
+                if t_relapse[i] < 0:
+                    t_relapse[i] = t
+                if relapse_year[i] != year:
+                    relapse_year[i] = year
+                    towns[4, town[i]] += 1  # counted
+            else:
+                totals[7] += 1  # new_poor_other
+        for k in range(loss.shape[0]):
+            loss[k, i] *= decay
+        poor[i] = is_poor
+        at_risk[i] = risk
+        if on:
+            totals[0] += 1  # n_households
+            totals[1] += n_members[i]  # n_people
+            if pa:
+                totals[8] += 1  # n_pa
+                pa_income += pc
+        if is_poor:
+            totals[2] += 1  # n_poor
+            cats[0, category[i]] += 1
+            if pa:
+                ever_relapsed[i] = True
+                totals[3] += 1  # n_relapsed
+                towns[0, town[i]] += 1  # n_relapsed
+            else:
+                totals[4] += 1  # n_newly_poor
+                towns[1, town[i]] += 1  # n_newly_poor
+        if risk:
+            totals[5] += 1  # n_at_risk
+            cats[1, category[i]] += 1
+            towns[2, town[i]] += 1  # n_at_risk
+    return pa_income

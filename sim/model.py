@@ -10,6 +10,7 @@ from omegaconf import DictConfig
 
 from sim import population
 from sim.config import Run, check, compose
+from sim.jit import jit
 from sim.livelihood import Livelihood
 from sim.metrics import Outcomes, per_capita_income
 from sim.policies import build_levers
@@ -150,16 +151,15 @@ class RelapseModel(mesa.Model):
         included, lever cash excluded), yuan per person per month.
         """
         hh = self.hh
-        hh.own_pc[:] = hh.sum_own / np.maximum(hh.n_members, 1) / 12
-        hh.transfers_fen[:] = 0
-        hh.earned_fen[:] = 0
-        hh.reimbursed_fen[:] = 0
+        _open_books(
+            hh.sum_own, hh.n_members, hh.own_pc, hh.transfers_fen, hh.earned_fen, hh.reimbursed_fen
+        )
         for lever in self.levers:
             lever.step(self)
-        hh.transfers[:] = hh.transfers_fen / FEN
-        hh.income += hh.earned_fen / FEN
-        hh.med_reimbursed[:] = hh.reimbursed_fen / FEN
-        hh.med_oop[:] = hh.med_cost - hh.med_reimbursed
+        _close_books(
+            hh.transfers_fen, hh.earned_fen, hh.reimbursed_fen, hh.med_cost,
+            hh.transfers, hh.income, hh.med_reimbursed, hh.med_oop,
+        )  # fmt: skip
 
     def lever(self, name: str):
         """The lever called ``name`` if it is enabled, else ``None``."""
@@ -172,17 +172,13 @@ class RelapseModel(mesa.Model):
         """Push this month's net own income and transfers into the 12-month history."""
         hh = self.hh
         slot = self.t % HISTORY
-        new = {
-            "own": (hh.income - hh.med_oop) * hh.active,
-            "transfer": hh.transfers * hh.active,
-            "oop": hh.med_oop * hh.active,
-        }
-        for name, value in new.items():
-            hist, total = getattr(hh, f"hist_{name}"), getattr(hh, f"sum_{name}")
-            total += value - hist[slot]
-            hist[slot] = value
-            if slot == 0:  # re-add once a year so rounding errors cannot accumulate
-                hist.sum(axis=0, out=total)
+        _push_history(
+            slot, hh.income, hh.transfers, hh.med_oop, hh.active,
+            hh.hist_own, hh.hist_transfer, hh.hist_oop, hh.sum_own, hh.sum_transfer, hh.sum_oop,
+        )  # fmt: skip
+        if slot == 0:  # re-add once a year so rounding errors cannot accumulate
+            for name in ("own", "transfer", "oop"):
+                getattr(hh, f"hist_{name}").sum(axis=0, out=getattr(hh, f"sum_{name}"))
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -264,6 +260,46 @@ def health_figures(hh: Households, cfg: Run, poverty_line: float) -> dict[str, i
         "catastrophic_health": int(catastrophic.sum()),
         "medical_impoverished": int(impoverished.sum()),
     }
+
+
+@jit
+def _open_books(sum_own, n_members, own_pc, transfers_fen, earned_fen, reimbursed_fen):
+    """Before the levers: 12-month own income per person-month; this month's receipts to 0."""
+    for i in range(own_pc.size):
+        own_pc[i] = sum_own[i] / max(n_members[i], 1) / 12
+        transfers_fen[i] = 0
+        earned_fen[i] = 0
+        reimbursed_fen[i] = 0
+
+
+@jit
+def _close_books(
+    transfers_fen, earned_fen, reimbursed_fen, med_cost,
+    transfers, income, med_reimbursed, med_oop,
+):  # fmt: skip
+    """After the levers: receipts in yuan; lever wages join income; what care costs still."""
+    for i in range(income.size):
+        transfers[i] = transfers_fen[i] / FEN
+        income[i] += earned_fen[i] / FEN
+        med_reimbursed[i] = reimbursed_fen[i] / FEN
+        med_oop[i] = med_cost[i] - med_reimbursed[i]
+
+
+@jit
+def _push_history(
+    slot, income, transfers, med_oop, active,
+    hist_own, hist_transfer, hist_oop, sum_own, sum_transfer, sum_oop,
+):  # fmt: skip
+    """This month's own income net of care, transfers and care costs into slot ``slot``."""
+    for i in range(income.size):
+        on = 1.0 if active[i] else 0.0
+        own, transfer, oop = (income[i] - med_oop[i]) * on, transfers[i] * on, med_oop[i] * on
+        sum_own[i] += own - hist_own[slot, i]
+        sum_transfer[i] += transfer - hist_transfer[slot, i]
+        sum_oop[i] += oop - hist_oop[slot, i]
+        hist_own[slot, i] = own
+        hist_transfer[slot, i] = transfer
+        hist_oop[slot, i] = oop
 
 
 def _reporter(key: str):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.jit import jit
 from sim.params import pos, prob
 from sim.policies.base import Lever
 from sim.population import EDGE, PA
@@ -62,65 +63,30 @@ class Monitoring(Lever):
         hh, p, t = model.hh, self.pars, model.t
         year = model.calendar(t)[0]
         u = model.streams.get(self.stream, t).random(hh.n)
-        mline = model.cfg.outcomes.monitoring_line(year)
-
-        # 4. exits (on last month's status)
-        above = hh.pc_income >= mline
-        self.months_above = np.where(above, self.months_above + 1, 0)
-        leave = (
-            hh.monitored & (t - self.t_start >= p.exit_months)
-            & (self.months_above >= p.exit_months) & (hh.measures != 0)
-        )  # fmt: skip
-        hh.monitored &= ~leave
-        # 1. clues
-        yearly = np.maximum(hh.pc_income * hh.n_members, 1.0)
-        shock = (hh.med_cost + hh.one_off) >= p.spending_alert * yearly
-        clue = (~above | shock) & hh.active
-        self.t_clue = np.where(clue & (self.t_clue < 0), t, np.where(clue, self.t_clue, -1))
-        # 2. detection of households with a clue, not yet detected or monitored
         # The channels are independent: found by at least one with 1 - prod(1 - p_channel).
         visit = (t - 1) % p.visit_every == 0
-        signal = (hh.med_cost > 0) | (hh.one_off > 0) | hh.dibao
         miss = (1 - p.p_self_report) * (1 - p.p_visit * visit)
-        found = u < 1 - np.where(signal, miss * (1 - p.p_data), miss)
-        new_detect = clue & found & (self.t_detect < 0) & ~hh.monitored
-        self.t_detect[new_detect] = t
-        # 3. identification after the verification delay
-        due = (self.t_detect >= 0) & (t - self.t_detect >= p.verify_months) & ~hh.monitored
-        start = due & clue  # verification drops households whose risk has passed
-        self.t_detect[due & ~clue] = -1
-        delay = (t - self.t_clue[start]).astype(float)
-        hh.monitored |= start
-        self.t_start[start] = t
-        self.t_detect[start | leave] = -1
-        self.t_clue[start] = -1  # the next clue starts a new clock
-        hh.measures[start] = 0
-        pa = hh.category == PA
-        self.category[start] = np.where(
-            pa[start] & ~above[start],
-            0,
-            np.where((hh.category[start] == EDGE) | ~above[start], 1, 2),
-        )
-        self.category[leave] = -1
-        hh.risk_type[:] = -1
-        watched = np.flatnonzero(hh.monitored)
-        ill = (hh.med_cost[watched] > 0) | (hh.n_chronic[watched] > 0)
-        hh.risk_type[watched] = np.where(ill, 0, np.where(hh.n_labour[watched] == 0, 1, 2))
-
-        at_risk = ~above & hh.active
-        mon = hh.monitored
+        counts = np.zeros(len(COUNTS), np.int64)
+        by_category = np.zeros(len(CATEGORY_NAMES), np.int64)
+        delay = _monitor(
+            u, hh.pc_income, hh.n_members, hh.med_cost, hh.one_off, hh.dibao, hh.active,
+            hh.category, hh.n_chronic, hh.n_labour,
+            hh.monitored, hh.measures, hh.risk_type,
+            self.months_above, self.t_clue, self.t_detect, self.t_start, self.category,
+            t, model.cfg.outcomes.monitoring_line(year), p.exit_months, p.verify_months,
+            p.spending_alert, 1 - miss, 1 - miss * (1 - p.p_data), PA, EDGE,
+            counts, by_category,
+        )  # fmt: skip
+        n = dict(zip(COUNTS, counts.tolist(), strict=True))
         self.figures = {
-            "n_monitored": int(mon.sum()),
-            **{
-                f"n_monitored_{c}": int((mon & (self.category == i)).sum())
-                for i, c in enumerate(CATEGORY_NAMES)
-            },
-            "new_monitored": int(start.sum()),
-            "monitoring_exits": int(leave.sum()),
-            "detection_delay_months": float(delay.mean()) if delay.size else float("nan"),
-            "share_monitored_assisted": float((hh.measures[mon] != 0).mean()) if mon.any() else 0.0,
-            "monitoring_inclusion_errors": int((mon & ~at_risk).sum()),
-            "monitoring_exclusion_errors": int((at_risk & ~mon).sum()),
+            "n_monitored": n["monitored"],
+            **{f"n_monitored_{c}": int(by_category[i]) for i, c in enumerate(CATEGORY_NAMES)},
+            "new_monitored": n["new"],
+            "monitoring_exits": n["exits"],
+            "detection_delay_months": delay / n["new"] if n["new"] else float("nan"),
+            "share_monitored_assisted": n["assisted"] / n["monitored"] if n["monitored"] else 0.0,
+            "monitoring_inclusion_errors": n["inclusion"],
+            "monitoring_exclusion_errors": n["exclusion"],
         }
         return np.zeros(hh.n, bool)
 
@@ -136,3 +102,81 @@ class Monitoring(Lever):
             "monitoring_exits", "detection_delay_months", "share_monitored_assisted",
             "monitoring_inclusion_errors", "monitoring_exclusion_errors",
         ]  # fmt: skip
+
+
+COUNTS = ("monitored", "new", "exits", "assisted", "inclusion", "exclusion")
+
+
+@jit
+def _monitor(
+    u, pc_income, n_members, med_cost, one_off, dibao, active, category, n_chronic, n_labour,
+    monitored, measures, risk_type,
+    months_above, t_clue, t_detect, t_start, mon_category,
+    t, mline, exit_months, verify_months, spending_alert, p_found, p_found_signal,
+    pa_code, edge_code,
+    counts, by_category,
+):  # fmt: skip
+    """One pass of the mechanism: steps 4, 1, 2, 3 of the module docstring.
+
+    Uses last month's status; fills ``counts`` (COUNTS) and ``by_category``; returns the sum
+    of the new households' delays from clue to identification, months.
+    """
+    delay = 0
+    for i in range(u.size):
+        above = pc_income[i] >= mline
+        months_above[i] = months_above[i] + 1 if above else 0
+        # 4. exits
+        leave = (
+            monitored[i] and t - t_start[i] >= exit_months
+            and months_above[i] >= exit_months and measures[i] != 0
+        )  # fmt: skip
+        if leave:
+            monitored[i] = False
+            t_detect[i] = -1
+            mon_category[i] = -1
+            counts[2] += 1  # exits
+        # 1. clues
+        yearly = max(pc_income[i] * n_members[i], 1.0)
+        shock = med_cost[i] + one_off[i] >= spending_alert * yearly
+        clue = (not above or shock) and active[i]
+        if not clue:
+            t_clue[i] = -1
+        elif t_clue[i] < 0:
+            t_clue[i] = t
+        # 2. detection
+        signal = med_cost[i] > 0 or one_off[i] > 0 or dibao[i]
+        found = u[i] < (p_found_signal if signal else p_found)
+        if clue and found and t_detect[i] < 0 and not monitored[i]:
+            t_detect[i] = t
+        # 3. identification; verification drops households whose risk has passed
+        if t_detect[i] >= 0 and t - t_detect[i] >= verify_months and not monitored[i]:
+            t_detect[i] = -1
+            if clue:
+                delay += t - t_clue[i]
+                monitored[i] = True
+                t_start[i] = t
+                t_clue[i] = -1  # the next clue starts a new clock
+                measures[i] = 0
+                if category[i] == pa_code and not above:
+                    mon_category[i] = 0  # unstable poverty-alleviated
+                elif category[i] == edge_code or not above:
+                    mon_category[i] = 1  # edge
+                else:
+                    mon_category[i] = 2  # sudden severe hardship
+                counts[1] += 1  # new
+        at_risk = not above and active[i]
+        if monitored[i]:
+            if med_cost[i] > 0 or n_chronic[i] > 0:
+                risk_type[i] = 0  # illness
+            elif n_labour[i] == 0:
+                risk_type[i] = 1  # no labour
+            else:
+                risk_type[i] = 2  # labour
+            counts[0] += 1  # monitored
+            by_category[mon_category[i]] += 1
+            counts[3] += measures[i] != 0  # assisted
+            counts[4] += not at_risk  # inclusion errors
+        else:
+            risk_type[i] = -1
+            counts[5] += at_risk  # exclusion errors
+    return delay

@@ -14,6 +14,7 @@ Each event records the yuan it costs the household in ``hh.loss[cause]`` (a deca
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +31,7 @@ CAUSES = (
     "job_loss", "migrant_demand", "disaster", "price", "lockdown",
 )  # fmt: skip
 CAUSE = {name: i for i, name in enumerate(CAUSES)}
+BOUND_SLACK = 1e-12  # added to a bound on chances computed in floating point (see ``events``)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -190,9 +192,34 @@ def monthly(p_year: float) -> float:
     return 1.0 - (1.0 - p_year) ** (1.0 / 12.0)
 
 
-def no_event_table(p: float, k: np.ndarray) -> np.ndarray:
-    """Chance of no event among 0, 1, ..., max(k) people at risk, each with chance ``p``."""
-    return (1.0 - p) ** np.arange(int(k.max(initial=0)) + 1)
+def event_table(p: float, k: np.ndarray) -> np.ndarray:
+    """Chance of at least one event among 0, 1, ..., max(k) people, each with chance ``p``."""
+    return 1.0 - (1.0 - p) ** np.arange(int(k.max(initial=0)) + 1)
+
+
+def events(
+    u: np.ndarray, bound: float, active: np.ndarray, chance: Callable[[np.ndarray], np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Active households whose uniform ``u`` falls below their chance; and that chance.
+
+    ``chance(idx)`` is evaluated only where ``u < bound``, ``bound`` being at least every
+    household's chance: events are rare, so most of the district is skipped. The result is
+    the same as evaluating ``chance`` everywhere.
+
+    Example:
+        >>> u, k = np.array([0.1, 0.5, 0.8]), np.array([1, 1, 3])
+        >>> events(u, 0.875, np.ones(3, bool), lambda i: event_table(0.5, k)[k[i]])[0].tolist()
+        [0, 2]
+    """
+    maybe = np.flatnonzero(u < bound)
+    p = chance(maybe)
+    hit = (u[maybe] < p) & active[maybe]
+    return maybe[hit], p[hit]
+
+
+def table_events(u: np.ndarray, table: np.ndarray, k: np.ndarray, active: np.ndarray):
+    """:func:`events` where household ``i``'s chance is ``table[k[i]]``, increasing in ``k``."""
+    return events(u, table[k.max(initial=0)], active, lambda idx: table[k[idx]])
 
 
 def any_event(u: np.ndarray, p: float, k: np.ndarray | int) -> np.ndarray:
@@ -270,11 +297,18 @@ class Shocks:
         if not p.enabled:
             return
         u = self.streams.get("illness", t).random(hh.n)
-        risk = hh.n_members + (p.rr_elderly - 1) * hh.n_elderly + (p.rr_chronic - 1) * hh.n_chronic
-        p_hh = -np.expm1(np.log1p(-monthly(p.p_person_year)) * np.maximum(risk, 0))
-        sick = np.flatnonzero((u < p_hh) & hh.active)
+        log_well = np.log1p(-monthly(p.p_person_year))  # log chance a person stays well
+
+        def chance(idx):
+            n, e, c = hh.n_members[idx], hh.n_elderly[idx], hh.n_chronic[idx]
+            risk = n + (p.rr_elderly - 1) * e + (p.rr_chronic - 1) * c  # person-equivalents
+            return -np.expm1(log_well * np.maximum(risk, 0))
+
+        rr = 1 + max(p.rr_elderly - 1, 0) + max(p.rr_chronic - 1, 0)  # most risk per member
+        bound = -np.expm1(log_well * rr * hh.n_members.max(initial=0)) + BOUND_SLACK
+        sick, p_hh = events(u, bound, hh.active, chance)
         # Given an episode, u / p_hh is again uniform: it sets the cost quantile.
-        cost = p.cost_median * np.exp(p.cost_sigma * ndtri(u[sick] / p_hh[sick]))
+        cost = p.cost_median * np.exp(p.cost_sigma * ndtri(u[sick] / p_hh))
         hh.med_cost[sick] += cost
         hh.med_in_policy[sick] += cost * p.in_policy_share
         self._record(hh, "illness", sick, cost)
@@ -284,12 +318,11 @@ class Shocks:
         if not p.enabled:
             return
         u = self.streams.get("chronic", t).random(hh.n)
-        p_hh = no_event_table(monthly(p.p_person_year), hh.n_members)
-        p_hh = 1.0 - p_hh[hh.n_members - hh.n_chronic]
-        onset = np.flatnonzero((u < p_hh) & hh.active)
+        table = event_table(monthly(p.p_person_year), hh.n_members)
+        onset, p_hh = table_events(u, table, hh.n_members - hh.n_chronic, hh.active)
         hh.n_chronic[onset] += 1
         # The new patient is a labourer with chance n_labour / n_members; some stop working.
-        v = u[onset] / p_hh[onset]
+        v = u[onset] / p_hh
         lose = onset[v < p.p_lose_labour * hh.n_labour[onset] / np.maximum(hh.n_members[onset], 1)]
         wage = _remove_worker(hh, lose)
         self._record(hh, "chronic", onset, 12 * p.cost_month)
@@ -300,8 +333,8 @@ class Shocks:
         if not p.enabled:
             return
         u = self.streams.get("disability", t).random(hh.n)
-        p_hh = 1.0 - no_event_table(monthly(p.p_labourer_year), hh.n_labour)[hh.n_labour]
-        hit = np.flatnonzero((u < p_hh) & hh.active)
+        table = event_table(monthly(p.p_labourer_year), hh.n_labour)
+        hit, _ = table_events(u, table, hh.n_labour, hh.active)
         wage = _remove_worker(hh, hit)
         hh.n_disabled[hit] += 1
         self._record(hh, "disability", hit, 12 * wage)
@@ -313,14 +346,17 @@ class Shocks:
         u = self.streams.get("death", t).random(hh.n)
         pe, po = monthly(p.p_elderly_year), monthly(p.p_other_year)
         others = hh.n_members - hh.n_elderly
-        survive = (
-            no_event_table(pe, hh.n_members)[hh.n_elderly]
-            * no_event_table(po, hh.n_members)[others]
-        )
-        dies = np.flatnonzero((u < 1.0 - survive) & hh.active)
+        live_e = 1.0 - event_table(pe, hh.n_members)  # chance that all of k elderly live
+        live_o = 1.0 - event_table(po, hh.n_members)
+
+        def chance(idx):
+            return 1.0 - live_e[hh.n_elderly[idx]] * live_o[others[idx]]
+
+        bound = 1.0 - live_e[hh.n_elderly.max(initial=0)] * live_o[others.max(initial=0)]
+        dies, p_die = events(u, bound + BOUND_SLACK, hh.active, chance)
         # Given a death, v = u / P(death) is uniform: it picks who died, in proportion to each
         # member's hazard; then a member type among the non-elderly, in proportion to numbers.
-        v = u[dies] / (1.0 - survive[dies])
+        v = u[dies] / p_die
         h_e, h_o = pe * hh.n_elderly[dies], po * others[dies]
         share_e = h_e / (h_e + h_o)
         is_e = v < share_e
@@ -349,10 +385,11 @@ class Shocks:
         rng = self.streams.get("jobs", t)
         u_m, u_l, u_r = rng.random(hh.n), rng.random(hh.n), rng.random(hh.n)
         months_out = 1.0 / max(p.p_reemploy, 1.0 / 24)  # expected months out of work
-        lost_m = any_event(u_m, p.p_loss_migrant, hh.n_migrant) & hh.active
-        lost_l = any_event(u_l, p.p_loss_local, hh.n_local) & hh.active
+        im, _ = table_events(
+            u_m, event_table(p.p_loss_migrant, hh.n_migrant), hh.n_migrant, hh.active
+        )
+        il, _ = table_events(u_l, event_table(p.p_loss_local, hh.n_local), hh.n_local, hh.active)
         seekers = hh.n_seek_migrant + hh.n_seek_local  # before this month's losses
-        im, il = np.flatnonzero(lost_m), np.flatnonzero(lost_l)
         hh.n_migrant[im] -= 1
         hh.n_seek_migrant[im] += 1
         hh.n_local[il] -= 1
@@ -361,7 +398,10 @@ class Shocks:
         hh.loss[CAUSE["job_loss"], il] += months_out * hh.wage_local[il]
         hh.new_shock[il] = CAUSE["job_loss"]
         # Re-employment: one seeker a month at most, back into the kind of work they lost.
-        back = np.flatnonzero(any_event(u_r, p.p_reemploy, seekers) & ~(lost_m | lost_l))
+        seeking = np.flatnonzero(seekers)
+        table = event_table(p.p_reemploy, seekers)
+        back = seeking[(u_r[seeking] < table[seekers[seeking]]) & hh.active[seeking]]
+        back = back[~np.isin(back, im) & ~np.isin(back, il)]  # not who lost work this month
         to_m = back[hh.n_seek_migrant[back] > 0]
         to_l = back[hh.n_seek_migrant[back] == 0]
         hh.n_seek_migrant[to_m] -= 1

@@ -1,0 +1,17 @@
+"""Compiled loops for the measured hot spots of a month.
+
+numpy makes one pass over the district per operation; a rule of ten operations costs ten passes
+of 190,000 households (about 0.15 ms each here). Where a rule runs every month over every
+household, one compiled loop does it in one pass. ``jit`` compiles with numba, caches the
+machine code on disk (``__pycache__``) and keeps IEEE arithmetic (no fastmath), so a loop gives
+the same numbers as the numpy it replaces. Set ``NUMBA_DISABLE_JIT=1`` to step through the
+loops in a Python debugger.
+"""
+
+from __future__ import annotations
+
+import numba
+
+jit = numba.njit(cache=True, nogil=True)
+
+__all__ = ["jit"]
