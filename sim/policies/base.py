@@ -11,15 +11,12 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from sim.jit import jit
+
 if TYPE_CHECKING:
     from sim.model import RelapseModel
 
 FEN = 100  # fen per yuan
-
-
-def to_fen(yuan: np.ndarray) -> np.ndarray:
-    """Yuan amounts (>= 0) rounded to whole fen, as int64."""
-    return np.rint(np.maximum(yuan, 0.0) * FEN).astype(np.int64)
 
 
 class Ledger:
@@ -83,30 +80,33 @@ class Lever:
         if not self.pars.enabled:
             return
         idx = self.select(model)
-        fen = to_fen(self.apply(model, idx)) if idx.size else np.zeros(0, np.int64)
-        self.pay(model, idx, fen)
+        self.pay(model, idx, self.apply(model, idx) if idx.size else np.zeros(0))
 
     def select(self, model: RelapseModel) -> np.ndarray:
         """Indices of the eligible, active households (levers may compute them directly)."""
         return np.flatnonzero(self.eligible(model) & model.hh.active)
 
-    def pay(self, model: RelapseModel, idx: np.ndarray, fen: np.ndarray) -> None:
-        """Book payments ``fen`` to households ``idx`` (each once) and this month's other cost."""
+    def pay(self, model: RelapseModel, idx: np.ndarray, yuan: np.ndarray) -> None:
+        """Pay ``yuan`` (rounded to fen) to households ``idx`` (each once); book it all.
+
+        Also books this month's other cost, marks the measure on monitored households and
+        counts each household's first payment of the year.
+        """
         hh = model.hh
-        paid = fen > 0
-        idx, fen = idx[paid], fen[paid]
-        self.last_paid = (idx, fen)  # this month's payments: households and fen (inspection)
-        other = int(round(self.other_cost(model) * FEN))
-        self.ledger.record(model.t, fen, other)
         target = {"medical": hh.reimbursed_fen, "earned": hh.earned_fen}.get(
             self.kind, hh.transfers_fen
         )
-        target[idx] += fen  # idx holds each household once
-        hh.measures[idx[hh.monitored[idx]]] |= np.int16(1 << LEVER_BITS.get(self.name, 15))
         year = model.calendar(model.t)[0]
-        new = idx[self.last_paid_year[idx] != year]
-        self.last_paid_year[new] = year
-        self.recipients_by_year[year] = self.recipients_by_year.get(year, 0) + int(new.size)
+        paid_idx, paid_fen = np.empty(idx.size, np.int64), np.empty(idx.size, np.int64)
+        n, new = _pay(
+            idx, yuan, target, hh.measures, hh.monitored, np.int16(1 << LEVER_BITS.get(self.name, 15)),
+            self.last_paid_year, year, paid_idx, paid_fen,
+        )  # fmt: skip
+        # this month's payments: households and fen (inspection)
+        self.last_paid = (paid_idx[:n], paid_fen[:n])
+        other = int(round(self.other_cost(model) * FEN))
+        self.ledger.record(model.t, paid_fen[:n], other)
+        self.recipients_by_year[year] = self.recipients_by_year.get(year, 0) + new
 
     def payments(self, n: int) -> np.ndarray:
         """This month's payments as a dense array over ``n`` households, fen."""
@@ -133,6 +133,30 @@ class Lever:
 
 # Bit of each lever in ``hh.measures`` (measures received while monitored).
 LEVER_BITS: dict[str, int] = {}
+
+
+@jit
+def _pay(idx, yuan, target, measures, monitored, bit, last_paid_year, year, out_idx, out_fen):
+    """One pass of :meth:`Lever.pay` over ``idx``; returns (households paid, first this year).
+
+    The households paid (at least one fen) and their fen go to the front of ``out_idx`` and
+    ``out_fen``.
+    """
+    n = new = 0
+    for j in range(idx.size):
+        fen = np.int64(np.rint(max(yuan[j], 0.0) * FEN))
+        if fen <= 0:
+            continue
+        i = idx[j]
+        out_idx[n], out_fen[n] = i, fen
+        n += 1
+        target[i] += fen
+        if monitored[i]:
+            measures[i] |= bit
+        if last_paid_year[i] != year:
+            last_paid_year[i] = year
+            new += 1
+    return n, new
 
 
 def shock_spending(hh, idx: np.ndarray) -> np.ndarray:

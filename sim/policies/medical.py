@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.jit import jit, jit_inline
 from sim.params import Dated, dated, nonneg, prob
 from sim.policies.base import FEN, Lever
 from sim.population import PA, ShareByCategory
@@ -21,43 +22,101 @@ def poor_groups(hh, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
     return (hh.category[idx] == PA) | hh.dibao[idx] | hh.tekun[idx]
 
 
+@dataclass
+class Schedule:
+    """A tier's rules for one year, for two groups of households (0, and 1 = the kinder rules).
+
+    On a household's year-to-date ``base`` (yuan) the tier owes, for its group ``g``: ``rates[g,
+    k]`` times the part of ``base - deductible[g]`` in band ``k`` (from ``above[k]`` up to the
+    next band), summed over bands, at most ``cap[g]``.
+    """
+
+    covered: np.ndarray  # households the tier covers (bool)
+    group: np.ndarray  # each household's group (bool: True = group 1)
+    deductible: np.ndarray  # by group, yuan/year
+    cap: np.ndarray  # by group, yuan/year (inf: no cap)
+    above: np.ndarray  # lower bound of each band, yuan/year, increasing from 0
+    rates: np.ndarray  # by group and band, share of the band paid
+
+
 class MedicalTier(Lever):
-    """A tier: ``entitlement(model, base_ytd)`` gives the yearly amount due; pays its rise."""
+    """A tier: pays, each month, the rise in what its :class:`Schedule` makes due this year."""
 
     kind = "medical"
 
     def setup(self, model) -> None:
-        self.base = np.zeros(model.hh.n)  # in-policy cost left to this tier, this year
-        self.paid = np.zeros(model.hh.n)  # paid by this tier this year
+        n = model.hh.n
+        self.base = np.zeros(n)  # in-policy cost left to this tier, this year
+        self.paid = np.zeros(n)  # paid by this tier this year
+        self._idx, self._pay = np.zeros(n, np.int64), np.zeros(n)  # this month's, first ones
+
+    def schedule(self, model, year: int) -> Schedule:
+        """This year's rules (see :class:`Schedule`)."""
+        raise NotImplementedError
 
     def select(self, model) -> np.ndarray:
-        """Households with in-policy cost this month (only they can be paid) that are covered.
+        """Covered households with in-policy cost this month; works out their payments too.
 
-        Adds the cost still unpaid by earlier tiers to everyone's yearly base first.
+        The cost still unpaid by earlier tiers is added to everyone's yearly base first.
         """
         hh = model.hh
-        self.new_year(model.calendar(model.t)[0], self.base, self.paid)
-        sick = np.flatnonzero((hh.med_in_policy > 0) & hh.active)
-        self.left = np.maximum(hh.med_in_policy[sick] - hh.reimbursed_fen[sick] / FEN, 0.0)
-        self.base[sick] += self.left
-        keep = self.covered(model, sick)
-        self.left = self.left[keep]
-        return sick[keep]
-
-    def covered(self, model, idx: np.ndarray) -> np.ndarray:
-        """Which households of ``idx`` this tier covers (boolean, aligned with ``idx``)."""
-        raise NotImplementedError
+        year = model.calendar(model.t)[0]
+        self.new_year(year, self.base, self.paid)
+        s = self.schedule(model, year)
+        n = _tier(
+            hh.med_in_policy, hh.reimbursed_fen, hh.active, s.covered, s.group,
+            s.deductible, s.cap, s.above, s.rates, self.base, self.paid, self._idx, self._pay,
+        )  # fmt: skip
+        return self._idx[:n]
 
     def apply(self, model, idx: np.ndarray) -> np.ndarray:
-        year = model.calendar(model.t)[0]
-        due = self.entitlement(model, self.base[idx], year, idx)
-        pay = np.clip(due - self.paid[idx], 0.0, self.left)
-        self.paid[idx] += pay
-        return pay
+        return self._pay[: idx.size]
 
-    def entitlement(self, model, base: np.ndarray, year: int, idx: np.ndarray) -> np.ndarray:
-        """Amount due for the year so far, yuan, given the year's base of households ``idx``."""
-        raise NotImplementedError
+
+@jit_inline
+def owed(base, g, deductible, cap, above, rates):
+    """What a :class:`Schedule` makes due on a yearly ``base`` for group ``g``, yuan.
+
+    Example (critical illness: 60% up to 50,000 above the deductible, 70% beyond):
+        >>> above, rates = np.array([0.0, 50_000.0]), np.array([[0.6, 0.7]])
+        >>> owed(80_000.0, 0, np.array([20_000.0]), np.array([np.inf]), above, rates)
+        37000.0
+    """
+    amount = max(base - deductible[g], 0.0)
+    due = 0.0
+    for k in range(above.size):
+        width = above[k + 1] - above[k] if k + 1 < above.size else np.inf
+        due += rates[g, k] * min(max(amount - above[k], 0.0), width)
+    return min(due, cap[g])
+
+
+@jit
+def _tier(
+    med_in_policy, reimbursed_fen, active, covered, group,
+    deductible, cap, above, rates, base, paid, out_idx, out_pay,
+):  # fmt: skip
+    """One pass of :meth:`MedicalTier.select`.
+
+    The covered households with a cost and what they are paid go to the front of ``out_idx``
+    and ``out_pay``; returns how many.
+    """
+    sick = 0  # first the households with a cost, without a branch (they are a random ~30%)
+    for i in range(med_in_policy.size):
+        out_idx[sick] = i
+        sick += (med_in_policy[i] > 0) & active[i]
+    n = 0
+    for j in range(sick):
+        i = out_idx[j]
+        left = max(med_in_policy[i] - reimbursed_fen[i] / FEN, 0.0)
+        base[i] += left
+        if not covered[i]:
+            continue
+        due = owed(base[i], 1 if group[i] else 0, deductible, cap, above, rates)
+        out_idx[n] = i
+        out_pay[n] = min(max(due - paid[i], 0.0), left)
+        paid[i] += out_pay[n]
+        n += 1
+    return n
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,13 +148,18 @@ class BasicInsurance(MedicalTier):
         super().setup(model)
         u = model.streams.get(self.stream, 0).random(model.hh.n)
         self.insured = u < self.pars.enrolment.array()[model.hh.category]
+        self.one_group = np.zeros(model.hh.n, bool)  # the same rules for every household
 
-    def covered(self, model, idx: np.ndarray) -> np.ndarray:
-        return self.insured[idx]
-
-    def entitlement(self, model, base, year, idx):
+    def schedule(self, model, year: int) -> Schedule:
         p = self.pars
-        return np.minimum(p.rate(year) * np.maximum(base - p.deductible(year), 0.0), p.cap(year))
+        return Schedule(
+            covered=self.insured,
+            group=self.one_group,
+            deductible=np.full(2, p.deductible(year)),
+            cap=np.full(2, p.cap(year)),
+            above=np.zeros(1),
+            rates=np.full((2, 1), p.rate(year)),
+        )
 
     def other_cost(self, model) -> float:
         year, month = model.calendar(model.t)
@@ -130,21 +194,6 @@ class CriticalPars:
     poor_no_cap: bool
 
 
-def tiered(amount: np.ndarray, tiers, bonus: np.ndarray | float = 0.0) -> np.ndarray:
-    """Sum over bands of (rate + bonus, at most 1) x the part of ``amount`` in the band.
-
-    Example:
-        >>> ts = [Tier(above=0, rate=0.6), Tier(above=50_000, rate=0.7)]
-        >>> tiered(np.array([10_000.0, 60_000.0]), ts).tolist()  # 6,000; 30,000 + 7,000
-        [6000.0, 37000.0]
-    """
-    out = np.zeros_like(amount)
-    bounds = [t.above for t in tiers] + [np.inf]
-    for t, lo, hi in zip(tiers, bounds[:-1], bounds[1:], strict=True):
-        out += np.minimum(t.rate + bonus, 1.0) * np.clip(amount - lo, 0.0, hi - lo)
-    return out
-
-
 class CriticalIllness(MedicalTier):
     """Tiered rates above a yearly deductible, kinder to the poor.
 
@@ -154,17 +203,18 @@ class CriticalIllness(MedicalTier):
 
     name = "critical_illness"
 
-    def covered(self, model, idx: np.ndarray) -> np.ndarray:
-        basic = model.lever("basic_insurance")
-        return basic.insured[idx] if basic is not None else np.ones(idx.size, bool)
-
-    def entitlement(self, model, base, year, idx):
+    def schedule(self, model, year: int) -> Schedule:
         p = self.pars
-        poor = poor_groups(model.hh, idx)
-        ded = p.deductible(year) * np.where(poor, p.poor_deductible_share, 1.0)
-        due = tiered(np.maximum(base - ded, 0.0), p.tiers, np.where(poor, p.poor_rate_bonus, 0.0))
-        cap = np.where(poor & p.poor_no_cap, np.inf, p.cap(year))
-        return np.minimum(due, cap)
+        basic = model.lever("basic_insurance")
+        rates = [t.rate for t in p.tiers]
+        return Schedule(
+            covered=basic.insured if basic is not None else np.ones(model.hh.n, bool),
+            group=poor_groups(model.hh),
+            deductible=p.deductible(year) * np.array([1.0, p.poor_deductible_share]),
+            cap=np.array([p.cap(year), np.inf if p.poor_no_cap else p.cap(year)]),
+            above=np.array([t.above for t in p.tiers]),
+            rates=np.array([[min(r + b, 1.0) for r in rates] for b in (0.0, p.poor_rate_bonus)]),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -188,13 +238,14 @@ class MedicalAssistance(MedicalTier):
 
     name = "medical_assistance"
 
-    def covered(self, model, idx: np.ndarray) -> np.ndarray:
-        hh = model.hh
-        pa = (hh.category[idx] == PA) & self.pars.include_pa
-        ill = hh.monitored[idx] & (hh.risk_type[idx] == 0)
-        return hh.dibao[idx] | hh.tekun[idx] | pa | ill
-
-    def entitlement(self, model, base, year, idx):
-        p = self.pars
-        share = np.where(model.hh.tekun[idx], p.share_tekun(year), p.share(year))
-        return np.minimum(share * base, p.cap(year))
+    def schedule(self, model, year: int) -> Schedule:
+        hh, p = model.hh, self.pars
+        ill = hh.monitored & (hh.risk_type == 0)
+        return Schedule(
+            covered=hh.dibao | hh.tekun | ((hh.category == PA) & p.include_pa) | ill,
+            group=hh.tekun,
+            deductible=np.zeros(2),
+            cap=np.full(2, p.cap(year)),
+            above=np.zeros(1),
+            rates=np.array([[p.share(year)], [p.share_tekun(year)]]),
+        )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.jit import jit, jit_inline
 from sim.params import Dated, dated, nonneg, pos, prob
 from sim.policies.base import Lever, shock_spending, shocked
 
@@ -34,28 +35,26 @@ class DibaoPars:
     low_income_multiple: float = pos()
 
 
-def dibao_amount(pars: DibaoPars, year: int, pc: np.ndarray, hh, idx=slice(None)) -> np.ndarray:
-    """Monthly dibao for whole households (``idx``; ``pc`` aligned with it), yuan/month.
+@jit_inline
+def dibao_amount(standard, minimum, topups, pc, n_members, n_disabled, n_chronic, n_school):
+    """Monthly dibao for a whole household, yuan/month.
 
-    The gap to the standard per member (at least the minimum), plus top-ups for the
-    disabled, the seriously ill and pupils.
+    The gap to the ``standard`` per member (at least the ``minimum``), plus ``topups`` (yuan per
+    person-month) for the disabled, the seriously ill and pupils; ``pc`` is the household's own
+    income, yuan per person-month.
 
-    Example (2021: standard 515, disabled +40, school +100):
+    Example (2021: standard 515, minimum 40, disabled +40, school +100):
         >>> from sim.config import compose, to_dict
         >>> from sim.params import parse
-        >>> from sim.population import Households
         >>> p = parse(DibaoPars, to_dict(compose(["policy=status_quo"]))["policy"]["dibao"], "d")
-        >>> hh = Households.from_columns(n_members=[3], n_disabled=[1], n_school=[1])
-        >>> dibao_amount(p, 2021, np.array([215.0]), hh).tolist()  # 3 x 300 + 40 + 100
-        [1040.0]
+        >>> Dibao.amount_rule(p, 2021)[0:2]
+        (515.0, 40.0)
+        >>> dibao_amount(*Dibao.amount_rule(p, 2021), 215.0, 3, 1, 0, 1)  # 3 x 300 + 40 + 100
+        1040.0
     """
-    gap = np.maximum(pars.standard(year) - pc, pars.minimum(year))
-    top = (
-        pars.topup_disabled(year) * hh.n_disabled[idx]
-        + pars.topup_severe(year) * hh.n_chronic[idx]
-        + pars.topup_school(year) * hh.n_school[idx]
-    )
-    return gap * hh.n_members[idx] + top
+    gap = max(standard - pc, minimum)
+    top = topups[0] * n_disabled + topups[1] * n_chronic + topups[2] * n_school
+    return gap * n_members + top
 
 
 class Dibao(Lever):
@@ -74,29 +73,25 @@ class Dibao(Lever):
         # Whether a household would apply is a lasting trait, drawn once.
         self.u_take = model.streams.get(self.stream, 0).random(model.hh.n)
 
+    @staticmethod
+    def amount_rule(p: DibaoPars, year: int) -> tuple[float, float, np.ndarray]:
+        """Standard, minimum and top-ups (disabled, severe illness, school) of ``year``."""
+        tops = [p.topup_disabled(year), p.topup_severe(year), p.topup_school(year)]
+        return p.standard(year), p.minimum(year), np.array(tops)
+
     def eligible(self, model) -> np.ndarray:
         hh, p = model.hh, self.pars
         year = model.calendar(model.t)[0]
         review_month = (model.t - 1) % p.review_months == 0
         r = np.arange(hh.n) if review_month else np.flatnonzero(hh.monitored)
-        u_err = model.streams.get(self.stream, model.t).random(hh.n)[r]
-        std = p.standard(year)
-        pc = hh.own_pc[r]
-        tekun = hh.tekun[r]
-        current = hh.dibao[r] | ((model.t == 1) & (hh.transfers0[r] > 0))
-        applies = (self.u_take[r] < p.take_up) | hh.monitored[r] | current
-        poor = (pc < std) & ~tekun
-        # Targeting errors strike new applicants; current recipients are reviewed on the rules.
-        full = poor & applies & (current | (u_err >= p.exclusion_error))
-        wrong = ~poor & ~tekun & (pc < p.inclusion_band * std) & applies & ~current
-        wrong &= u_err < p.inclusion_error
-        ill = (hh.n_chronic[r] > 0) | (hh.n_disabled[r] > 0)
-        single = p.single_person & ~(full | wrong) & ~tekun & applies & ill
-        single &= pc < p.low_income_multiple * std
-        amount = np.where(full | wrong, dibao_amount(p, year, pc, hh, r), 0.0)
-        self.amount[r] = np.where(single, std + p.topup_severe(year), amount)
-        self.single[r] = single
-        hh.dibao[r] = self.amount[r] > 0
+        u_err = model.streams.get(self.stream, model.t).random(hh.n)
+        _review(
+            r, u_err, self.u_take, hh.own_pc, hh.tekun, hh.monitored, hh.transfers0,
+            hh.n_members, hh.n_disabled, hh.n_chronic, hh.n_school,
+            hh.dibao, self.amount, self.single,
+            model.t == 1, *self.amount_rule(p, year), p.take_up, p.exclusion_error,
+            p.inclusion_error, p.inclusion_band, p.single_person, p.low_income_multiple,
+        )  # fmt: skip
         return hh.dibao
 
     def apply(self, model, idx: np.ndarray) -> np.ndarray:
@@ -197,3 +192,41 @@ class Temporary(Lever):
         pay = np.minimum(self.pars.pay_share * shock_spending(model.hh, idx), self.pars.cap(year))
         self.last[idx[pay > 0]] = model.t
         return pay
+
+
+@jit
+def _review(
+    r, u_err, u_take, own_pc, tekun, monitored, transfers0,
+    n_members, n_disabled, n_chronic, n_school,
+    dibao, amount, single,
+    first_month, standard, minimum, topups, take_up, exclusion_error,
+    inclusion_error, inclusion_band, single_person, low_income_multiple,
+):  # fmt: skip
+    """Dibao review of households ``r``: the means test, targeting errors, single-person rule."""
+    for j in range(r.size):
+        i = r[j]
+        pc, tk = own_pc[i], tekun[i]
+        current = dibao[i] or (first_month and transfers0[i] > 0)
+        applies = u_take[i] < take_up or monitored[i] or current
+        poor = pc < standard and not tk
+        # Targeting errors strike new applicants; current recipients are reviewed on the rules.
+        full = poor and applies and (current or u_err[i] >= exclusion_error)
+        wrong = (
+            not poor and not tk and pc < inclusion_band * standard and applies and not current
+            and u_err[i] < inclusion_error
+        )  # fmt: skip
+        ill = n_chronic[i] > 0 or n_disabled[i] > 0
+        single[i] = (
+            single_person and not (full or wrong) and not tk and applies and ill
+            and pc < low_income_multiple * standard
+        )  # fmt: skip
+        if single[i]:
+            amount[i] = standard + topups[1]
+        elif full or wrong:
+            amount[i] = dibao_amount(
+                standard, minimum, topups, pc, n_members[i], n_disabled[i], n_chronic[i],
+                n_school[i],
+            )  # fmt: skip
+        else:
+            amount[i] = 0.0
+        dibao[i] = amount[i] > 0
