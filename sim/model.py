@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import mesa
-import numpy as np
 from omegaconf import DictConfig
 
 from sim import population
@@ -217,15 +216,18 @@ class RelapseModel(mesa.Model):
 
     def economy_figures(self) -> dict[str, float]:
         """District totals this month (yuan), covariate shocks, health spending, lever figures."""
-        hh = self.hh
+        hh, cfg = self.hh, self.cfg
+        sums, counts = _district(
+            hh.income, hh.transfers, hh.med_cost, hh.med_oop, hh.sum_own, hh.sum_transfer,
+            hh.sum_oop, hh.n_members, hh.active, hh.poor,
+            12 * cfg.population.economy.consumption_floor, cfg.outcomes.catastrophic_share,
+            self.outcomes.current["poverty_line"],
+        )  # fmt: skip
         out = {
             "price": self.shocks.cov.price,
             "migrant_factor": self.shocks.cov.migrant_factor,
-            "income": float(hh.income.sum()),
-            "transfers": float(hh.transfers.sum()),
-            "med_cost": float(hh.med_cost.sum()),
-            "med_oop": float(hh.med_oop.sum()),
-            **health_figures(hh, self.cfg, self.outcomes.current["poverty_line"]),
+            **dict(zip(("income", "transfers", "med_cost", "med_oop"), sums, strict=True)),
+            **dict(zip(("catastrophic_health", "medical_impoverished"), counts, strict=True)),
         }
         for lever in self.levers:
             led = lever.ledger
@@ -242,24 +244,33 @@ class RelapseModel(mesa.Model):
         return HouseholdView(self, index)
 
 
-def health_figures(hh: Households, cfg: Run, poverty_line: float) -> dict[str, int]:
-    """Households with catastrophic health expenditure, and households impoverished by care.
+@jit
+def _district(
+    income, transfers, med_cost, med_oop, sum_own, sum_transfer, sum_oop, n_members, active,
+    poor, floor_year, catastrophic_share, poverty_line,
+):  # fmt: skip
+    """District totals this month and households hurt by the cost of care.
 
-    Catastrophic: 12-month out-of-pocket >= ``outcomes.catastrophic_share`` of income above
+    Returns the totals in yuan (income, transfers, medical cost, out of pocket) and the counts
+    of households with catastrophic health spending and of those impoverished by care.
+
+    Catastrophic: 12-month out-of-pocket >= ``catastrophic_share`` of income above
     subsistence (WHO's capacity-to-pay rule). Impoverished: poor, but not poor before paying
     for care.
     """
-    oop = hh.sum_oop
-    income = hh.sum_own + hh.sum_transfer + oop
-    capacity = income - 12 * cfg.population.economy.consumption_floor * hh.n_members
-    share = cfg.outcomes.catastrophic_share
-    catastrophic = (oop > 0) & (oop >= share * np.maximum(capacity, 0)) & hh.active
-    before = income / np.maximum(hh.n_members, 1)
-    impoverished = hh.poor & (before >= poverty_line)
-    return {
-        "catastrophic_health": int(catastrophic.sum()),
-        "medical_impoverished": int(impoverished.sum()),
-    }
+    y = t = c = o = 0.0
+    catastrophic = impoverished = 0
+    for i in range(income.size):
+        y += income[i]
+        t += transfers[i]
+        c += med_cost[i]
+        o += med_oop[i]
+        before = sum_own[i] + sum_transfer[i] + sum_oop[i]  # 12-month income before care
+        capacity = max(before - floor_year * n_members[i], 0.0)
+        paid = sum_oop[i]
+        catastrophic += (paid > 0) & (paid >= catastrophic_share * capacity) & active[i]
+        impoverished += poor[i] & (before / max(n_members[i], 1) >= poverty_line)
+    return (y, t, c, o), (catastrophic, impoverished)
 
 
 @jit

@@ -23,7 +23,7 @@ import numpy as np
 
 from sim.jit import jit
 from sim.params import pos, prob
-from sim.policies.base import Lever
+from sim.policies.base import NOBODY, Lever
 from sim.population import EDGE, PA
 
 CATEGORY_NAMES = ("unstable", "edge", "hardship")
@@ -59,7 +59,7 @@ class Monitoring(Lever):
         self.months_above = np.zeros(n, np.int32)
         self.figures: dict[str, float] = {}
 
-    def eligible(self, model) -> np.ndarray:
+    def select(self, model) -> np.ndarray:
         hh, p, t = model.hh, self.pars, model.t
         year = model.calendar(t)[0]
         u = model.streams.get(self.stream, t).random(hh.n)
@@ -88,7 +88,7 @@ class Monitoring(Lever):
             "monitoring_inclusion_errors": n["inclusion"],
             "monitoring_exclusion_errors": n["exclusion"],
         }
-        return np.zeros(hh.n, bool)
+        return NOBODY
 
     def apply(self, model, idx: np.ndarray) -> np.ndarray:
         return np.zeros(idx.size)
@@ -121,33 +121,30 @@ def _monitor(
     Uses last month's status; fills ``counts`` (COUNTS) and ``by_category``; returns the sum
     of the new households' delays from clue to identification, months.
     """
-    delay = 0
+    delay = monitored_n = new = exits = assisted = inclusion = exclusion = 0
     for i in range(u.size):
         above = pc_income[i] >= mline
         months_above[i] = months_above[i] + 1 if above else 0
         # 4. exits
-        leave = (
-            monitored[i] and t - t_start[i] >= exit_months
-            and months_above[i] >= exit_months and measures[i] != 0
-        )  # fmt: skip
-        if leave:
-            monitored[i] = False
-            t_detect[i] = -1
-            mon_category[i] = -1
-            counts[2] += 1  # exits
-        # 1. clues
+        if monitored[i] and t - t_start[i] >= exit_months:
+            if months_above[i] >= exit_months and measures[i] != 0:
+                monitored[i] = False
+                t_detect[i] = -1
+                mon_category[i] = -1
+                exits += 1
+        # 1. clues (``&``, ``|`` rather than ``and``, ``or``: no branch on a random outcome)
         yearly = max(pc_income[i] * n_members[i], 1.0)
-        shock = med_cost[i] + one_off[i] >= spending_alert * yearly
-        clue = (not above or shock) and active[i]
+        clue = active[i] & (~above | (med_cost[i] + one_off[i] >= spending_alert * yearly))
         if not clue:
             t_clue[i] = -1
-        elif t_clue[i] < 0:
-            t_clue[i] = t
-        # 2. detection
-        signal = med_cost[i] > 0 or one_off[i] > 0 or dibao[i]
-        found = u[i] < (p_found_signal if signal else p_found)
-        if clue and found and t_detect[i] < 0 and not monitored[i]:
-            t_detect[i] = t
+        else:
+            if t_clue[i] < 0:
+                t_clue[i] = t
+            # 2. detection
+            signal = med_cost[i] > 0 or one_off[i] > 0 or dibao[i]
+            found = u[i] < (p_found_signal if signal else p_found)
+            if found and t_detect[i] < 0 and not monitored[i]:
+                t_detect[i] = t
         # 3. identification; verification drops households whose risk has passed
         if t_detect[i] >= 0 and t - t_detect[i] >= verify_months and not monitored[i]:
             t_detect[i] = -1
@@ -163,8 +160,8 @@ def _monitor(
                     mon_category[i] = 1  # edge
                 else:
                     mon_category[i] = 2  # sudden severe hardship
-                counts[1] += 1  # new
-        at_risk = not above and active[i]
+                new += 1
+        at_risk = ~above & active[i]
         if monitored[i]:
             if med_cost[i] > 0 or n_chronic[i] > 0:
                 risk_type[i] = 0  # illness
@@ -172,11 +169,12 @@ def _monitor(
                 risk_type[i] = 1  # no labour
             else:
                 risk_type[i] = 2  # labour
-            counts[0] += 1  # monitored
+            monitored_n += 1
             by_category[mon_category[i]] += 1
-            counts[3] += measures[i] != 0  # assisted
-            counts[4] += not at_risk  # inclusion errors
+            assisted += measures[i] != 0
+            inclusion += ~at_risk
         else:
             risk_type[i] = -1
-            counts[5] += at_risk  # exclusion errors
+            exclusion += at_risk
+    counts[:] = monitored_n, new, exits, assisted, inclusion, exclusion  # as COUNTS
     return delay

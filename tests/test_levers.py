@@ -95,7 +95,7 @@ def test_monitoring_exit_needs_six_months_and_a_measure():
     mon.months_above[:] = 5
     hh.measures[: hh.n // 2] = 1
     m.t = 6
-    mon.eligible(m)  # months_above becomes 6, six months since the start
+    mon.select(m)  # months_above becomes 6, six months since the start
     assert not hh.monitored[: hh.n // 2].any()  # with a measure: exit
     assert hh.monitored[hh.n // 2 :].all()  # without: stay
 

@@ -1,7 +1,7 @@
 """The lever interface, ledgers in fen, and the households' lever state.
 
-A lever is switched on by ``enabled``, finds who is ``eligible``, then ``apply``-s: it returns
-what each household is paid this month. Money is counted in integer fen (1/100 yuan) so that
+A lever is switched on by ``enabled``, ``select``-s the households it pays this month, then
+``apply``-s: it returns what each of them is paid. Money is counted in integer fen (1/100 yuan) so that
 the ledgers and the households' receipts add up exactly.
 """
 
@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from sim.jit import jit
+from sim.jit import jit, jit_inline
 
 if TYPE_CHECKING:
     from sim.model import RelapseModel
 
 FEN = 100  # fen per yuan
+NOBODY = np.zeros(0, np.int64)  # what ``Lever.select`` returns when no household is paid
 
 
 class Ledger:
@@ -39,11 +40,13 @@ class Ledger:
 
 
 class Lever:
-    """Base of every lever. Subclasses set ``name``, ``kind``, ``eligible`` and ``apply``.
+    """Base of every lever. Subclasses set ``name``, ``kind``, ``select`` or ``eligible``, ``apply``.
 
-    ``eligible`` returns a boolean mask over households; ``apply`` gets the indices of the
-    eligible (active) households and returns the yuan paid to each of them, so that work and
-    bookkeeping scale with the households concerned, not with the district.
+    ``select`` returns the indices of the (active) households to pay; by default those of the
+    boolean mask ``eligible`` returns. ``apply`` gets those indices and returns the yuan paid to
+    each, so that work and bookkeeping scale with the households concerned, not with the
+    district. A lever that pays no household (monitoring, training, credit) does its work in
+    ``select`` and returns ``NOBODY``.
 
     ``kind`` says where a payment goes: ``"cash"`` (transfers), ``"earned"`` (wages for work,
     counted as own income in means tests) or ``"medical"`` (reimbursement of medical costs).
@@ -83,7 +86,7 @@ class Lever:
         self.pay(model, idx, self.apply(model, idx) if idx.size else np.zeros(0))
 
     def select(self, model: RelapseModel) -> np.ndarray:
-        """Indices of the eligible, active households (levers may compute them directly)."""
+        """Indices of the active households to pay this month (default: from ``eligible``)."""
         return np.flatnonzero(self.eligible(model) & model.hh.active)
 
     def pay(self, model: RelapseModel, idx: np.ndarray, yuan: np.ndarray) -> None:
@@ -159,31 +162,54 @@ def _pay(idx, yuan, target, measures, monitored, bit, last_paid_year, year, out_
     return n, new
 
 
-def shock_spending(hh, idx: np.ndarray) -> np.ndarray:
-    """This month's shock spending of households ``idx``, yuan.
+@jit_inline
+def shock_spending(med_cost, reimbursed_fen, one_off):
+    """A household's shock spending this month, yuan; 0 without a medical or one-off cost.
 
     Medical cost not (yet) reimbursed by the medical levers, plus one-off costs (funeral,
     assets lost).
     """
-    return hh.med_cost[idx] - hh.reimbursed_fen[idx] / FEN + hh.one_off[idx]
+    if med_cost <= 0 and one_off <= 0:
+        return 0.0
+    return med_cost - reimbursed_fen / FEN + one_off
 
 
-def shocked(hh) -> np.ndarray:
-    """Indices of households with a medical cost or a one-off cost this month."""
-    return np.flatnonzero((hh.med_cost > 0) | (hh.one_off > 0))
+@jit
+def first_in_order(groups: np.ndarray, key: np.ndarray, quota: np.ndarray) -> np.ndarray:
+    """Mask of the first ``quota[g]`` elements of each group ``g`` in order of ``key``.
 
-
-def rank_within(groups: np.ndarray, key: np.ndarray) -> np.ndarray:
-    """Rank (0 = first) of each element within its group, ordered by ``key`` (stable).
+    Ties go to the element that comes first. Linear time: a partial selection per group, no sort.
 
     Example:
-        >>> rank_within(np.array([1, 0, 1, 1]), np.array([5.0, 1.0, 2.0, 9.0])).tolist()
-        [1, 0, 0, 2]
+        >>> first_in_order(np.array([1, 0, 1, 1]), np.array([5.0, 1.0, 2.0, 2.0]), np.array([0, 2])).tolist()
+        [False, False, True, True]
+        >>> first_in_order(np.array([0, 0, 0]), np.array([3.0, 1.0, 1.0]), np.array([1])).tolist()
+        [False, True, False]
     """
-    order = np.lexsort((key, groups))
-    g = groups[order]
-    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    first = np.repeat(starts, np.diff(np.r_[starts, g.size]))
-    rank = np.empty(groups.size, np.int64)
-    rank[order] = np.arange(g.size) - first
-    return rank
+    start = np.zeros(quota.size + 1, np.int64)
+    for j in range(groups.size):
+        start[groups[j] + 1] += 1
+    start = np.cumsum(start)
+    order, fill = np.empty(groups.size, np.int64), start[:-1].copy()
+    for j in range(groups.size):  # positions grouped, in their first order within a group
+        order[fill[groups[j]]] = j
+        fill[groups[j]] += 1
+    take = np.zeros(groups.size, np.bool_)
+    for g in range(quota.size):
+        members = order[start[g] : start[g + 1]]
+        if quota[g] <= 0:
+            continue
+        if members.size <= quota[g]:
+            take[members] = True
+            continue
+        kth = np.partition(key[members], quota[g] - 1)[quota[g] - 1]
+        taken = 0
+        for m in members:
+            if key[m] < kth:
+                take[m] = True
+                taken += 1
+        for m in members:
+            if key[m] == kth and taken < quota[g]:
+                take[m] = True
+                taken += 1
+    return take

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.jit import jit
 from sim.params import Dated, dated, nonneg, pos, prob
-from sim.policies.base import Lever, shock_spending, shocked
+from sim.policies.base import Lever, shock_spending
 from sim.policies.social import idle_labour
 from sim.population import PA, ShareByCategory
 
@@ -92,14 +93,17 @@ class AntiPovertyInsurance(Lever):
         self.spent = np.zeros(hh.n)
         self.paid = np.zeros(hh.n)
 
-    def eligible(self, model) -> np.ndarray:
+    def select(self, model) -> np.ndarray:
         hh = model.hh
         year = model.calendar(model.t)[0]
         self.new_year(year, self.spent, self.paid)
-        hit = shocked(hh)
-        self.spent[hit] += shock_spending(hh, hit)
-        line = self.pars.income_multiple * model.cfg.outcomes.poverty_line(year)
-        return self.insured & (self.spent > self.pars.alert_line(year)) & (hh.pc_income <= line)
+        idx = np.empty(hh.n, np.int64)
+        n = _insurance(
+            self.insured, self.spent, self.pars.alert_line(year),
+            self.pars.income_multiple * model.cfg.outcomes.poverty_line(year),
+            hh.med_cost, hh.reimbursed_fen, hh.one_off, hh.pc_income, hh.active, idx,
+        )  # fmt: skip
+        return idx[:n]
 
     def apply(self, model, idx: np.ndarray) -> np.ndarray:
         p = self.pars
@@ -181,3 +185,20 @@ class Credit(Lever):
 
     def report(self) -> dict[str, float]:
         return {"credit_loans": int((self.loan[self.holders] > 0).sum())}
+
+
+@jit
+def _insurance(
+    insured, spent, alert_line, line, med_cost, reimbursed_fen, one_off, pc_income, active, out_idx
+):
+    """Add this month's shock spending to the year's.
+
+    The insured households now above the alert line go to the front of ``out_idx``; returns
+    how many.
+    """
+    n = 0
+    for i in range(spent.size):
+        spent[i] += shock_spending(med_cost[i], reimbursed_fen[i], one_off[i])
+        out_idx[n] = i
+        n += insured[i] & (spent[i] > alert_line) & (pc_income[i] <= line) & active[i]
+    return n

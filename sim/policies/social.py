@@ -8,7 +8,7 @@ import numpy as np
 
 from sim.jit import jit, jit_inline
 from sim.params import Dated, dated, nonneg, pos, prob
-from sim.policies.base import Lever, shock_spending, shocked
+from sim.policies.base import Lever, shock_spending
 
 
 def idle_labour(hh) -> np.ndarray:
@@ -124,21 +124,16 @@ class Tekun(Lever):
     def setup(self, model) -> None:
         self.u_take = model.streams.get(self.stream, 0).random(model.hh.n)
 
-    def eligible(self, model) -> np.ndarray:
+    def select(self, model) -> np.ndarray:
         hh, p = model.hh, self.pars
         year = model.calendar(model.t)[0]
-        u = self.u_take
-        review = hh.monitored.copy() if (model.t - 1) % p.review_months else np.ones(hh.n, bool)
-        alone = (
-            (hh.n_labour == 0) & (hh.n_school == 0) & (hh.n_elderly + hh.n_disabled >= hh.n_members)
-        )
-        applies = (u < p.take_up) | hh.monitored | hh.tekun | ((model.t == 1) & (hh.transfers0 > 0))
-        ok = alone & (hh.own_pc < p.standard(year)) & applies
-        if review.all():
-            hh.tekun[:] = ok
-        else:
-            hh.tekun[review] = ok[review]
-        return hh.tekun
+        idx = np.empty(hh.n, np.int64)
+        n = _tekun_review(
+            (model.t - 1) % p.review_months == 0, model.t == 1, p.standard(year), p.take_up,
+            self.u_take, hh.own_pc, hh.n_labour, hh.n_school, hh.n_elderly, hh.n_disabled,
+            hh.n_members, hh.transfers0, hh.monitored, hh.active, hh.tekun, idx,
+        )  # fmt: skip
+        return idx[:n]
 
     def apply(self, model, idx: np.ndarray) -> np.ndarray:
         year = model.calendar(model.t)[0]
@@ -173,25 +168,48 @@ class Temporary(Lever):
     def setup(self, model) -> None:
         self.last = np.full(model.hh.n, -10_000, np.int32)
 
-    def eligible(self, model) -> np.ndarray:
+    def select(self, model) -> np.ndarray:
         hh, p = model.hh, self.pars
         year = model.calendar(model.t)[0]
         u = model.streams.get(self.stream, model.t).random(hh.n)
-        hit = shocked(hh)
-        yearly = np.maximum(hh.pc_income[hit] * hh.n_members[hit], 1.0)
-        line = p.income_multiple * model.cfg.outcomes.monitoring_line(year)
-        ok = (shock_spending(hh, hit) >= p.threshold_share * yearly) & (hh.pc_income[hit] < line)
-        ok &= model.t - self.last[hit] >= p.cooldown_months
-        ok &= (u[hit] < p.take_up) | hh.monitored[hit]
-        mask = np.zeros(hh.n, bool)
-        mask[hit[ok]] = True
-        return mask
+        idx, self.spending = np.empty(hh.n, np.int64), np.empty(hh.n)
+        n = _temporary(
+            u, model.t, self.last, p.cooldown_months, p.take_up, p.threshold_share,
+            p.income_multiple * model.cfg.outcomes.monitoring_line(year),
+            hh.med_cost, hh.reimbursed_fen, hh.one_off, hh.pc_income, hh.n_members,
+            hh.monitored, hh.active, idx, self.spending,
+        )  # fmt: skip
+        return idx[:n]
 
     def apply(self, model, idx: np.ndarray) -> np.ndarray:
         year = model.calendar(model.t)[0]
-        pay = np.minimum(self.pars.pay_share * shock_spending(model.hh, idx), self.pars.cap(year))
+        pay = np.minimum(self.pars.pay_share * self.spending[: idx.size], self.pars.cap(year))
         self.last[idx[pay > 0]] = model.t
         return pay
+
+
+@jit
+def _temporary(
+    u, t, last, cooldown_months, take_up, threshold_share, line,
+    med_cost, reimbursed_fen, one_off, pc_income, n_members, monitored, active,
+    out_idx, out_spending,
+):  # fmt: skip
+    """Households due temporary aid this month.
+
+    They and their shock spending go to the front of ``out_idx`` and ``out_spending``;
+    returns how many.
+    """
+    n = 0
+    for i in range(u.size):  # without a branch: ~30% have a cost (chronic care), at random
+        spending = shock_spending(med_cost[i], reimbursed_fen[i], one_off[i])
+        yearly = max(pc_income[i] * n_members[i], 1.0)
+        out_idx[n], out_spending[n] = i, spending
+        n += (
+            ((med_cost[i] > 0) | (one_off[i] > 0)) & (spending >= threshold_share * yearly)
+            & (pc_income[i] < line) & (t - last[i] >= cooldown_months)
+            & ((u[i] < take_up) | monitored[i]) & active[i]
+        )  # fmt: skip
+    return n
 
 
 @jit
@@ -230,3 +248,28 @@ def _review(
         else:
             amount[i] = 0.0
         dibao[i] = amount[i] > 0
+
+
+@jit
+def _tekun_review(
+    review_all, first_month, standard, take_up, u_take, own_pc, n_labour, n_school, n_elderly,
+    n_disabled, n_members, transfers0, monitored, active, tekun, out_idx,
+):  # fmt: skip
+    """Tekun review: everyone in a review month, else the monitored households.
+
+    Eligible: no labour, no pupil, only elderly or disabled members, own income below the
+    standard, and applying (take-up, monitored, or already a recipient). The active
+    recipients go to the front of ``out_idx``; returns how many.
+    """
+    n = 0
+    for i in range(tekun.size):
+        if review_all or monitored[i]:
+            alone = (
+                (n_labour[i] == 0) & (n_school[i] == 0) & (n_elderly[i] + n_disabled[i] >= n_members[i])
+            )  # fmt: skip
+            current = tekun[i] | (first_month & (transfers0[i] > 0))
+            applies = (u_take[i] < take_up) | monitored[i] | current
+            tekun[i] = alone & (own_pc[i] < standard) & applies
+        out_idx[n] = i
+        n += tekun[i] & active[i]
+    return n

@@ -6,23 +6,53 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.jit import jit, jit_inline
 from sim.params import Dated, dated, nonneg, pos, prob
-from sim.policies.base import LEVER_BITS, Lever, rank_within
+from sim.policies.base import LEVER_BITS, NOBODY, Lever, first_in_order
 from sim.policies.social import idle_labour
 from sim.population import EDGE, PA
 
 
-def priority_key(hh, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
+@jit_inline
+def priority(category, monitored, pc_income):
     """Order of service: a smaller key is served first.
 
     The plan's order: unstable poverty-alleviated (monitored PA) first, then other PA, then
     other monitored households (edge, sudden hardship), then edge, then the rest; within each,
     the lowest per-capita income first.
+
+    Example:
+        >>> priority(PA, True, 9000.0) < priority(PA, False, 10.0) < priority(EDGE, True, 0.0)
+        True
     """
-    cat, monitored = hh.category[idx], hh.monitored[idx]
-    pa = cat == PA
-    group = np.select([pa & monitored, pa, monitored, cat == EDGE], [0, 1, 2, 3], default=4)
-    return group * 1e9 + np.clip(hh.pc_income[idx], 0, 1e8)
+    if category == PA:
+        rank = 0 if monitored else 1
+    elif monitored:
+        rank = 2
+    else:
+        rank = 3 if category == EDGE else 4
+    return rank * 1e9 + min(max(pc_income, 0.0), 1e8)
+
+
+@jit
+def _candidates(
+    can, idx, key, n_labour, n_migrant, n_local, active, category, monitored, pc_income,
+    open_to_general,
+):  # fmt: skip
+    """Active households with an idle labourer, of a category served, not ruled out by ``can``.
+
+    Their indices and priority keys go to the front of ``idx`` and ``key``; returns how many.
+    An idle labourer is one not in migrant or local work (farming, seeking work, weak labour).
+    """
+    n = 0
+    for i in range(can.size):  # without a branch: the candidates are a random ~20%
+        idx[n] = i
+        served = (category[i] == PA) | (category[i] == EDGE) | monitored[i] | open_to_general
+        n += can[i] & (n_labour[i] - n_migrant[i] - n_local[i] > 0) & active[i] & served
+    for j in range(n):
+        i = idx[j]
+        key[j] = priority(category[i], monitored[i], pc_income[i])
+    return n
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,7 +71,7 @@ class Posts(Lever):
     """A fixed number of posts, one per household, for households with an idle labourer.
 
     Each month posts whose term ended, or whose holder has no idle labourer left, are freed;
-    vacancies go to eligible households in priority order (:func:`priority_key`), by town in
+    vacancies go to eligible households in priority order (:func:`priority`), by town in
     proportion to poverty-alleviated households when ``by_town``. Holders are paid monthly.
     """
 
@@ -55,12 +85,10 @@ class Posts(Lever):
         pa = np.bincount(hh.town[hh.category == PA], minlength=model.n_towns).astype(float)
         self.town_share = pa / pa.sum() if pa.sum() else np.full(model.n_towns, 1 / model.n_towns)
 
-    def eligible(self, model) -> np.ndarray:
+    def select(self, model) -> np.ndarray:
         hh, p = model.hh, self.pars
         year = model.calendar(model.t)[0]
-        self.holder &= (model.t < self.end) & (idle_labour(hh) > 0) & hh.active
-        target = (hh.category == PA) | (hh.category == EDGE) | hh.monitored | p.open_to_general
-        can = ~self.holder & (idle_labour(hh) > 0) & target & hh.active
+        _keep_holders(model.t, self.end, self.holder, idle_labour(hh), hh.active)
         posts = int(round(p.posts(year) * self.scale))
         if p.by_town:
             quota = np.floor(posts * self.town_share).astype(np.int64)
@@ -70,14 +98,18 @@ class Posts(Lever):
         else:
             vacancies = np.array([posts - int(self.holder.sum())])
             groups = np.zeros(hh.n, np.int64)
-        if (vacancies <= 0).all():  # every post is taken: nothing to allocate
-            return self.holder
-        idx = np.flatnonzero(can & (vacancies[groups] > 0))
-        rank = rank_within(groups[idx], priority_key(hh, idx))
-        take = idx[rank < vacancies[groups[idx]]]
-        self.holder[take] = True
-        self.end[take] = model.t + p.term_months
-        return self.holder
+        if (vacancies > 0).any():
+            can = ~self.holder & (vacancies > 0)[groups]
+            idx, key = np.empty(hh.n, np.int64), np.empty(hh.n)
+            n = _candidates(
+                can, idx, key, hh.n_labour, hh.n_migrant, hh.n_local, hh.active, hh.category,
+                hh.monitored, hh.pc_income, p.open_to_general,
+            )  # fmt: skip
+            idx, key = idx[:n], key[:n]
+            take = idx[first_in_order(groups[idx], key, vacancies)]
+            self.holder[take] = True
+            self.end[take] = model.t + p.term_months
+        return np.flatnonzero(self.holder)
 
     def apply(self, model, idx: np.ndarray) -> np.ndarray:
         year = model.calendar(model.t)[0]
@@ -128,35 +160,27 @@ class Employment(Lever):
         self.intake = 0
         self.placed = 0
 
-    def eligible(self, model) -> np.ndarray:
+    def select(self, model) -> np.ndarray:
         hh, p = model.hh, self.pars
         year = model.calendar(model.t)[0]
         u = model.streams.get(self.stream, model.t).random(hh.n)
-        target = (hh.category == PA) | (hh.category == EDGE) | hh.monitored
-        can = target & (idle_labour(hh) > 0) & (model.t - self.trained_at > 12) & hh.active
         self.intake = int(round(p.trainees(year) * model.cfg.population.scale / 12))
-        idx = np.flatnonzero(can)
-        key = priority_key(hh, idx)
-        if 0 < self.intake < idx.size:  # only the first `intake` in order are needed
-            first = np.argpartition(key, self.intake - 1)[: self.intake]
-            take = idx[first[np.argsort(key[first], kind="stable")]]
-        else:
-            take = idx[np.argsort(key, kind="stable")[: self.intake]]
+        idx, key = np.empty(hh.n, np.int64), np.empty(hh.n)
+        n = _candidates(
+            model.t - self.trained_at > 12, idx, key, hh.n_labour, hh.n_migrant, hh.n_local,
+            hh.active, hh.category, hh.monitored, hh.pc_income, False,
+        )  # fmt: skip
+        one_group = np.zeros(n, np.int64)
+        take = idx[:n][first_in_order(one_group, key[:n], np.array([self.intake]))]
         self.trained_at[take] = model.t
         self.intake = take.size
         hh.measures[take[hh.monitored[take]]] |= np.int16(1 << LEVER_BITS[self.name])
-        active = (model.t - self.trained_at <= p.effect_months) & (idle_labour(hh) > 0)
-        placed = active & (u < p.p_place) & hh.active
-        to_m = placed & (hh.n_seek_migrant > 0)
-        to_l = placed & ~to_m
-        hh.n_seek_migrant -= to_m
-        hh.n_migrant += to_m
-        hh.n_seek_local -= to_l & (hh.n_seek_local > 0)
-        hh.n_local += to_l
-        no_wage = to_l & (hh.wage_local <= 0)
-        hh.wage_local[no_wage] = p.placement_wage(year)
-        self.placed = int(placed.sum())
-        return np.zeros(hh.n, bool)
+        self.placed = _place(
+            u, model.t, self.trained_at, p.effect_months, p.p_place, p.placement_wage(year),
+            hh.n_labour, hh.n_migrant, hh.n_local, hh.n_seek_migrant, hh.n_seek_local,
+            hh.wage_local, hh.active,
+        )  # fmt: skip
+        return NOBODY
 
     def apply(self, model, idx: np.ndarray) -> np.ndarray:
         return np.zeros(idx.size)
@@ -166,3 +190,35 @@ class Employment(Lever):
 
     def report(self) -> dict[str, float]:
         return {"employment_trained": self.intake, "employment_placed": self.placed}
+
+
+@jit
+def _keep_holders(t, end, holder, idle, active):
+    """Free the posts whose term ended or whose holder has no idle labourer left."""
+    for i in range(holder.size):
+        holder[i] = holder[i] and t < end[i] and idle[i] > 0 and active[i]
+
+
+@jit
+def _place(
+    u, t, trained_at, effect_months, p_place, placement_wage,
+    n_labour, n_migrant, n_local, n_seek_migrant, n_seek_local, wage_local, active,
+):  # fmt: skip
+    """Idle labourers of recently trained households find work; returns how many."""
+    placed = 0
+    for i in range(u.size):
+        if t - trained_at[i] > effect_months or u[i] >= p_place or not active[i]:
+            continue
+        if n_labour[i] - n_migrant[i] - n_local[i] <= 0:
+            continue
+        placed += 1
+        if n_seek_migrant[i] > 0:  # back to migrant work
+            n_seek_migrant[i] -= 1
+            n_migrant[i] += 1
+        else:
+            if n_seek_local[i] > 0:
+                n_seek_local[i] -= 1
+            n_local[i] += 1
+            if wage_local[i] <= 0:
+                wage_local[i] = placement_wage
+    return placed
