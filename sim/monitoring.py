@@ -62,7 +62,7 @@ class Monitoring(Lever):
     def select(self, model) -> np.ndarray:
         hh, p, t = model.hh, self.pars, model.t
         year = model.calendar(t)[0]
-        u = model.streams.get(self.stream, t).random(hh.n)
+        u = model.streams.uniform(self.stream, t, hh.n)
         # The channels are independent: found by at least one with 1 - prod(1 - p_channel).
         visit = (t - 1) % p.visit_every == 0
         miss = (1 - p.p_self_report) * (1 - p.p_visit * visit)

@@ -1,15 +1,22 @@
-"""One named random stream per module and month: common random numbers across scenarios.
+"""Named random streams keyed by (seed, name, month): common random numbers across scenarios.
 
-Each (seed, stream name, month) has its own generator, so a draw in one module never shifts the
+Each (seed, stream name, month) has its own draws, so a draw in one module never shifts the
 draws of another, and a policy that changes who is eligible never changes anyone's shocks.
 Modules draw for every household, then mask (starsim's rule), so two scenarios with the same
 seed share every draw the policy does not change.
 
+Per-household uniforms (:meth:`Streams.uniform`) are counter-based: household ``i``'s draw is
+SplitMix64's output number ``i + 1`` from a 64-bit key that numpy's ``SeedSequence`` derives
+from (seed, name, month, part). It depends on nothing else (not even on how many households
+there are) and costs a third of a generator's draw. :meth:`Streams.get` gives a numpy
+generator for the rest (district-level draws, the population generator).
+
 Example:
     >>> s = Streams(seed=7)
-    >>> u1 = s.get("illness", month=3).random(4)
-    >>> u2 = Streams(seed=7).get("illness", month=3).random(4)
-    >>> bool((u1 == u2).all())
+    >>> u1 = s.uniform("illness", month=3, n=4)
+    >>> bool((u1 == Streams(seed=7).uniform("illness", month=3, n=4)).all())
+    True
+    >>> bool((u1[:2] == s.uniform("illness", month=3, n=2)).all())  # a household's own draw
     True
 """
 
@@ -19,6 +26,8 @@ import zlib
 
 import numpy as np
 
+from sim.jit import jit
+
 
 def stream_key(name: str) -> int:
     """Stable 32-bit key for a stream name (independent of Python's hash seed)."""
@@ -26,7 +35,7 @@ def stream_key(name: str) -> int:
 
 
 class Streams:
-    """Factory of independent generators keyed by (seed, name, month)."""
+    """Factory of independent draws keyed by (seed, name, month)."""
 
     def __init__(self, seed: int) -> None:
         if seed < 0:
@@ -36,3 +45,21 @@ class Streams:
     def get(self, name: str, month: int) -> np.random.Generator:
         """A fresh generator for stream ``name`` in model month ``month`` (0 = set-up)."""
         return np.random.default_rng([self.seed, stream_key(name), month])
+
+    def uniform(self, name: str, month: int, n: int, part: int = 0) -> np.ndarray:
+        """One uniform on [0, 1) per household ``0..n-1`` (``part`` numbers a stream's draws)."""
+        seq = np.random.SeedSequence([self.seed, stream_key(name), month, part])
+        out = np.empty(n)
+        _splitmix64(np.uint64(seq.generate_state(1, np.uint64)[0]), out)
+        return out
+
+
+@jit
+def _splitmix64(key, out):
+    """``out[i]`` = the (i + 1)-th SplitMix64 output from ``key``, as a double on [0, 1)."""
+    for i in range(out.size):
+        z = key + np.uint64(i + 1) * np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+        out[i] = (z >> np.uint64(11)) * (1.0 / 9007199254740992.0)  # top 53 bits / 2**53

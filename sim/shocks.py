@@ -14,13 +14,13 @@ Each event records the yuan it costs the household in ``hh.loss[cause]`` (a deca
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import ndtri
 
 from sim.errors import ConfigError
+from sim.jit import jit
 from sim.params import nonneg, parse, pos, prob
 from sim.population import Households
 from sim.random import Streams
@@ -31,7 +31,6 @@ CAUSES = (
     "job_loss", "migrant_demand", "disaster", "price", "lockdown",
 )  # fmt: skip
 CAUSE = {name: i for i, name in enumerate(CAUSES)}
-BOUND_SLACK = 1e-12  # added to a bound on chances computed in floating point (see ``events``)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -197,29 +196,43 @@ def event_table(p: float, k: np.ndarray) -> np.ndarray:
     return 1.0 - (1.0 - p) ** np.arange(int(k.max(initial=0)) + 1)
 
 
-def events(
-    u: np.ndarray, bound: float, active: np.ndarray, chance: Callable[[np.ndarray], np.ndarray]
+def table_events(
+    u: np.ndarray, table: np.ndarray, k: np.ndarray, active: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Active households whose uniform ``u`` falls below their chance; and that chance.
-
-    ``chance(idx)`` is evaluated only where ``u < bound``, ``bound`` being at least every
-    household's chance: events are rare, so most of the district is skipped. The result is
-    the same as evaluating ``chance`` everywhere.
+    """Active households whose uniform ``u`` falls below their chance ``table[k]``; that chance.
 
     Example:
         >>> u, k = np.array([0.1, 0.5, 0.8]), np.array([1, 1, 3])
-        >>> events(u, 0.875, np.ones(3, bool), lambda i: event_table(0.5, k)[k[i]])[0].tolist()
+        >>> table_events(u, event_table(0.5, k), k, np.ones(3, bool))[0].tolist()
         [0, 2]
     """
-    maybe = np.flatnonzero(u < bound)
-    p = chance(maybe)
-    hit = (u[maybe] < p) & active[maybe]
-    return maybe[hit], p[hit]
+    idx = np.empty(u.size, np.int64)
+    idx = idx[: _hits(u, table, k, active, idx)]
+    return idx, table[k[idx]]
 
 
-def table_events(u: np.ndarray, table: np.ndarray, k: np.ndarray, active: np.ndarray):
-    """:func:`events` where household ``i``'s chance is ``table[k[i]]``, increasing in ``k``."""
-    return events(u, table[k.max(initial=0)], active, lambda idx: table[k[idx]])
+@jit
+def _hits(u, table, k, active, out):
+    """Indices where ``u < table[k]`` and active, to the front of ``out``; how many."""
+    n = 0
+    for i in range(u.size):  # without a branch: a hit is random
+        out[n] = i
+        n += (u[i] < table[k[i]]) & active[i]
+    return n
+
+
+def index_of(*columns: tuple[np.ndarray, int]) -> np.ndarray:
+    """One table index for several small counts: ``(count, size)`` pairs, row-major.
+
+    Example:
+        >>> index_of((np.array([1, 2]), 3), (np.array([0, 2]), 3)).tolist()
+        [3, 8]
+    """
+    out = np.zeros(columns[0][0].size, np.int32)
+    for count, size in columns:
+        out *= size
+        out += count
+    return out
 
 
 def any_event(u: np.ndarray, p: float, k: np.ndarray | int) -> np.ndarray:
@@ -280,9 +293,10 @@ class Shocks:
         self._disaster(hh, t, year, month)
         self._price(t, year, month)
         if p.chronic.enabled:
-            chronic_cost = p.chronic.cost_month * hh.n_chronic
-            hh.med_cost += chronic_cost
-            hh.med_in_policy += chronic_cost * p.illness.in_policy_share
+            _chronic_care(
+                hh.n_chronic, p.chronic.cost_month, p.illness.in_policy_share, hh.med_cost,
+                hh.med_in_policy,
+            )  # fmt: skip
 
     # -- idiosyncratic ------------------------------------------------------------------
 
@@ -296,17 +310,14 @@ class Shocks:
         p = self.pars.illness
         if not p.enabled:
             return
-        u = self.streams.get("illness", t).random(hh.n)
+        u = self.streams.uniform("illness", t, hh.n)
         log_well = np.log1p(-monthly(p.p_person_year))  # log chance a person stays well
-
-        def chance(idx):
-            n, e, c = hh.n_members[idx], hh.n_elderly[idx], hh.n_chronic[idx]
-            risk = n + (p.rr_elderly - 1) * e + (p.rr_chronic - 1) * c  # person-equivalents
-            return -np.expm1(log_well * np.maximum(risk, 0))
-
-        rr = 1 + max(p.rr_elderly - 1, 0) + max(p.rr_chronic - 1, 0)  # most risk per member
-        bound = -np.expm1(log_well * rr * hh.n_members.max(initial=0)) + BOUND_SLACK
-        sick, p_hh = events(u, bound, hh.active, chance)
+        size = int(hh.n_members.max(initial=0)) + 1  # members, elderly and chronic: 0..size-1
+        n, e, c = np.meshgrid(*[np.arange(size)] * 3, indexing="ij")
+        risk = n + (p.rr_elderly - 1) * e + (p.rr_chronic - 1) * c  # person-equivalents
+        table = -np.expm1(log_well * np.maximum(risk, 0)).ravel()
+        k = index_of((hh.n_members, size), (hh.n_elderly, size), (hh.n_chronic, size))
+        sick, p_hh = table_events(u, table, k, hh.active)
         # Given an episode, u / p_hh is again uniform: it sets the cost quantile.
         cost = p.cost_median * np.exp(p.cost_sigma * ndtri(u[sick] / p_hh))
         hh.med_cost[sick] += cost
@@ -317,7 +328,7 @@ class Shocks:
         p = self.pars.chronic
         if not p.enabled:
             return
-        u = self.streams.get("chronic", t).random(hh.n)
+        u = self.streams.uniform("chronic", t, hh.n)
         table = event_table(monthly(p.p_person_year), hh.n_members)
         onset, p_hh = table_events(u, table, hh.n_members - hh.n_chronic, hh.active)
         hh.n_chronic[onset] += 1
@@ -332,7 +343,7 @@ class Shocks:
         p = self.pars.disability
         if not p.enabled:
             return
-        u = self.streams.get("disability", t).random(hh.n)
+        u = self.streams.uniform("disability", t, hh.n)
         table = event_table(monthly(p.p_labourer_year), hh.n_labour)
         hit, _ = table_events(u, table, hh.n_labour, hh.active)
         wage = _remove_worker(hh, hit)
@@ -343,17 +354,14 @@ class Shocks:
         p = self.pars.death
         if not p.enabled:
             return
-        u = self.streams.get("death", t).random(hh.n)
+        u = self.streams.uniform("death", t, hh.n)
         pe, po = monthly(p.p_elderly_year), monthly(p.p_other_year)
         others = hh.n_members - hh.n_elderly
         live_e = 1.0 - event_table(pe, hh.n_members)  # chance that all of k elderly live
         live_o = 1.0 - event_table(po, hh.n_members)
-
-        def chance(idx):
-            return 1.0 - live_e[hh.n_elderly[idx]] * live_o[others[idx]]
-
-        bound = 1.0 - live_e[hh.n_elderly.max(initial=0)] * live_o[others.max(initial=0)]
-        dies, p_die = events(u, bound + BOUND_SLACK, hh.active, chance)
+        table = (1.0 - live_e[:, None] * live_o[None, :]).ravel()  # by (elderly, others)
+        k = index_of((hh.n_elderly, live_e.size), (others, live_o.size))
+        dies, p_die = table_events(u, table, k, hh.active)
         # Given a death, v = u / P(death) is uniform: it picks who died, in proportion to each
         # member's hazard; then a member type among the non-elderly, in proportion to numbers.
         v = u[dies] / p_die
@@ -382,8 +390,7 @@ class Shocks:
         p = self.pars.jobs
         if not p.enabled:
             return
-        rng = self.streams.get("jobs", t)
-        u_m, u_l, u_r = rng.random(hh.n), rng.random(hh.n), rng.random(hh.n)
+        u_m, u_l, u_r = (self.streams.uniform("jobs", t, hh.n, part) for part in range(3))
         months_out = 1.0 / max(p.p_reemploy, 1.0 / 24)  # expected months out of work
         im, _ = table_events(
             u_m, event_table(p.p_loss_migrant, hh.n_migrant), hh.n_migrant, hh.active
@@ -398,10 +405,10 @@ class Shocks:
         hh.loss[CAUSE["job_loss"], il] += months_out * hh.wage_local[il]
         hh.new_shock[il] = CAUSE["job_loss"]
         # Re-employment: one seeker a month at most, back into the kind of work they lost.
-        seeking = np.flatnonzero(seekers)
-        table = event_table(p.p_reemploy, seekers)
-        back = seeking[(u_r[seeking] < table[seekers[seeking]]) & hh.active[seeking]]
-        back = back[~np.isin(back, im) & ~np.isin(back, il)]  # not who lost work this month
+        back, _ = table_events(u_r, event_table(p.p_reemploy, seekers), seekers, hh.active)
+        lost = np.zeros(hh.n, bool)
+        lost[im] = lost[il] = True
+        back = back[~lost[back]]  # not who lost work this month
         to_m = back[hh.n_seek_migrant[back] > 0]
         to_l = back[hh.n_seek_migrant[back] == 0]
         hh.n_seek_migrant[to_m] -= 1
@@ -433,7 +440,7 @@ class Shocks:
             self.cov.migrant_factor *= 1 - p.wage_cut
             if now != start:
                 continue
-            u = self.streams.get("lockdown", t).random(hh.n)
+            u = self.streams.uniform("lockdown", t, hh.n)
             lost = any_event(u, p.p_job_loss, hh.n_migrant) & hh.active
             hh.n_migrant -= lost
             hh.n_seek_migrant += lost
@@ -481,6 +488,15 @@ class Shocks:
                 self.cov.price = float(p.median * np.exp(p.sigma * z))
             else:
                 self.cov.price = self.expected_price
+
+
+@jit
+def _chronic_care(n_chronic, cost_month, in_policy_share, med_cost, med_in_policy):
+    """Add this month's cost of chronic care (yuan), of which the in-policy part."""
+    for i in range(n_chronic.size):
+        cost = cost_month * n_chronic[i]
+        med_cost[i] += cost
+        med_in_policy[i] += cost * in_policy_share
 
 
 def _remove_worker(hh: Households, idx: np.ndarray) -> np.ndarray:

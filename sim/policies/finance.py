@@ -40,7 +40,7 @@ class Industry(Lever):
 
     def setup(self, model) -> None:
         hh, p = model.hh, self.pars
-        u = model.streams.get(self.stream, 0).random((2, hh.n))
+        u = [model.streams.uniform(self.stream, 0, hh.n, part) for part in range(2)]
         cat = hh.category
         self.contract = (hh.mustard_mu > 0) & (u[0] < p.contract_share.array()[cat])
         self.subsidised = (hh.mustard_mu > 0) & (u[1] < p.subsidy_share.array()[cat])
@@ -88,7 +88,7 @@ class AntiPovertyInsurance(Lever):
 
     def setup(self, model) -> None:
         hh = model.hh
-        u = model.streams.get(self.stream, 0).random(hh.n)
+        u = model.streams.uniform(self.stream, 0, hh.n)
         self.insured = u < self.pars.coverage.array()[hh.category]
         self.spent = np.zeros(hh.n)
         self.paid = np.zeros(hh.n)
@@ -165,7 +165,7 @@ class Credit(Lever):
         hh.debt[due] += short * (1 - p.risk_share)
         self.loan[due] = 0.0
         if month == p.loan_month:
-            u = model.streams.get(self.stream, model.t).random(hh.n)
+            u = model.streams.uniform(self.stream, model.t, hh.n)
             new = (hh.category == PA) & (idle_labour(hh) + hh.n_local + hh.n_migrant > 0)
             new &= (self.loan == 0) & (u < p.take_up) & hh.active
             self.loan[new] = p.amount(year)

@@ -146,7 +146,7 @@ class BasicInsurance(MedicalTier):
 
     def setup(self, model) -> None:
         super().setup(model)
-        u = model.streams.get(self.stream, 0).random(model.hh.n)
+        u = model.streams.uniform(self.stream, 0, model.hh.n)
         self.insured = u < self.pars.enrolment.array()[model.hh.category]
         self.one_group = np.zeros(model.hh.n, bool)  # the same rules for every household
 

@@ -71,7 +71,7 @@ class Dibao(Lever):
         self.amount = np.zeros(model.hh.n)
         self.single = np.zeros(model.hh.n, bool)
         # Whether a household would apply is a lasting trait, drawn once.
-        self.u_take = model.streams.get(self.stream, 0).random(model.hh.n)
+        self.u_take = model.streams.uniform(self.stream, 0, model.hh.n)
 
     @staticmethod
     def amount_rule(p: DibaoPars, year: int) -> tuple[float, float, np.ndarray]:
@@ -84,7 +84,7 @@ class Dibao(Lever):
         year = model.calendar(model.t)[0]
         review_month = (model.t - 1) % p.review_months == 0
         r = np.arange(hh.n) if review_month else np.flatnonzero(hh.monitored)
-        u_err = model.streams.get(self.stream, model.t).random(hh.n)
+        u_err = model.streams.uniform(self.stream, model.t, hh.n)
         _review(
             r, u_err, self.u_take, hh.own_pc, hh.tekun, hh.monitored, hh.transfers0,
             hh.n_members, hh.n_disabled, hh.n_chronic, hh.n_school,
@@ -122,7 +122,7 @@ class Tekun(Lever):
     stream = "tekun"
 
     def setup(self, model) -> None:
-        self.u_take = model.streams.get(self.stream, 0).random(model.hh.n)
+        self.u_take = model.streams.uniform(self.stream, 0, model.hh.n)
 
     def select(self, model) -> np.ndarray:
         hh, p = model.hh, self.pars
@@ -171,7 +171,7 @@ class Temporary(Lever):
     def select(self, model) -> np.ndarray:
         hh, p = model.hh, self.pars
         year = model.calendar(model.t)[0]
-        u = model.streams.get(self.stream, model.t).random(hh.n)
+        u = model.streams.uniform(self.stream, model.t, hh.n)
         idx, self.spending = np.empty(hh.n, np.int64), np.empty(hh.n)
         n = _temporary(
             u, model.t, self.last, p.cooldown_months, p.take_up, p.threshold_share,

@@ -163,7 +163,7 @@ class Employment(Lever):
     def select(self, model) -> np.ndarray:
         hh, p = model.hh, self.pars
         year = model.calendar(model.t)[0]
-        u = model.streams.get(self.stream, model.t).random(hh.n)
+        u = model.streams.uniform(self.stream, model.t, hh.n)
         self.intake = int(round(p.trainees(year) * model.cfg.population.scale / 12))
         idx, key = np.empty(hh.n, np.int64), np.empty(hh.n)
         n = _candidates(
