@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import mesa
+import numpy as np
 from omegaconf import DictConfig
 
 from sim import population
@@ -176,8 +177,7 @@ class RelapseModel(mesa.Model):
             hh.hist_own, hh.hist_transfer, hh.hist_oop, hh.sum_own, hh.sum_transfer, hh.sum_oop,
         )  # fmt: skip
         if slot == 0:  # re-add once a year so rounding errors cannot accumulate
-            for name in ("own", "transfer", "oop"):
-                getattr(hh, f"hist_{name}").sum(axis=0, out=getattr(hh, f"sum_{name}"))
+            _resum(hh)
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -192,8 +192,7 @@ class RelapseModel(mesa.Model):
         econ = self.cfg.population.economy
         hh.hist_own[:] = hh.annual_income(econ) / 12.0 * hh.active
         hh.hist_transfer[:] = hh.transfers0 / 12.0 * hh.active
-        for name in ("own", "transfer", "oop"):
-            getattr(hh, f"hist_{name}").sum(axis=0, out=getattr(hh, f"sum_{name}"))
+        _resum(hh)
         year, _ = self.calendar(1)
         hh.pc_income[:] = per_capita_income(hh)
         hh.poor[:] = (hh.pc_income < self.cfg.outcomes.poverty_line(year)) & hh.active
@@ -304,13 +303,20 @@ def _push_history(
     """This month's own income net of care, transfers and care costs into slot ``slot``."""
     for i in range(income.size):
         on = 1.0 if active[i] else 0.0
-        own, transfer, oop = (income[i] - med_oop[i]) * on, transfers[i] * on, med_oop[i] * on
+        own = np.float32((income[i] - med_oop[i]) * on)
+        transfer, oop = np.float32(transfers[i] * on), np.float32(med_oop[i] * on)
         sum_own[i] += own - hist_own[slot, i]
         sum_transfer[i] += transfer - hist_transfer[slot, i]
         sum_oop[i] += oop - hist_oop[slot, i]
         hist_own[slot, i] = own
         hist_transfer[slot, i] = transfer
         hist_oop[slot, i] = oop
+
+
+def _resum(hh: Households) -> None:
+    """The 12-month sums from the history, afresh."""
+    for name in ("own", "transfer", "oop"):
+        getattr(hh, f"hist_{name}").sum(axis=0, dtype=np.float64, out=getattr(hh, f"sum_{name}"))
 
 
 def _reporter(key: str):

@@ -207,9 +207,10 @@ class Households:
         for name, (dtype, value, _) in STATE.items():
             setattr(self, name, np.full(self.n, value, dtype))
         self.active &= self.n_members > 0
-        # Monthly history (slot = month % 12) and its running 12-month sums, yuan.
+        # Monthly history (slot = month % 12, float32: to 0.001 yuan) and its running
+        # 12-month sums (float64, of the float32 values), yuan.
         for name in ("own", "transfer", "oop"):
-            setattr(self, f"hist_{name}", np.zeros((HISTORY, self.n)))
+            setattr(self, f"hist_{name}", np.zeros((HISTORY, self.n), np.float32))
             setattr(self, f"sum_{name}", np.zeros(self.n))
         self.loss = np.zeros((n_causes, self.n), np.float32)
 
