@@ -45,9 +45,7 @@ def one(households: int, months: int, seed: int) -> dict:
     cfg = compose(
         [f"population.scale={households / DISTRICT}", f"months={months}", "policy=status_quo"]
     )
-    t0 = time.perf_counter()
-    RelapseModel(compose(["population.scale=0.001", "months=1", "burn_in=0"])).step()
-    warmup = time.perf_counter() - t0
+    warmup = warm_up()
     before = rss_mb()
     t0 = time.perf_counter()
     model = RelapseModel(cfg)
@@ -69,6 +67,16 @@ def one(households: int, months: int, seed: int) -> dict:
     }
 
 
+def warm_up() -> float:
+    """Load the compiled loops (one month of a tiny district); seconds it took."""
+    from sim.config import compose
+    from sim.model import RelapseModel
+
+    t0 = time.perf_counter()
+    RelapseModel(compose(["population.scale=0.001", "months=1", "burn_in=0"])).step()
+    return time.perf_counter() - t0
+
+
 def reference(households: int, months: int) -> dict:
     """Engine and idiomatic-Mesa reference on the same core dynamics and district: speeds."""
     import logging
@@ -81,7 +89,7 @@ def reference(households: int, months: int) -> dict:
 
     cfg = compose([*CORE, f"population.scale={households / DISTRICT}", f"months={months}"])
     pars = population_pars(cfg)
-    out = {}
+    out = {"engine_warmup_s": warm_up()}
     for name, make in (
         ("engine", lambda: RelapseModel(cfg, households=generate(pars, 1))),
         ("mesa_reference", lambda: ReferenceModel(cfg, generate(pars, 1), rng=1)),
@@ -108,7 +116,11 @@ def in_subprocess(args: list[str]) -> dict:
 
 
 def comparison(seeds: int, scale: float, n_jobs: int, folder: Path) -> dict:
-    """Wall time and the parent's peak memory of levers_leave_one_out with ``seeds`` seeds."""
+    """Wall time and the parent's peak memory of levers_leave_one_out with ``seeds`` seeds.
+
+    The runs go to joblib's worker processes; the parent (its peak is in comparison.json)
+    gathers one row per run and streams the monthly tables.
+    """
     import shutil
 
     shutil.rmtree(folder, ignore_errors=True)
@@ -117,22 +129,16 @@ def comparison(seeds: int, scale: float, n_jobs: int, folder: Path) -> dict:
         f"experiment.seeds={seeds}", f"scale={scale}", f"n_jobs={n_jobs}", f"hydra.run.dir={folder}",
     ]  # fmt: skip
     t0 = time.perf_counter()
-    proc = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", *cmd] if Path("/usr/bin/time").exists() else cmd,
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+    subprocess.run(cmd, capture_output=True, text=True, check=True)
     wall = time.perf_counter() - t0
-    peak = (
-        float(proc.stderr.strip().splitlines()[-1]) / 1024
-        if Path("/usr/bin/time").exists()
-        else float("nan")
-    )
+    info = json.loads((folder / "comparison.json").read_text())
     return {
         "seeds": seeds,
-        "runs": 14 * seeds,
+        "runs": info["runs"],
         "scale": scale,
+        "n_jobs": n_jobs,
         "wall_s": wall,
-        "parent_peak_mb": peak,
+        "parent_peak_mb": info["peak_mb"],
     }
 
 
@@ -191,7 +197,7 @@ def main(argv: list[str] | None = None) -> None:
             f"Mesa reference {ref['mesa_reference']:,.0f} household-months/s: {ref['ratio']:.0f}x"
         )
     if args.comparison:
-        result["comparison_memory"] = [comparison(s, 0.02, 1, out / f"cmp_{s}") for s in (2, 4, 8)]
+        result["comparison_memory"] = [comparison(s, 0.02, 2, out / f"cmp_{s}") for s in (2, 4, 8)]
         for c in result["comparison_memory"]:
             print(
                 f"comparison {c['runs']:>4} runs: {c['wall_s']:.1f} s, parent peak {c['parent_peak_mb']:.0f} MB"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import resource
 import sys
 import time
 from collections.abc import Iterable
@@ -293,9 +294,10 @@ def compare(exp: Experiment, out: Path, n_jobs: int = 1, lang: str = "en") -> pd
     atomic_write(out / "summary.csv", lambda p: table.to_csv(p, index=False))
     write_text(markdown(table, exp), out / "summary.md")
     comparison_charts(exp, out, runs, table, lang=lang)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # this process only
     write_json(
         {"experiment": dataclasses.asdict(exp), "runs": len(runs), "reused": reused,
-         "seconds": round(time.perf_counter() - t0, 1)},
+         "seconds": round(time.perf_counter() - t0, 1), "peak_mb": round(peak_mb, 1)},
         out / "comparison.json",
     )  # fmt: skip
     return table
