@@ -197,42 +197,37 @@ def event_table(p: float, k: np.ndarray) -> np.ndarray:
 
 
 def table_events(
-    u: np.ndarray, table: np.ndarray, k: np.ndarray, active: np.ndarray
+    u: np.ndarray, table: np.ndarray, keys: tuple[np.ndarray, ...], active: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Active households whose uniform ``u`` falls below their chance ``table[k]``; that chance.
+    """Active households whose uniform ``u`` falls below their chance; and that chance.
+
+    Household ``i``'s chance is ``table[keys[0][i], keys[1][i], ...]`` (small counts).
 
     Example:
         >>> u, k = np.array([0.1, 0.5, 0.8]), np.array([1, 1, 3])
-        >>> table_events(u, event_table(0.5, k), k, np.ones(3, bool))[0].tolist()
+        >>> table_events(u, event_table(0.5, k), (k,), np.ones(3, bool))[0].tolist()
         [0, 2]
     """
-    idx = np.empty(u.size, np.int64)
-    idx = idx[: _hits(u, table, k, active, idx)]
-    return idx, table[k[idx]]
+    idx, chance = np.empty(u.size, np.int64), np.empty(u.size)
+    n = _hits(u, table.ravel(), keys, np.array(table.shape), active, idx, chance)
+    return idx[:n], chance[:n]
 
 
 @jit
-def _hits(u, table, k, active, out):
-    """Indices where ``u < table[k]`` and active, to the front of ``out``; how many."""
+def _hits(u, table, keys, shape, active, out_idx, out_chance):
+    """Where ``u`` is below the chance looked up in ``table`` by ``keys``, active only.
+
+    ``table`` is flat, of ``shape``; the indices and chances go to the front of the outputs;
+    returns how many.
+    """
     n = 0
     for i in range(u.size):  # without a branch: a hit is random
-        out[n] = i
-        n += (u[i] < table[k[i]]) & active[i]
+        k = 0
+        for j in range(len(keys)):
+            k = k * shape[j] + keys[j][i]
+        out_idx[n], out_chance[n] = i, table[k]
+        n += (u[i] < table[k]) & active[i]
     return n
-
-
-def index_of(*columns: tuple[np.ndarray, int]) -> np.ndarray:
-    """One table index for several small counts: ``(count, size)`` pairs, row-major.
-
-    Example:
-        >>> index_of((np.array([1, 2]), 3), (np.array([0, 2]), 3)).tolist()
-        [3, 8]
-    """
-    out = np.zeros(columns[0][0].size, np.int32)
-    for count, size in columns:
-        out *= size
-        out += count
-    return out
 
 
 def any_event(u: np.ndarray, p: float, k: np.ndarray | int) -> np.ndarray:
@@ -315,9 +310,9 @@ class Shocks:
         size = int(hh.n_members.max(initial=0)) + 1  # members, elderly and chronic: 0..size-1
         n, e, c = np.meshgrid(*[np.arange(size)] * 3, indexing="ij")
         risk = n + (p.rr_elderly - 1) * e + (p.rr_chronic - 1) * c  # person-equivalents
-        table = -np.expm1(log_well * np.maximum(risk, 0)).ravel()
-        k = index_of((hh.n_members, size), (hh.n_elderly, size), (hh.n_chronic, size))
-        sick, p_hh = table_events(u, table, k, hh.active)
+        table = -np.expm1(log_well * np.maximum(risk, 0))
+        keys = (hh.n_members, hh.n_elderly, hh.n_chronic)
+        sick, p_hh = table_events(u, table, keys, hh.active)
         # Given an episode, u / p_hh is again uniform: it sets the cost quantile.
         cost = p.cost_median * np.exp(p.cost_sigma * ndtri(u[sick] / p_hh))
         hh.med_cost[sick] += cost
@@ -330,7 +325,7 @@ class Shocks:
             return
         u = self.streams.uniform("chronic", t, hh.n)
         table = event_table(monthly(p.p_person_year), hh.n_members)
-        onset, p_hh = table_events(u, table, hh.n_members - hh.n_chronic, hh.active)
+        onset, p_hh = table_events(u, table, (hh.n_members - hh.n_chronic,), hh.active)
         hh.n_chronic[onset] += 1
         # The new patient is a labourer with chance n_labour / n_members; some stop working.
         v = u[onset] / p_hh
@@ -345,7 +340,7 @@ class Shocks:
             return
         u = self.streams.uniform("disability", t, hh.n)
         table = event_table(monthly(p.p_labourer_year), hh.n_labour)
-        hit, _ = table_events(u, table, hh.n_labour, hh.active)
+        hit, _ = table_events(u, table, (hh.n_labour,), hh.active)
         wage = _remove_worker(hh, hit)
         hh.n_disabled[hit] += 1
         self._record(hh, "disability", hit, 12 * wage)
@@ -359,9 +354,8 @@ class Shocks:
         others = hh.n_members - hh.n_elderly
         live_e = 1.0 - event_table(pe, hh.n_members)  # chance that all of k elderly live
         live_o = 1.0 - event_table(po, hh.n_members)
-        table = (1.0 - live_e[:, None] * live_o[None, :]).ravel()  # by (elderly, others)
-        k = index_of((hh.n_elderly, live_e.size), (others, live_o.size))
-        dies, p_die = table_events(u, table, k, hh.active)
+        table = 1.0 - live_e[:, None] * live_o[None, :]  # by (elderly, others)
+        dies, p_die = table_events(u, table, (hh.n_elderly, others), hh.active)
         # Given a death, v = u / P(death) is uniform: it picks who died, in proportion to each
         # member's hazard; then a member type among the non-elderly, in proportion to numbers.
         v = u[dies] / p_die
@@ -393,9 +387,9 @@ class Shocks:
         u_m, u_l, u_r = (self.streams.uniform("jobs", t, hh.n, part) for part in range(3))
         months_out = 1.0 / max(p.p_reemploy, 1.0 / 24)  # expected months out of work
         im, _ = table_events(
-            u_m, event_table(p.p_loss_migrant, hh.n_migrant), hh.n_migrant, hh.active
+            u_m, event_table(p.p_loss_migrant, hh.n_migrant), (hh.n_migrant,), hh.active
         )
-        il, _ = table_events(u_l, event_table(p.p_loss_local, hh.n_local), hh.n_local, hh.active)
+        il, _ = table_events(u_l, event_table(p.p_loss_local, hh.n_local), (hh.n_local,), hh.active)
         seekers = hh.n_seek_migrant + hh.n_seek_local  # before this month's losses
         hh.n_migrant[im] -= 1
         hh.n_seek_migrant[im] += 1
@@ -405,7 +399,7 @@ class Shocks:
         hh.loss[CAUSE["job_loss"], il] += months_out * hh.wage_local[il]
         hh.new_shock[il] = CAUSE["job_loss"]
         # Re-employment: one seeker a month at most, back into the kind of work they lost.
-        back, _ = table_events(u_r, event_table(p.p_reemploy, seekers), seekers, hh.active)
+        back, _ = table_events(u_r, event_table(p.p_reemploy, seekers), (seekers,), hh.active)
         lost = np.zeros(hh.n, bool)
         lost[im] = lost[il] = True
         back = back[~lost[back]]  # not who lost work this month

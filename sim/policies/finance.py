@@ -12,7 +12,6 @@ import numpy as np
 from sim.jit import jit
 from sim.params import Dated, dated, nonneg, pos, prob
 from sim.policies.base import Lever, shock_spending
-from sim.policies.social import idle_labour
 from sim.population import PA, ShareByCategory
 
 
@@ -166,7 +165,7 @@ class Credit(Lever):
         self.loan[due] = 0.0
         if month == p.loan_month:
             u = model.streams.uniform(self.stream, model.t, hh.n)
-            new = (hh.category == PA) & (idle_labour(hh) + hh.n_local + hh.n_migrant > 0)
+            new = (hh.category == PA) & (hh.n_labour > 0)
             new &= (self.loan == 0) & (u < p.take_up) & hh.active
             self.loan[new] = p.amount(year)
             self.due[new] = model.t + p.term_months

@@ -11,11 +11,6 @@ from sim.params import Dated, dated, nonneg, pos, prob
 from sim.policies.base import Lever, shock_spending
 
 
-def idle_labour(hh) -> np.ndarray:
-    """Labourers not in migrant or local work (farming, seeking work, or weak labour)."""
-    return hh.n_labour - hh.n_migrant - hh.n_local
-
-
 @dataclass(frozen=True, kw_only=True)
 class DibaoPars:
     """Dibao rules; money in yuan per person per month."""
@@ -79,20 +74,19 @@ class Dibao(Lever):
         tops = [p.topup_disabled(year), p.topup_severe(year), p.topup_school(year)]
         return p.standard(year), p.minimum(year), np.array(tops)
 
-    def eligible(self, model) -> np.ndarray:
+    def select(self, model) -> np.ndarray:
         hh, p = model.hh, self.pars
         year = model.calendar(model.t)[0]
-        review_month = (model.t - 1) % p.review_months == 0
-        r = np.arange(hh.n) if review_month else np.flatnonzero(hh.monitored)
         u_err = model.streams.uniform(self.stream, model.t, hh.n)
-        _review(
-            r, u_err, self.u_take, hh.own_pc, hh.tekun, hh.monitored, hh.transfers0,
-            hh.n_members, hh.n_disabled, hh.n_chronic, hh.n_school,
-            hh.dibao, self.amount, self.single,
+        idx = np.empty(hh.n, np.int64)
+        n = _review(
+            (model.t - 1) % p.review_months == 0, u_err, self.u_take, hh.own_pc, hh.tekun,
+            hh.monitored, hh.transfers0, hh.n_members, hh.n_disabled, hh.n_chronic, hh.n_school,
+            hh.active, hh.dibao, self.amount, self.single,
             model.t == 1, *self.amount_rule(p, year), p.take_up, p.exclusion_error,
-            p.inclusion_error, p.inclusion_band, p.single_person, p.low_income_multiple,
+            p.inclusion_error, p.inclusion_band, p.single_person, p.low_income_multiple, idx,
         )  # fmt: skip
-        return hh.dibao
+        return idx[:n]
 
     def apply(self, model, idx: np.ndarray) -> np.ndarray:
         return self.amount[idx]
@@ -214,40 +208,47 @@ def _temporary(
 
 @jit
 def _review(
-    r, u_err, u_take, own_pc, tekun, monitored, transfers0,
-    n_members, n_disabled, n_chronic, n_school,
+    review_all, u_err, u_take, own_pc, tekun, monitored, transfers0,
+    n_members, n_disabled, n_chronic, n_school, active,
     dibao, amount, single,
     first_month, standard, minimum, topups, take_up, exclusion_error,
-    inclusion_error, inclusion_band, single_person, low_income_multiple,
+    inclusion_error, inclusion_band, single_person, low_income_multiple, out_idx,
 ):  # fmt: skip
-    """Dibao review of households ``r``: the means test, targeting errors, single-person rule."""
-    for j in range(r.size):
-        i = r[j]
-        pc, tk = own_pc[i], tekun[i]
-        current = dibao[i] or (first_month and transfers0[i] > 0)
-        applies = u_take[i] < take_up or monitored[i] or current
-        poor = pc < standard and not tk
-        # Targeting errors strike new applicants; current recipients are reviewed on the rules.
-        full = poor and applies and (current or u_err[i] >= exclusion_error)
-        wrong = (
-            not poor and not tk and pc < inclusion_band * standard and applies and not current
-            and u_err[i] < inclusion_error
-        )  # fmt: skip
-        ill = n_chronic[i] > 0 or n_disabled[i] > 0
-        single[i] = (
-            single_person and not (full or wrong) and not tk and applies and ill
-            and pc < low_income_multiple * standard
-        )  # fmt: skip
-        if single[i]:
-            amount[i] = standard + topups[1]
-        elif full or wrong:
-            amount[i] = dibao_amount(
+    """Dibao review (everyone in a review month, else the monitored households).
+
+    The means test, targeting errors and the single-person rule; ``&``, ``|`` rather than
+    ``and``, ``or``, so that random outcomes cost no branch. The active recipients go to the
+    front of ``out_idx``; returns how many.
+    """
+    n = 0
+    for i in range(dibao.size):
+        if review_all or monitored[i]:
+            pc, tk = own_pc[i], tekun[i]
+            current = dibao[i] | (first_month & (transfers0[i] > 0))
+            applies = (u_take[i] < take_up) | monitored[i] | current
+            poor = (pc < standard) & ~tk
+            # Targeting errors strike new applicants; current recipients are reviewed on the rules.
+            full = poor & applies & (current | (u_err[i] >= exclusion_error))
+            wrong = (
+                ~poor & ~tk & (pc < inclusion_band * standard) & applies & ~current
+                & (u_err[i] < inclusion_error)
+            )  # fmt: skip
+            ill = (n_chronic[i] > 0) | (n_disabled[i] > 0)
+            single[i] = (
+                single_person & ~(full | wrong) & ~tk & applies & ill
+                & (pc < low_income_multiple * standard)
+            )  # fmt: skip
+            means_tested = dibao_amount(
                 standard, minimum, topups, pc, n_members[i], n_disabled[i], n_chronic[i],
                 n_school[i],
             )  # fmt: skip
-        else:
-            amount[i] = 0.0
-        dibao[i] = amount[i] > 0
+            amount[i] = (
+                standard + topups[1] if single[i] else (means_tested if full | wrong else 0.0)
+            )
+            dibao[i] = amount[i] > 0
+        out_idx[n] = i
+        n += dibao[i] & active[i]
+    return n
 
 
 @jit

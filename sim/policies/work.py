@@ -9,7 +9,6 @@ import numpy as np
 from sim.jit import jit, jit_inline
 from sim.params import Dated, dated, nonneg, pos, prob
 from sim.policies.base import LEVER_BITS, NOBODY, Lever, first_in_order
-from sim.policies.social import idle_labour
 from sim.population import EDGE, PA
 
 
@@ -36,19 +35,21 @@ def priority(category, monitored, pc_income):
 
 @jit
 def _candidates(
-    can, idx, key, n_labour, n_migrant, n_local, active, category, monitored, pc_income,
-    open_to_general,
+    can, groups, open_group, idx, key, n_labour, n_migrant, n_local, active, category,
+    monitored, pc_income, open_to_general,
 ):  # fmt: skip
-    """Active households with an idle labourer, of a category served, not ruled out by ``can``.
+    """Households who may get a post or a training place, with their priority keys.
 
-    Their indices and priority keys go to the front of ``idx`` and ``key``; returns how many.
+    Active, with an idle labourer, of a category served, in an ``open_group`` and allowed by
+    ``can``. Their indices and priority keys go to the front of ``idx`` and ``key``; returns how many.
     An idle labourer is one not in migrant or local work (farming, seeking work, weak labour).
     """
     n = 0
     for i in range(can.size):  # without a branch: the candidates are a random ~20%
         idx[n] = i
         served = (category[i] == PA) | (category[i] == EDGE) | monitored[i] | open_to_general
-        n += can[i] & (n_labour[i] - n_migrant[i] - n_local[i] > 0) & active[i] & served
+        idle = n_labour[i] - n_migrant[i] - n_local[i] > 0
+        n += can[i] & open_group[groups[i]] & idle & active[i] & served
     for j in range(n):
         i = idx[j]
         key[j] = priority(category[i], monitored[i], pc_income[i])
@@ -88,7 +89,9 @@ class Posts(Lever):
     def select(self, model) -> np.ndarray:
         hh, p = model.hh, self.pars
         year = model.calendar(model.t)[0]
-        _keep_holders(model.t, self.end, self.holder, idle_labour(hh), hh.active)
+        _keep_holders(
+            model.t, self.end, self.holder, hh.n_labour, hh.n_migrant, hh.n_local, hh.active
+        )
         posts = int(round(p.posts(year) * self.scale))
         if p.by_town:
             quota = np.floor(posts * self.town_share).astype(np.int64)
@@ -99,11 +102,10 @@ class Posts(Lever):
             vacancies = np.array([posts - int(self.holder.sum())])
             groups = np.zeros(hh.n, np.int64)
         if (vacancies > 0).any():
-            can = ~self.holder & (vacancies > 0)[groups]
             idx, key = np.empty(hh.n, np.int64), np.empty(hh.n)
             n = _candidates(
-                can, idx, key, hh.n_labour, hh.n_migrant, hh.n_local, hh.active, hh.category,
-                hh.monitored, hh.pc_income, p.open_to_general,
+                ~self.holder, groups, vacancies > 0, idx, key, hh.n_labour, hh.n_migrant,
+                hh.n_local, hh.active, hh.category, hh.monitored, hh.pc_income, p.open_to_general,
             )  # fmt: skip
             idx, key = idx[:n], key[:n]
             take = idx[first_in_order(groups[idx], key, vacancies)]
@@ -167,8 +169,9 @@ class Employment(Lever):
         self.intake = int(round(p.trainees(year) * model.cfg.population.scale / 12))
         idx, key = np.empty(hh.n, np.int64), np.empty(hh.n)
         n = _candidates(
-            model.t - self.trained_at > 12, idx, key, hh.n_labour, hh.n_migrant, hh.n_local,
-            hh.active, hh.category, hh.monitored, hh.pc_income, False,
+            model.t - self.trained_at > 12, np.zeros(hh.n, np.int8), np.ones(1, bool), idx, key,
+            hh.n_labour, hh.n_migrant, hh.n_local, hh.active, hh.category, hh.monitored,
+            hh.pc_income, False,
         )  # fmt: skip
         one_group = np.zeros(n, np.int64)
         take = idx[:n][first_in_order(one_group, key[:n], np.array([self.intake]))]
@@ -193,10 +196,11 @@ class Employment(Lever):
 
 
 @jit
-def _keep_holders(t, end, holder, idle, active):
+def _keep_holders(t, end, holder, n_labour, n_migrant, n_local, active):
     """Free the posts whose term ended or whose holder has no idle labourer left."""
     for i in range(holder.size):
-        holder[i] = holder[i] and t < end[i] and idle[i] > 0 and active[i]
+        idle = n_labour[i] - n_migrant[i] - n_local[i] > 0
+        holder[i] = holder[i] & (t < end[i]) & idle & active[i]
 
 
 @jit
