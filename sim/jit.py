@@ -2,10 +2,11 @@
 
 numpy makes one pass over the district per operation; a rule of ten operations costs ten passes
 of 190,000 households (about 0.15 ms each here). Where a rule runs every month over every
-household, one compiled loop does it in one pass. ``jit`` compiles with numba, caches the
-machine code on disk (``__pycache__``) and keeps IEEE arithmetic (no fastmath), so a loop gives
-the same numbers as the numpy it replaces. Set ``NUMBA_DISABLE_JIT=1`` to step through the
-loops in a Python debugger.
+household, one compiled loop does it in one pass. ``jit`` compiles with numba and caches the
+machine code on disk (``__pycache__``). No fastmath: a loop computes what the numpy it replaced
+did, up to the last bits where the order of operations differs (numpy sums pairwise). Loops
+over random outcomes use ``&`` and ``|`` rather than ``and`` and ``or``, which would branch.
+Set ``NUMBA_DISABLE_JIT=1`` to step through the loops in a Python debugger.
 """
 
 from __future__ import annotations

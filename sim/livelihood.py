@@ -47,14 +47,14 @@ class Livelihood:
         harvest = month in e.harvest_months
         share = 1.0 / len(e.harvest_months) if harvest else 0.0
         tonnes_per_mu = share * e.mustard_yield
+        net_per_mu = tonnes_per_mu * cov.price * (1 - e.mustard_cost_share)  # yuan this month
         _earn(
             hh.n_migrant, hh.wage_migrant, hh.n_local, hh.wage_local, hh.crop_loss,
             hh.crop_loss_until, hh.other_farm, hh.mustard_mu, hh.n_elderly, hh.property,
             hh.remittances, hh.active,
             hh.wage_income, hh.farm_income, hh.mustard_tonnes, hh.income,
             t, self.wage_index(year) * cov.migrant_factor, self.wage_index(year),
-            self.farm_index(year), tonnes_per_mu, tonnes_per_mu * cov.price * (1 - e.mustard_cost_share),
-            e.pension(year),
+            self.farm_index(year), tonnes_per_mu, net_per_mu, e.pension(year),
         )  # fmt: skip
 
     def spend(self, hh: Households) -> None:

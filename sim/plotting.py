@@ -38,8 +38,10 @@ STYLE = {
     "svg.fonttype": "none",
 }
 # Okabe-Ito, colour-blind safe; the named mixes keep their colour everywhere.
+# Okabe-Ito, then Paul Tol's muted colours: 18, so 15 scenarios besides FIXED differ.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",
-           "#000000", "#999999", "#882255", "#44AA99", "#117733", "#332288", "#AA4499"]  # fmt: skip
+           "#000000", "#999999", "#882255", "#44AA99", "#117733", "#332288", "#AA4499",
+           "#DDCC77", "#88CCEE", "#661100", "#6699CC"]  # fmt: skip
 FIXED = {"status_quo": "#0072B2", "none": "#D55E00", "plan_2025": "#009E73"}
 SERIES = {"n_relapsed": "#c0392b", "n_at_risk": "#e69f00", "n_newly_poor": "#0072b2"}
 CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han Sans SC",

@@ -208,6 +208,9 @@ def table_events(
         >>> table_events(u, event_table(0.5, k), (k,), np.ones(3, bool))[0].tolist()
         [0, 2]
     """
+    for k, size in zip(keys, table.shape, strict=True):  # the loop does not check bounds
+        if k.size and (k.min() < 0 or k.max() >= size):
+            raise IndexError(f"a count outside the table's range 0..{size - 1}")
     idx, chance = np.empty(u.size, np.int64), np.empty(u.size)
     n = _hits(u, table.ravel(), keys, np.array(table.shape), active, idx, chance)
     return idx[:n], chance[:n]

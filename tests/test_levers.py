@@ -131,3 +131,21 @@ def test_switching_a_lever_off_never_lowers_relapse(lever):
     diff = np.array(off) - np.array(on)
     se = diff.std(ddof=1) / np.sqrt(diff.size)
     assert diff.mean() + 3 * se >= 0, (lever, on, off)
+
+
+def test_first_in_order_takes_each_groups_quota_by_key_ties_to_the_first():
+    from sim.policies.base import first_in_order
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        n, n_groups = int(rng.integers(1, 300)), int(rng.integers(1, 6))
+        groups = rng.integers(0, n_groups, n)
+        key = rng.integers(0, 15, n).astype(float)  # many ties
+        quota = rng.integers(-1, 25, n_groups)
+        # reference: a stable sort by (group, key); the first quota[g] of each group
+        order = np.lexsort((key, groups))
+        rank = np.empty(n, np.int64)
+        for g in range(n_groups):
+            members = order[groups[order] == g]
+            rank[members] = np.arange(members.size)
+        assert np.array_equal(first_in_order(groups, key, quota), rank < quota[groups])

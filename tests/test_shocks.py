@@ -159,3 +159,14 @@ def test_draws_do_not_depend_on_household_state(shock_defaults):
     a, _ = one_month(pars, hh=uniform_households(1000))
     b, _ = one_month(pars, hh=uniform_households(1000, n_migrant=0, n_local=0, wage_local=0.0))
     assert np.array_equal(a.med_cost, b.med_cost)
+
+
+def test_table_lookup_refuses_counts_outside_the_table():
+    from sim.shocks import event_table, table_events
+
+    k = np.array([0, 1, 2])
+    table = event_table(0.1, np.array([1]))  # counts 0..1 only
+    with pytest.raises(IndexError, match="0..1"):
+        table_events(np.zeros(3), table, (k,), np.ones(3, bool))
+    hits, chance = table_events(np.array([0.05, 0.5, 0.0]), event_table(0.1, k), (k,), k > 0)
+    assert hits.tolist() == [2] and chance.tolist() == [pytest.approx(0.19)]

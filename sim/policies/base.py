@@ -1,8 +1,8 @@
 """The lever interface, ledgers in fen, and the households' lever state.
 
 A lever is switched on by ``enabled``, ``select``-s the households it pays this month, then
-``apply``-s: it returns what each of them is paid. Money is counted in integer fen (1/100 yuan) so that
-the ledgers and the households' receipts add up exactly.
+``apply``-s: it returns what each of them is paid. Money is counted in integer fen (1/100
+yuan) so that the ledgers and the households' receipts add up exactly.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class Ledger:
 
 
 class Lever:
-    """Base of every lever. Subclasses set ``name``, ``kind``, ``select`` or ``eligible``, ``apply``.
+    """Base of every lever: it sets ``name``, ``kind``, ``select`` or ``eligible``, ``apply``.
 
     ``select`` returns the indices of the (active) households to pay; by default those of the
     boolean mask ``eligible`` returns. ``apply`` gets those indices and returns the yuan paid to
@@ -101,9 +101,10 @@ class Lever:
         )
         year = model.calendar(model.t)[0]
         paid_idx, paid_fen = np.empty(idx.size, np.int64), np.empty(idx.size, np.int64)
+        bit = np.int16(1 << LEVER_BITS.get(self.name, 15))
         n, new = _pay(
-            idx, yuan, target, hh.measures, hh.monitored, np.int16(1 << LEVER_BITS.get(self.name, 15)),
-            self.last_paid_year, year, paid_idx, paid_fen,
+            idx, yuan, target, hh.measures, hh.monitored, bit, self.last_paid_year, year,
+            paid_idx, paid_fen,
         )  # fmt: skip
         # this month's payments: households and fen (inspection)
         self.last_paid = (paid_idx[:n], paid_fen[:n])

@@ -26,9 +26,9 @@ def poor_groups(hh, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
 class Schedule:
     """A tier's rules for one year, for two groups of households (0, and 1 = the kinder rules).
 
-    On a household's year-to-date ``base`` (yuan) the tier owes, for its group ``g``: ``rates[g,
-    k]`` times the part of ``base - deductible[g]`` in band ``k`` (from ``above[k]`` up to the
-    next band), summed over bands, at most ``cap[g]``.
+    On a household's year-to-date ``base`` (yuan) the tier owes, for its group ``g``, the sum
+    over bands ``k`` of ``rates[g, k]`` times the part of ``base - deductible[g]`` in the band
+    (from ``above[k]`` up to the next band), at most ``cap[g]``.
     """
 
     covered: np.ndarray  # households the tier covers (bool)

@@ -265,9 +265,8 @@ def _tekun_review(
     n = 0
     for i in range(tekun.size):
         if review_all or monitored[i]:
-            alone = (
-                (n_labour[i] == 0) & (n_school[i] == 0) & (n_elderly[i] + n_disabled[i] >= n_members[i])
-            )  # fmt: skip
+            no_support = (n_labour[i] == 0) & (n_school[i] == 0)
+            alone = no_support & (n_elderly[i] + n_disabled[i] >= n_members[i])
             current = tekun[i] | (first_month & (transfers0[i] > 0))
             applies = (u_take[i] < take_up) | monitored[i] | current
             tekun[i] = alone & (own_pc[i] < standard) & applies

@@ -40,9 +40,9 @@ def _candidates(
 ):  # fmt: skip
     """Households who may get a post or a training place, with their priority keys.
 
-    Active, with an idle labourer, of a category served, in an ``open_group`` and allowed by
-    ``can``. Their indices and priority keys go to the front of ``idx`` and ``key``; returns how many.
-    An idle labourer is one not in migrant or local work (farming, seeking work, weak labour).
+    Active, with an idle labourer (one not in migrant or local work: farming, seeking work, weak
+    labour), of a category served, in an ``open_group`` and allowed by ``can``. Their indices
+    and priority keys go to the front of ``idx`` and ``key``; returns how many.
     """
     n = 0
     for i in range(can.size):  # without a branch: the candidates are a random ~20%
