@@ -40,7 +40,7 @@ class Ledger:
 
 
 class Lever:
-    """Base of every lever: it sets ``name``, ``kind``, ``select`` or ``eligible``, ``apply``.
+    """Base of every lever; a lever sets ``name``, ``kind``, ``select`` or ``eligible``, ``apply``.
 
     ``select`` returns the indices of the (active) households to pay; by default those of the
     boolean mask ``eligible`` returns. ``apply`` gets those indices and returns the yuan paid to
