@@ -100,7 +100,7 @@ class Posts(Lever):
             groups = hh.town
         else:
             vacancies = np.array([posts - int(self.holder.sum())])
-            groups = np.zeros(hh.n, np.int64)
+            groups = np.zeros_like(hh.town)  # one group (same dtype: one compiled loop)
         if (vacancies > 0).any():
             idx, key = np.empty(hh.n, np.int64), np.empty(hh.n)
             n = _candidates(
@@ -169,11 +169,11 @@ class Employment(Lever):
         self.intake = int(round(p.trainees(year) * model.cfg.population.scale / 12))
         idx, key = np.empty(hh.n, np.int64), np.empty(hh.n)
         n = _candidates(
-            model.t - self.trained_at > 12, np.zeros(hh.n, np.int8), np.ones(1, bool), idx, key,
+            model.t - self.trained_at > 12, np.zeros_like(hh.town), np.ones(1, bool), idx, key,
             hh.n_labour, hh.n_migrant, hh.n_local, hh.active, hh.category, hh.monitored,
             hh.pc_income, False,
         )  # fmt: skip
-        one_group = np.zeros(n, np.int64)
+        one_group = np.zeros(n, hh.town.dtype)
         take = idx[:n][first_in_order(one_group, key[:n], np.array([self.intake]))]
         self.trained_at[take] = model.t
         self.intake = take.size
