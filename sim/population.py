@@ -207,8 +207,8 @@ class Households:
         for name, (dtype, value, _) in STATE.items():
             setattr(self, name, np.full(self.n, value, dtype))
         self.active &= self.n_members > 0
-        # Monthly history (slot = month % 12, float32: to 0.001 yuan) and its running
-        # 12-month sums (float64, of the float32 values), yuan.
+        # Monthly history (slot = month % 12; float32, 7 significant digits: 0.001 yuan on a
+        # month's income of 10,000) and its running 12-month sums (float64), yuan.
         for name in ("own", "transfer", "oop"):
             setattr(self, f"hist_{name}", np.zeros((HISTORY, self.n), np.float32))
             setattr(self, f"sum_{name}", np.zeros(self.n))
