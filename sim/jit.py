@@ -6,7 +6,8 @@ household, one compiled loop does it in one pass. ``jit`` compiles with numba an
 machine code on disk (``__pycache__``). No fastmath: a loop computes what the numpy it replaced
 did, up to the last bits where the order of operations differs (numpy sums pairwise). Loops
 over random outcomes use ``&`` and ``|`` rather than ``and`` and ``or``, which would branch.
-Set ``NUMBA_DISABLE_JIT=1`` to step through the loops in a Python debugger.
+Set ``NUMBA_DISABLE_JIT=1`` to step through the loops in a Python debugger (slow, and the
+last bits may differ: NumPy keeps ``float32 / 12.0`` in float32 where numba widens it).
 """
 
 from __future__ import annotations

@@ -170,7 +170,8 @@ def _monitor(
             else:
                 risk_type[i] = 2  # labour
             monitored_n += 1
-            by_category[mon_category[i]] += 1
+            if mon_category[i] >= 0:  # set on identification (tests may set monitored directly)
+                by_category[mon_category[i]] += 1
             assisted += measures[i] != 0
             inclusion += ~at_risk
         else:
