@@ -137,9 +137,9 @@ class Outcomes:
         pa_income = _status(
             hh.sum_own, hh.sum_transfer, hh.n_members, hh.active, hh.category, hh.town,
             hh.pc_income, hh.poor, hh.at_risk, hh.ever_relapsed, hh.t_relapse, hh.relapse_year,
-            hh.cause, hh.loss, np.float32(LOSS_DECAY), pline, mline, t, year, PA,
-            towns, cats, causes, totals,
+            hh.cause, hh.loss, pline, mline, t, year, PA, towns, cats, causes, totals,
         )  # fmt: skip
+        hh.loss *= np.float32(LOSS_DECAY)  # after the causes; row by row, not in the loop
         self.new_by_town_year[self.years.index(year)] += towns[TOWN_COUNTS.index("counted")]
         n = dict(zip(TOTALS, totals.tolist(), strict=True))
         c = self.current = {
@@ -198,15 +198,15 @@ TOWN_COUNTS = ("n_relapsed", "n_newly_poor", "n_at_risk", "new_relapsed", "count
 @jit
 def _status(
     sum_own, sum_transfer, n_members, active, category, town,
-    pc_income, poor, at_risk, ever_relapsed, t_relapse, relapse_year, cause, loss, decay,
+    pc_income, poor, at_risk, ever_relapsed, t_relapse, relapse_year, cause, loss,
     pline, mline, t, year, pa_code,
     towns, cats, causes, totals,
 ):  # fmt: skip
     """One pass of :meth:`Outcomes.update`: status, relapse events and their cause, counts.
 
     Fills ``towns`` (TOWN_COUNTS x towns), ``cats`` (poor, at risk x categories), ``causes``
-    (new relapse events by cause) and ``totals`` (TOTALS); decays the loss accounts; returns
-    the sum of per-capita incomes of active PA households.
+    (new relapse events by cause) and ``totals`` (TOTALS); returns the sum of per-capita
+    incomes of active PA households.
     """
     pa_income = 0.0
     for i in range(pc_income.size):
@@ -233,8 +233,6 @@ def _status(
                     towns[4, town[i]] += 1  # counted
             else:
                 totals[7] += 1  # new_poor_other
-        for k in range(loss.shape[0]):
-            loss[k, i] *= decay
         poor[i] = is_poor
         at_risk[i] = risk
         if on:

@@ -25,6 +25,7 @@ from sim.jit import jit
 from sim.params import pos, prob
 from sim.policies.base import NOBODY, Lever
 from sim.population import EDGE, PA
+from sim.random import uniform_at
 
 CATEGORY_NAMES = ("unstable", "edge", "hardship")
 RISK_NAMES = ("illness", "no_labour", "labour")
@@ -62,14 +63,14 @@ class Monitoring(Lever):
     def select(self, model) -> np.ndarray:
         hh, p, t = model.hh, self.pars, model.t
         year = model.calendar(t)[0]
-        u = model.streams.uniform(self.stream, t, hh.n)
+        key = model.streams.key(self.stream, t)
         # The channels are independent: found by at least one with 1 - prod(1 - p_channel).
         visit = (t - 1) % p.visit_every == 0
         miss = (1 - p.p_self_report) * (1 - p.p_visit * visit)
         counts = np.zeros(len(COUNTS), np.int64)
         by_category = np.zeros(len(CATEGORY_NAMES), np.int64)
         delay = _monitor(
-            u, hh.pc_income, hh.n_members, hh.med_cost, hh.one_off, hh.dibao, hh.active,
+            key, hh.pc_income, hh.n_members, hh.med_cost, hh.one_off, hh.dibao, hh.active,
             hh.category, hh.n_chronic, hh.n_labour,
             hh.monitored, hh.measures, hh.risk_type,
             self.months_above, self.t_clue, self.t_detect, self.t_start, self.category,
@@ -109,7 +110,7 @@ COUNTS = ("monitored", "new", "exits", "assisted", "inclusion", "exclusion")
 
 @jit
 def _monitor(
-    u, pc_income, n_members, med_cost, one_off, dibao, active, category, n_chronic, n_labour,
+    key, pc_income, n_members, med_cost, one_off, dibao, active, category, n_chronic, n_labour,
     monitored, measures, risk_type,
     months_above, t_clue, t_detect, t_start, mon_category,
     t, mline, exit_months, verify_months, spending_alert, p_found, p_found_signal,
@@ -122,7 +123,7 @@ def _monitor(
     of the new households' delays from clue to identification, months.
     """
     delay = monitored_n = new = exits = assisted = inclusion = exclusion = 0
-    for i in range(u.size):
+    for i in range(pc_income.size):
         above = pc_income[i] >= mline
         months_above[i] = months_above[i] + 1 if above else 0
         # 4. exits
@@ -142,7 +143,7 @@ def _monitor(
                 t_clue[i] = t
             # 2. detection
             signal = med_cost[i] > 0 or one_off[i] > 0 or dibao[i]
-            found = u[i] < (p_found_signal if signal else p_found)
+            found = uniform_at(key, i) < (p_found_signal if signal else p_found)
             if found and t_detect[i] < 0 and not monitored[i]:
                 t_detect[i] = t
         # 3. identification; verification drops households whose risk has passed

@@ -23,7 +23,7 @@ from sim.errors import ConfigError
 from sim.jit import jit
 from sim.params import nonneg, parse, pos, prob
 from sim.population import Households
-from sim.random import Streams
+from sim.random import Streams, uniform_at
 from sim.schedule import Dated
 
 CAUSES = (
@@ -197,39 +197,43 @@ def event_table(p: float, k: np.ndarray) -> np.ndarray:
 
 
 def table_events(
-    u: np.ndarray, table: np.ndarray, keys: tuple[np.ndarray, ...], active: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Active households whose uniform ``u`` falls below their chance; and that chance.
+    key: np.uint64, table: np.ndarray, keys: tuple[np.ndarray, ...], active: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Active households whose uniform falls below their chance: indices, uniforms, chances.
 
-    Household ``i``'s chance is ``table[keys[0][i], keys[1][i], ...]`` (small counts).
+    Household ``i``'s uniform is ``uniform_at(key, i)`` (``Streams.key``); its chance is
+    ``table[keys[0][i], keys[1][i], ...]`` (small counts).
 
     Example:
-        >>> u, k = np.array([0.1, 0.5, 0.8]), np.array([1, 1, 3])
-        >>> table_events(u, event_table(0.5, k), (k,), np.ones(3, bool))[0].tolist()
-        [0, 2]
+        >>> k, on = np.array([0, 1, 2, 3]), np.ones(4, bool)
+        >>> idx, u, chance = table_events(Streams(1).key("x", 1), event_table(0.5, k), (k,), on)
+        >>> bool((u < chance).all() and (chance == event_table(0.5, k)[k[idx]]).all())
+        True
     """
     for k, size in zip(keys, table.shape, strict=True):  # the loop does not check bounds
         if k.size and (k.min() < 0 or k.max() >= size):
             raise IndexError(f"a count outside the table's range 0..{size - 1}")
-    idx, chance = np.empty(u.size, np.int64), np.empty(u.size)
-    n = _hits(u, table.ravel(), keys, np.array(table.shape), active, idx, chance)
-    return idx[:n], chance[:n]
+    n = active.size
+    idx, u, chance = np.empty(n, np.int64), np.empty(n), np.empty(n)
+    hits = _hits(key, table.ravel(), keys, np.array(table.shape), active, idx, u, chance)
+    return idx[:hits], u[:hits], chance[:hits]
 
 
 @jit
-def _hits(u, table, keys, shape, active, out_idx, out_chance):
-    """Where ``u`` is below the chance looked up in ``table`` by ``keys``, active only.
+def _hits(key, table, keys, shape, active, out_idx, out_u, out_chance):
+    """Where the household's uniform is below the chance looked up in ``table`` by ``keys``.
 
-    ``table`` is flat, of ``shape``; the indices and chances go to the front of the outputs;
-    returns how many.
+    Active households only; ``table`` is flat, of ``shape``; the indices, uniforms and chances
+    go to the front of the outputs; returns how many.
     """
     n = 0
-    for i in range(u.size):  # without a branch: a hit is random
+    for i in range(active.size):  # without a branch: a hit is random
         k = 0
         for j in range(len(keys)):
             k = k * shape[j] + keys[j][i]
-        out_idx[n], out_chance[n] = i, table[k]
-        n += (u[i] < table[k]) & active[i]
+        u = uniform_at(key, i)
+        out_idx[n], out_u[n], out_chance[n] = i, u, table[k]
+        n += (u < table[k]) & active[i]
     return n
 
 
@@ -308,16 +312,15 @@ class Shocks:
         p = self.pars.illness
         if not p.enabled:
             return
-        u = self.streams.uniform("illness", t, hh.n)
         log_well = np.log1p(-monthly(p.p_person_year))  # log chance a person stays well
         size = int(hh.n_members.max(initial=0)) + 1  # members, elderly and chronic: 0..size-1
         n, e, c = np.meshgrid(*[np.arange(size)] * 3, indexing="ij")
         risk = n + (p.rr_elderly - 1) * e + (p.rr_chronic - 1) * c  # person-equivalents
         table = -np.expm1(log_well * np.maximum(risk, 0))
         keys = (hh.n_members, hh.n_elderly, hh.n_chronic)
-        sick, p_hh = table_events(u, table, keys, hh.active)
+        sick, u, p_hh = table_events(self.streams.key("illness", t), table, keys, hh.active)
         # Given an episode, u / p_hh is again uniform: it sets the cost quantile.
-        cost = p.cost_median * np.exp(p.cost_sigma * ndtri(u[sick] / p_hh))
+        cost = p.cost_median * np.exp(p.cost_sigma * ndtri(u / p_hh))
         hh.med_cost[sick] += cost
         hh.med_in_policy[sick] += cost * p.in_policy_share
         self._record(hh, "illness", sick, cost)
@@ -326,12 +329,12 @@ class Shocks:
         p = self.pars.chronic
         if not p.enabled:
             return
-        u = self.streams.uniform("chronic", t, hh.n)
         table = event_table(monthly(p.p_person_year), hh.n_members)
-        onset, p_hh = table_events(u, table, (hh.n_members - hh.n_chronic,), hh.active)
+        well = (hh.n_members - hh.n_chronic,)
+        onset, u, p_hh = table_events(self.streams.key("chronic", t), table, well, hh.active)
         hh.n_chronic[onset] += 1
         # The new patient is a labourer with chance n_labour / n_members; some stop working.
-        v = u[onset] / p_hh
+        v = u / p_hh
         lose = onset[v < p.p_lose_labour * hh.n_labour[onset] / np.maximum(hh.n_members[onset], 1)]
         wage = _remove_worker(hh, lose)
         self._record(hh, "chronic", onset, 12 * p.cost_month)
@@ -341,9 +344,9 @@ class Shocks:
         p = self.pars.disability
         if not p.enabled:
             return
-        u = self.streams.uniform("disability", t, hh.n)
         table = event_table(monthly(p.p_labourer_year), hh.n_labour)
-        hit, _ = table_events(u, table, (hh.n_labour,), hh.active)
+        key = self.streams.key("disability", t)
+        hit, _, _ = table_events(key, table, (hh.n_labour,), hh.active)
         wage = _remove_worker(hh, hit)
         hh.n_disabled[hit] += 1
         self._record(hh, "disability", hit, 12 * wage)
@@ -352,16 +355,16 @@ class Shocks:
         p = self.pars.death
         if not p.enabled:
             return
-        u = self.streams.uniform("death", t, hh.n)
         pe, po = monthly(p.p_elderly_year), monthly(p.p_other_year)
         others = hh.n_members - hh.n_elderly
         live_e = 1.0 - event_table(pe, hh.n_members)  # chance that all of k elderly live
         live_o = 1.0 - event_table(po, hh.n_members)
         table = 1.0 - live_e[:, None] * live_o[None, :]  # by (elderly, others)
-        dies, p_die = table_events(u, table, (hh.n_elderly, others), hh.active)
+        key = self.streams.key("death", t)
+        dies, u, p_die = table_events(key, table, (hh.n_elderly, others), hh.active)
         # Given a death, v = u / P(death) is uniform: it picks who died, in proportion to each
         # member's hazard; then a member type among the non-elderly, in proportion to numbers.
-        v = u[dies] / p_die
+        v = u / p_die
         h_e, h_o = pe * hh.n_elderly[dies], po * others[dies]
         share_e = h_e / (h_e + h_o)
         is_e = v < share_e
@@ -387,12 +390,11 @@ class Shocks:
         p = self.pars.jobs
         if not p.enabled:
             return
-        u_m, u_l, u_r = (self.streams.uniform("jobs", t, hh.n, part) for part in range(3))
+        k_m, k_l, k_r = (self.streams.key("jobs", t, part) for part in range(3))
         months_out = 1.0 / max(p.p_reemploy, 1.0 / 24)  # expected months out of work
-        im, _ = table_events(
-            u_m, event_table(p.p_loss_migrant, hh.n_migrant), (hh.n_migrant,), hh.active
-        )
-        il, _ = table_events(u_l, event_table(p.p_loss_local, hh.n_local), (hh.n_local,), hh.active)
+        table = event_table(p.p_loss_migrant, hh.n_migrant)
+        im = table_events(k_m, table, (hh.n_migrant,), hh.active)[0]
+        il = table_events(k_l, event_table(p.p_loss_local, hh.n_local), (hh.n_local,), hh.active)[0]
         seekers = hh.n_seek_migrant + hh.n_seek_local  # before this month's losses
         hh.n_migrant[im] -= 1
         hh.n_seek_migrant[im] += 1
@@ -402,7 +404,7 @@ class Shocks:
         hh.loss[CAUSE["job_loss"], il] += months_out * hh.wage_local[il]
         hh.new_shock[il] = CAUSE["job_loss"]
         # Re-employment: one seeker a month at most, back into the kind of work they lost.
-        back, _ = table_events(u_r, event_table(p.p_reemploy, seekers), (seekers,), hh.active)
+        back = table_events(k_r, event_table(p.p_reemploy, seekers), (seekers,), hh.active)[0]
         lost = np.zeros(hh.n, bool)
         lost[im] = lost[il] = True
         back = back[~lost[back]]  # not who lost work this month

@@ -164,9 +164,21 @@ def test_draws_do_not_depend_on_household_state(shock_defaults):
 def test_table_lookup_refuses_counts_outside_the_table():
     from sim.shocks import event_table, table_events
 
-    k = np.array([0, 1, 2])
-    table = event_table(0.1, np.array([1]))  # counts 0..1 only
+    key, k = Streams(1).key("x", 1), np.array([0, 1, 2])
     with pytest.raises(IndexError, match="0..1"):
-        table_events(np.zeros(3), table, (k,), np.ones(3, bool))
-    hits, chance = table_events(np.array([0.05, 0.5, 0.0]), event_table(0.1, k), (k,), k > 0)
-    assert hits.tolist() == [2] and chance.tolist() == [pytest.approx(0.19)]
+        table_events(key, event_table(0.1, np.array([1])), (k,), np.ones(3, bool))  # 0..1 only
+
+
+def test_table_events_are_the_households_below_their_chance():
+    from sim.shocks import event_table, table_events
+
+    n = 10_000
+    rng = np.random.default_rng(2)
+    a, b = rng.integers(0, 4, n), rng.integers(0, 3, n)
+    active = rng.random(n) < 0.9
+    table = rng.random((4, 3))
+    s = Streams(5)
+    idx, u, chance = table_events(s.key("x", 7), table, (a, b), active)
+    u_all = s.uniform("x", 7, n)
+    assert np.array_equal(idx, np.flatnonzero((u_all < table[a, b]) & active))
+    assert np.array_equal(u, u_all[idx]) and np.array_equal(chance, table[a, b][idx])

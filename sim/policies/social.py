@@ -9,6 +9,7 @@ import numpy as np
 from sim.jit import jit, jit_inline
 from sim.params import Dated, dated, nonneg, pos, prob
 from sim.policies.base import Lever, shock_spending
+from sim.random import uniform_at
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,10 +78,10 @@ class Dibao(Lever):
     def select(self, model) -> np.ndarray:
         hh, p = model.hh, self.pars
         year = model.calendar(model.t)[0]
-        u_err = model.streams.uniform(self.stream, model.t, hh.n)
         idx = np.empty(hh.n, np.int64)
         n = _review(
-            (model.t - 1) % p.review_months == 0, u_err, self.u_take, hh.own_pc, hh.tekun,
+            (model.t - 1) % p.review_months == 0, model.streams.key(self.stream, model.t),
+            self.u_take, hh.own_pc, hh.tekun,
             hh.monitored, hh.transfers0, hh.n_members, hh.n_disabled, hh.n_chronic, hh.n_school,
             hh.active, hh.dibao, self.amount, self.single,
             model.t == 1, *self.amount_rule(p, year), p.take_up, p.exclusion_error,
@@ -165,10 +166,9 @@ class Temporary(Lever):
     def select(self, model) -> np.ndarray:
         hh, p = model.hh, self.pars
         year = model.calendar(model.t)[0]
-        u = model.streams.uniform(self.stream, model.t, hh.n)
         idx, self.spending = np.empty(hh.n, np.int64), np.empty(hh.n)
         n = _temporary(
-            u, model.t, self.last, p.cooldown_months, p.take_up, p.threshold_share,
+            model.streams.key(self.stream, model.t), model.t, self.last, p.cooldown_months, p.take_up, p.threshold_share,
             p.income_multiple * model.cfg.outcomes.monitoring_line(year),
             hh.med_cost, hh.reimbursed_fen, hh.one_off, hh.pc_income, hh.n_members,
             hh.monitored, hh.active, idx, self.spending,
@@ -184,7 +184,7 @@ class Temporary(Lever):
 
 @jit
 def _temporary(
-    u, t, last, cooldown_months, take_up, threshold_share, line,
+    key, t, last, cooldown_months, take_up, threshold_share, line,
     med_cost, reimbursed_fen, one_off, pc_income, n_members, monitored, active,
     out_idx, out_spending,
 ):  # fmt: skip
@@ -194,21 +194,21 @@ def _temporary(
     returns how many.
     """
     n = 0
-    for i in range(u.size):  # without a branch: ~30% have a cost (chronic care), at random
+    for i in range(last.size):  # without a branch: ~30% have a cost (chronic care), at random
         spending = shock_spending(med_cost[i], reimbursed_fen[i], one_off[i])
         yearly = max(pc_income[i] * n_members[i], 1.0)
         out_idx[n], out_spending[n] = i, spending
         n += (
             ((med_cost[i] > 0) | (one_off[i] > 0)) & (spending >= threshold_share * yearly)
             & (pc_income[i] < line) & (t - last[i] >= cooldown_months)
-            & ((u[i] < take_up) | monitored[i]) & active[i]
+            & ((uniform_at(key, i) < take_up) | monitored[i]) & active[i]
         )  # fmt: skip
     return n
 
 
 @jit
 def _review(
-    review_all, u_err, u_take, own_pc, tekun, monitored, transfers0,
+    review_all, key, u_take, own_pc, tekun, monitored, transfers0,
     n_members, n_disabled, n_chronic, n_school, active,
     dibao, amount, single,
     first_month, standard, minimum, topups, take_up, exclusion_error,
@@ -223,15 +223,15 @@ def _review(
     n = 0
     for i in range(dibao.size):
         if review_all or monitored[i]:
-            pc, tk = own_pc[i], tekun[i]
+            pc, tk, u_err = own_pc[i], tekun[i], uniform_at(key, i)
             current = dibao[i] | (first_month & (transfers0[i] > 0))
             applies = (u_take[i] < take_up) | monitored[i] | current
             poor = (pc < standard) & ~tk
             # Targeting errors strike new applicants; current recipients are reviewed on the rules.
-            full = poor & applies & (current | (u_err[i] >= exclusion_error))
+            full = poor & applies & (current | (u_err >= exclusion_error))
             wrong = (
                 ~poor & ~tk & (pc < inclusion_band * standard) & applies & ~current
-                & (u_err[i] < inclusion_error)
+                & (u_err < inclusion_error)
             )  # fmt: skip
             ill = (n_chronic[i] > 0) | (n_disabled[i] > 0)
             single[i] = (

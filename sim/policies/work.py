@@ -10,6 +10,7 @@ from sim.jit import jit, jit_inline
 from sim.params import Dated, dated, nonneg, pos, prob
 from sim.policies.base import LEVER_BITS, NOBODY, Lever, first_in_order
 from sim.population import EDGE, PA
+from sim.random import uniform_at
 
 
 @jit_inline
@@ -165,7 +166,6 @@ class Employment(Lever):
     def select(self, model) -> np.ndarray:
         hh, p = model.hh, self.pars
         year = model.calendar(model.t)[0]
-        u = model.streams.uniform(self.stream, model.t, hh.n)
         self.intake = int(round(p.trainees(year) * model.cfg.population.scale / 12))
         idx, key = np.empty(hh.n, np.int64), np.empty(hh.n)
         n = _candidates(
@@ -179,7 +179,7 @@ class Employment(Lever):
         self.intake = take.size
         hh.measures[take[hh.monitored[take]]] |= np.int16(1 << LEVER_BITS[self.name])
         self.placed = _place(
-            u, model.t, self.trained_at, p.effect_months, p.p_place, p.placement_wage(year),
+            model.streams.key(self.stream, model.t), model.t, self.trained_at, p.effect_months, p.p_place, p.placement_wage(year),
             hh.n_labour, hh.n_migrant, hh.n_local, hh.n_seek_migrant, hh.n_seek_local,
             hh.wage_local, hh.active,
         )  # fmt: skip
@@ -205,13 +205,15 @@ def _keep_holders(t, end, holder, n_labour, n_migrant, n_local, active):
 
 @jit
 def _place(
-    u, t, trained_at, effect_months, p_place, placement_wage,
+    key, t, trained_at, effect_months, p_place, placement_wage,
     n_labour, n_migrant, n_local, n_seek_migrant, n_seek_local, wage_local, active,
 ):  # fmt: skip
     """Idle labourers of recently trained households find work; returns how many."""
     placed = 0
-    for i in range(u.size):
-        if t - trained_at[i] > effect_months or u[i] >= p_place or not active[i]:
+    for i in range(trained_at.size):
+        if t - trained_at[i] > effect_months or not active[i]:
+            continue
+        if uniform_at(key, i) >= p_place:
             continue
         if n_labour[i] - n_migrant[i] - n_local[i] <= 0:
             continue
