@@ -170,7 +170,7 @@ def test_table_lookup_refuses_counts_outside_the_table():
 
 
 def test_table_events_are_the_households_below_their_chance():
-    from sim.shocks import event_table, table_events
+    from sim.shocks import table_events
 
     n = 10_000
     rng = np.random.default_rng(2)
