@@ -197,7 +197,8 @@ def main(argv: list[str] | None = None) -> None:
             f"Mesa reference {ref['mesa_reference']:,.0f} household-months/s: {ref['ratio']:.0f}x"
         )
     if args.comparison:
-        result["comparison_memory"] = [comparison(s, 0.02, 2, out / f"cmp_{s}") for s in (2, 4, 8)]
+        runs = [comparison(s, 0.02, 2, out / f"cmp_{s}") for s in (2, 4, 8)]
+        result["comparison_memory"] = runs
         for c in result["comparison_memory"]:
             print(
                 f"comparison {c['runs']:>4} runs: {c['wall_s']:.1f} s, parent peak {c['parent_peak_mb']:.0f} MB"

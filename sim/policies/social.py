@@ -167,11 +167,11 @@ class Temporary(Lever):
         hh, p = model.hh, self.pars
         year = model.calendar(model.t)[0]
         idx, self.spending = np.empty(hh.n, np.int64), np.empty(hh.n)
+        line = p.income_multiple * model.cfg.outcomes.monitoring_line(year)
         n = _temporary(
-            model.streams.key(self.stream, model.t), model.t, self.last, p.cooldown_months, p.take_up, p.threshold_share,
-            p.income_multiple * model.cfg.outcomes.monitoring_line(year),
-            hh.med_cost, hh.reimbursed_fen, hh.one_off, hh.pc_income, hh.n_members,
-            hh.monitored, hh.active, idx, self.spending,
+            model.streams.key(self.stream, model.t), model.t, self.last, p.cooldown_months,
+            p.take_up, p.threshold_share, line, hh.med_cost, hh.reimbursed_fen, hh.one_off,
+            hh.pc_income, hh.n_members, hh.monitored, hh.active, idx, self.spending,
         )  # fmt: skip
         return idx[:n]
 

@@ -179,9 +179,9 @@ class Employment(Lever):
         self.intake = take.size
         hh.measures[take[hh.monitored[take]]] |= np.int16(1 << LEVER_BITS[self.name])
         self.placed = _place(
-            model.streams.key(self.stream, model.t), model.t, self.trained_at, p.effect_months, p.p_place, p.placement_wage(year),
-            hh.n_labour, hh.n_migrant, hh.n_local, hh.n_seek_migrant, hh.n_seek_local,
-            hh.wage_local, hh.active,
+            model.streams.key(self.stream, model.t), model.t, self.trained_at, p.effect_months,
+            p.p_place, p.placement_wage(year), hh.n_labour, hh.n_migrant, hh.n_local,
+            hh.n_seek_migrant, hh.n_seek_local, hh.wage_local, hh.active,
         )  # fmt: skip
         return NOBODY
 
