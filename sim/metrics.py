@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.jit import jit
+from sim.jit import jit, jit_inline
 from sim.params import Dated, dated, nonneg, parse, prob
 from sim.population import CATEGORIES, PA, Households
 from sim.shocks import CAUSES
@@ -78,10 +78,23 @@ def fgt_all(
     return tuple(float((w * gap**a).sum() / total) for a in alphas)
 
 
+@jit_inline
+def per_capita(sum_own, sum_transfer, n_members, active):
+    """Trailing-12-month per-capita net income, yuan/person/year (0 for a dissolved household)."""
+    return (sum_own + sum_transfer) / max(n_members, 1) if active else 0.0
+
+
 def per_capita_income(hh: Households) -> np.ndarray:
-    """Trailing-12-month per-capita net income, yuan/person/year (0 for dissolved households)."""
-    total = hh.sum_own + hh.sum_transfer
-    return np.where(hh.active, total / np.maximum(hh.n_members, 1), 0.0)
+    """:func:`per_capita` of every household."""
+    out = np.empty(hh.n)
+    _per_capita_all(hh.sum_own, hh.sum_transfer, hh.n_members, hh.active, out)
+    return out
+
+
+@jit
+def _per_capita_all(sum_own, sum_transfer, n_members, active, out):
+    for i in range(out.size):
+        out[i] = per_capita(sum_own[i], sum_transfer[i], n_members[i], active[i])
 
 
 def large_scale_events(
@@ -211,7 +224,7 @@ def _status(
     pa_income = 0.0
     for i in range(pc_income.size):
         on = active[i]
-        pc = (sum_own[i] + sum_transfer[i]) / max(n_members[i], 1) if on else 0.0
+        pc = per_capita(sum_own[i], sum_transfer[i], n_members[i], on)
         pc_income[i] = pc
         is_poor = on and pc < pline
         risk = on and pc < mline

@@ -206,6 +206,17 @@ def _temporary(
     return n
 
 
+@jit_inline
+def applying(receives, first_month, transfers0, u_take, take_up, monitored):
+    """Whether a household is a current recipient, and whether it applies at a review.
+
+    Current: receives the benefit now, or (first month) received transfers in the base year.
+    Applying: current, monitored, or a taker (its lasting take-up draw ``u_take``).
+    """
+    current = receives | (first_month & (transfers0 > 0))
+    return current, (u_take < take_up) | monitored | current
+
+
 @jit
 def _review(
     review_all, key, u_take, own_pc, tekun, monitored, transfers0,
@@ -224,8 +235,9 @@ def _review(
     for i in range(dibao.size):
         if review_all or monitored[i]:
             pc, tk, u_err = own_pc[i], tekun[i], uniform_at(key, i)
-            current = dibao[i] | (first_month & (transfers0[i] > 0))
-            applies = (u_take[i] < take_up) | monitored[i] | current
+            current, applies = applying(
+                dibao[i], first_month, transfers0[i], u_take[i], take_up, monitored[i]
+            )
             poor = (pc < standard) & ~tk
             # Targeting errors strike new applicants; current recipients are reviewed on the rules.
             full = poor & applies & (current | (u_err >= exclusion_error))
@@ -267,8 +279,9 @@ def _tekun_review(
         if review_all or monitored[i]:
             no_support = (n_labour[i] == 0) & (n_school[i] == 0)
             alone = no_support & (n_elderly[i] + n_disabled[i] >= n_members[i])
-            current = tekun[i] | (first_month & (transfers0[i] > 0))
-            applies = (u_take[i] < take_up) | monitored[i] | current
+            _, applies = applying(
+                tekun[i], first_month, transfers0[i], u_take[i], take_up, monitored[i]
+            )
             tekun[i] = alone & (own_pc[i] < standard) & applies
         out_idx[n] = i
         n += tekun[i] & active[i]

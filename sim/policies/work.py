@@ -34,6 +34,12 @@ def priority(category, monitored, pc_income):
     return rank * 1e9 + min(max(pc_income, 0.0), 1e8)
 
 
+@jit_inline
+def has_idle_labour(n_labour, n_migrant, n_local):
+    """A labourer not in migrant or local work (farming, seeking work, weak labour)."""
+    return n_labour - n_migrant - n_local > 0
+
+
 @jit
 def _candidates(
     can, groups, open_group, idx, key, n_labour, n_migrant, n_local, active, category,
@@ -41,15 +47,15 @@ def _candidates(
 ):  # fmt: skip
     """Households who may get a post or a training place, with their priority keys.
 
-    Active, with an idle labourer (one not in migrant or local work: farming, seeking work, weak
-    labour), of a category served, in an ``open_group`` and allowed by ``can``. Their indices
+    Active, with an idle labourer (:func:`has_idle_labour`), of a category served, in an
+    ``open_group`` and allowed by ``can``. Their indices
     and priority keys go to the front of ``idx`` and ``key``; returns how many.
     """
     n = 0
     for i in range(can.size):  # without a branch: the candidates are a random ~20%
         idx[n] = i
         served = (category[i] == PA) | (category[i] == EDGE) | monitored[i] | open_to_general
-        idle = n_labour[i] - n_migrant[i] - n_local[i] > 0
+        idle = has_idle_labour(n_labour[i], n_migrant[i], n_local[i])
         n += can[i] & open_group[groups[i]] & idle & active[i] & served
     for j in range(n):
         i = idx[j]
@@ -199,7 +205,7 @@ class Employment(Lever):
 def _keep_holders(t, end, holder, n_labour, n_migrant, n_local, active):
     """Free the posts whose term ended or whose holder has no idle labourer left."""
     for i in range(holder.size):
-        idle = n_labour[i] - n_migrant[i] - n_local[i] > 0
+        idle = has_idle_labour(n_labour[i], n_migrant[i], n_local[i])
         holder[i] = holder[i] & (t < end[i]) & idle & active[i]
 
 
@@ -215,7 +221,7 @@ def _place(
             continue
         if uniform_at(key, i) >= p_place:
             continue
-        if n_labour[i] - n_migrant[i] - n_local[i] <= 0:
+        if not has_idle_labour(n_labour[i], n_migrant[i], n_local[i]):
             continue
         placed += 1
         if n_seek_migrant[i] > 0:  # back to migrant work
