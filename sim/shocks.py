@@ -3,10 +3,11 @@
 Idiosyncratic: illness, chronic onset, disability, death, job loss. Covariate: migrant demand,
 town disasters, the mustard-tuber price, lockdowns.
 
-Every shock has its own random stream per month and draws one uniform per household whatever
-the household's state (draw for everyone, then mask): a policy that changes a household's
+Every shock has its own random stream per month, and household i's draw is the stream's i-th
+uniform (``sim.random``) whatever the household's state: a policy that changes a household's
 labour or income never shifts anybody's shocks. A household has at most one event of each kind
 a month; its chance is ``1 - (1 - p)**k`` for ``k`` people at risk, each with monthly chance p.
+The idiosyncratic shocks run in one compiled pass, household by household.
 
 Each event records the yuan it costs the household in ``hh.loss[cause]`` (a decaying
 12-month account) so that a relapse can be attributed to the shock that pushed it under.
@@ -191,50 +192,9 @@ def monthly(p_year: float) -> float:
     return 1.0 - (1.0 - p_year) ** (1.0 / 12.0)
 
 
-def event_table(p: float, k: np.ndarray) -> np.ndarray:
-    """Chance of at least one event among 0, 1, ..., max(k) people, each with chance ``p``."""
-    return 1.0 - (1.0 - p) ** np.arange(int(k.max(initial=0)) + 1)
-
-
-def table_events(
-    key: np.uint64, table: np.ndarray, keys: tuple[np.ndarray, ...], active: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Active households whose uniform falls below their chance: indices, uniforms, chances.
-
-    Household ``i``'s uniform is ``uniform_at(key, i)`` (``Streams.key``); its chance is
-    ``table[keys[0][i], keys[1][i], ...]`` (small counts).
-
-    Example:
-        >>> k, on = np.array([0, 1, 2, 3]), np.ones(4, bool)
-        >>> idx, u, chance = table_events(Streams(1).key("x", 1), event_table(0.5, k), (k,), on)
-        >>> bool((u < chance).all() and (chance == event_table(0.5, k)[k[idx]]).all())
-        True
-    """
-    for k, size in zip(keys, table.shape, strict=True):  # the loop does not check bounds
-        if k.size and (k.min() < 0 or k.max() >= size):
-            raise IndexError(f"a count outside the table's range 0..{size - 1}")
-    n = active.size
-    idx, u, chance = np.empty(n, np.int64), np.empty(n), np.empty(n)
-    hits = _hits(key, table.ravel(), keys, np.array(table.shape), active, idx, u, chance)
-    return idx[:hits], u[:hits], chance[:hits]
-
-
-@jit
-def _hits(key, table, keys, shape, active, out_idx, out_u, out_chance):
-    """Where the household's uniform is below the chance looked up in ``table`` by ``keys``.
-
-    Active households only; ``table`` is flat, of ``shape``; the indices, uniforms and chances
-    go to the front of the outputs; returns how many.
-    """
-    n = 0
-    for i in range(active.size):  # without a branch: a hit is random
-        k = 0
-        for j in range(len(keys)):
-            k = k * shape[j] + keys[j][i]
-        u = uniform_at(key, i)
-        out_idx[n], out_u[n], out_chance[n] = i, u, table[k]
-        n += (u < table[k]) & active[i]
-    return n
+def event_table(p: float, size: int) -> np.ndarray:
+    """Chance of at least one event among 0, 1, ..., size - 1 people, each with chance ``p``."""
+    return 1.0 - (1.0 - p) ** np.arange(size)
 
 
 def any_event(u: np.ndarray, p: float, k: np.ndarray | int) -> np.ndarray:
@@ -277,28 +237,16 @@ class Shocks:
         self.expected_price = expected_price
         self.cov = Covariates(price=expected_price)
         self._lockdowns = [(parse_month(p.start, ""), p) for p in pars.lockdown.periods]
+        self._tables = None  # (size, chance tables): see _chance_tables
+        self._sick = None  # buffers: households with an illness episode, their quantiles
 
     def step(self, hh: Households, t: int, year: int, month: int) -> None:
         """Draw and apply this month's shocks (``t`` = model month, 1-based)."""
-        hh.med_cost[:] = 0.0
-        hh.med_in_policy[:] = 0.0
-        hh.one_off[:] = 0.0
-        hh.new_shock[:] = -1
-        p = self.pars
-        self._illness(hh, t)
-        self._chronic(hh, t)
-        self._disability(hh, t)
-        self._death(hh, t)
-        self._jobs(hh, t)
+        self._individual(hh, t)
         self._migrant_demand(hh, t, month)
         self._lockdown(hh, t, year, month)
         self._disaster(hh, t, year, month)
         self._price(t, year, month)
-        if p.chronic.enabled:
-            _chronic_care(
-                hh.n_chronic, p.chronic.cost_month, p.illness.in_policy_share, hh.med_cost,
-                hh.med_in_policy,
-            )  # fmt: skip
 
     # -- idiosyncratic ------------------------------------------------------------------
 
@@ -308,112 +256,64 @@ class Shocks:
         hh.loss[CAUSE[cause], idx] += loss
         hh.new_shock[idx] = CAUSE[cause]
 
-    def _illness(self, hh: Households, t: int) -> None:
-        p = self.pars.illness
-        if not p.enabled:
-            return
-        log_well = np.log1p(-monthly(p.p_person_year))  # log chance a person stays well
-        size = int(hh.n_members.max(initial=0)) + 1  # members, elderly and chronic: 0..size-1
-        n, e, c = np.meshgrid(*[np.arange(size)] * 3, indexing="ij")
-        risk = n + (p.rr_elderly - 1) * e + (p.rr_chronic - 1) * c  # person-equivalents
-        table = -np.expm1(log_well * np.maximum(risk, 0))
-        keys = (hh.n_members, hh.n_elderly, hh.n_chronic)
-        sick, u, p_hh = table_events(self.streams.key("illness", t), table, keys, hh.active)
-        # Given an episode, u / p_hh is again uniform: it sets the cost quantile.
-        cost = p.cost_median * np.exp(p.cost_sigma * ndtri(u / p_hh))
+    def _individual(self, hh: Households, t: int) -> None:
+        """Illness, chronic onset, disability, death, job loss and re-employment, in that order.
+
+        One compiled pass (:func:`_individual_shocks`); then the cost of the illness episodes,
+        whose lognormal quantile needs scipy.
+        """
+        p = self.pars
+        size = int(hh.n_members.max(initial=0)) + 1  # every count of people is 0..size-1
+        if self._tables is None or self._tables[0] != size:
+            self._tables = (size, *self._chance_tables(size))
+        ill, by_count, death = self._tables[1:]
+        on = np.array([p.illness.enabled, p.chronic.enabled, p.disability.enabled,
+                       p.death.enabled, p.jobs.enabled])  # fmt: skip
+        keys = np.array([self.streams.key(name, t, part) for name, part in _KEYED], np.uint64)
+        if self._sick is None or self._sick[0].size != hh.n:
+            self._sick = np.empty(hh.n, np.int64), np.empty(hh.n)
+        months_out = 1.0 / max(p.jobs.p_reemploy, 1.0 / 24)  # expected months out of work
+        n = _individual_shocks(
+            keys, on, ill, by_count, death, p.chronic.p_lose_labour, monthly(p.death.p_elderly_year),
+            monthly(p.death.p_other_year), p.chronic.cost_month, p.illness.in_policy_share,
+            p.death.funeral_cost, months_out, self.cov.migrant_factor,
+            hh.n_members, hh.n_elderly, hh.n_chronic, hh.n_labour, hh.n_school, hh.n_disabled,
+            hh.n_migrant, hh.n_local, hh.n_seek_migrant, hh.n_seek_local, hh.wage_migrant,
+            hh.wage_local, hh.active, hh.med_cost, hh.med_in_policy, hh.one_off, hh.new_shock,
+            hh.loss, *self._sick,
+        )  # fmt: skip
+        if n == -1:
+            raise IndexError("a household count outside 0..n_members: the state is corrupted")
+        sick, v = self._sick[0][:n], self._sick[1][:n]
+        # Given an episode, v = u / P(episode) is uniform: it sets the cost quantile.
+        cost = p.illness.cost_median * np.exp(p.illness.cost_sigma * ndtri(v))
         hh.med_cost[sick] += cost
-        hh.med_in_policy[sick] += cost * p.in_policy_share
-        self._record(hh, "illness", sick, cost)
+        hh.med_in_policy[sick] += cost * p.illness.in_policy_share
+        hh.loss[CAUSE["illness"], sick] += cost
 
-    def _chronic(self, hh: Households, t: int) -> None:
-        p = self.pars.chronic
-        if not p.enabled:
-            return
-        table = event_table(monthly(p.p_person_year), hh.n_members)
-        well = (hh.n_members - hh.n_chronic,)
-        onset, u, p_hh = table_events(self.streams.key("chronic", t), table, well, hh.active)
-        hh.n_chronic[onset] += 1
-        # The new patient is a labourer with chance n_labour / n_members; some stop working.
-        v = u / p_hh
-        lose = onset[v < p.p_lose_labour * hh.n_labour[onset] / np.maximum(hh.n_members[onset], 1)]
-        wage = _remove_worker(hh, lose)
-        self._record(hh, "chronic", onset, 12 * p.cost_month)
-        self._record(hh, "chronic", lose, 12 * wage)
+    def _chance_tables(self, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Monthly chances of each event by the counts of people at risk (0..size-1).
 
-    def _disability(self, hh: Households, t: int) -> None:
-        p = self.pars.disability
-        if not p.enabled:
-            return
-        table = event_table(monthly(p.p_labourer_year), hh.n_labour)
-        key = self.streams.key("disability", t)
-        hit, _, _ = table_events(key, table, (hh.n_labour,), hh.active)
-        wage = _remove_worker(hh, hit)
-        hh.n_disabled[hit] += 1
-        self._record(hh, "disability", hit, 12 * wage)
-
-    def _death(self, hh: Households, t: int) -> None:
-        p = self.pars.death
-        if not p.enabled:
-            return
-        pe, po = monthly(p.p_elderly_year), monthly(p.p_other_year)
-        others = hh.n_members - hh.n_elderly
-        live_e = 1.0 - event_table(pe, hh.n_members)  # chance that all of k elderly live
-        live_o = 1.0 - event_table(po, hh.n_members)
-        table = 1.0 - live_e[:, None] * live_o[None, :]  # by (elderly, others)
-        key = self.streams.key("death", t)
-        dies, u, p_die = table_events(key, table, (hh.n_elderly, others), hh.active)
-        # Given a death, v = u / P(death) is uniform: it picks who died, in proportion to each
-        # member's hazard; then a member type among the non-elderly, in proportion to numbers.
-        v = u / p_die
-        h_e, h_o = pe * hh.n_elderly[dies], po * others[dies]
-        share_e = h_e / (h_e + h_o)
-        is_e = v < share_e
-        hh.n_elderly[dies[is_e]] -= 1
-        rest = dies[~is_e]
-        w = (v[~is_e] - share_e[~is_e]) / (1.0 - share_e[~is_e])  # uniform again
-        n_o = np.maximum(others[rest], 1)
-        c1 = hh.n_labour[rest] / n_o
-        c2 = c1 + hh.n_school[rest] / n_o
-        c3 = c2 + hh.n_disabled[rest] / n_o
-        wage = _remove_worker(hh, rest[w < c1])
-        hh.n_school[rest[(w >= c1) & (w < c2)]] -= 1
-        hh.n_disabled[rest[(w >= c2) & (w < c3)]] -= 1
-        hh.n_members[dies] -= 1
-        # The deceased may have been chronically ill: keep n_chronic <= n_members.
-        hh.n_chronic[dies] = np.minimum(hh.n_chronic[dies], hh.n_members[dies])
-        hh.one_off[dies] += p.funeral_cost
-        hh.active[dies] = hh.n_members[dies] > 0
-        self._record(hh, "death", dies, p.funeral_cost)
-        self._record(hh, "death", rest[w < c1], 12 * wage)
-
-    def _jobs(self, hh: Households, t: int) -> None:
-        p = self.pars.jobs
-        if not p.enabled:
-            return
-        k_m, k_l, k_r = (self.streams.key("jobs", t, part) for part in range(3))
-        months_out = 1.0 / max(p.p_reemploy, 1.0 / 24)  # expected months out of work
-        table = event_table(p.p_loss_migrant, hh.n_migrant)
-        im = table_events(k_m, table, (hh.n_migrant,), hh.active)[0]
-        il = table_events(k_l, event_table(p.p_loss_local, hh.n_local), (hh.n_local,), hh.active)[0]
-        seekers = hh.n_seek_migrant + hh.n_seek_local  # before this month's losses
-        hh.n_migrant[im] -= 1
-        hh.n_seek_migrant[im] += 1
-        hh.n_local[il] -= 1
-        hh.n_seek_local[il] += 1
-        self._record(hh, "job_loss", im, months_out * hh.wage_migrant[im] * self.cov.migrant_factor)
-        hh.loss[CAUSE["job_loss"], il] += months_out * hh.wage_local[il]
-        hh.new_shock[il] = CAUSE["job_loss"]
-        # Re-employment: one seeker a month at most, back into the kind of work they lost.
-        back = table_events(k_r, event_table(p.p_reemploy, seekers), (seekers,), hh.active)[0]
-        lost = np.zeros(hh.n, bool)
-        lost[im] = lost[il] = True
-        back = back[~lost[back]]  # not who lost work this month
-        to_m = back[hh.n_seek_migrant[back] > 0]
-        to_l = back[hh.n_seek_migrant[back] == 0]
-        hh.n_seek_migrant[to_m] -= 1
-        hh.n_migrant[to_m] += 1
-        hh.n_seek_local[to_l] -= 1
-        hh.n_local[to_l] += 1
+        Illness by (members, elderly, chronic); by count of people at risk, rows: chronic
+        onset (healthy), disability (labourers), migrant and local job loss (workers),
+        re-employment (seekers); death by (elderly, others).
+        """
+        p = self.pars
+        log_well = np.log1p(-monthly(p.illness.p_person_year))  # log chance a person stays well
+        n, e, c = np.meshgrid(*[np.arange(size)] * 3, indexing="ij")
+        risk = n + (p.illness.rr_elderly - 1) * e + (p.illness.rr_chronic - 1) * c
+        ill = -np.expm1(log_well * np.maximum(risk, 0))  # risk: person-equivalents
+        by_count = np.array([
+            event_table(monthly(p.chronic.p_person_year), size),
+            event_table(monthly(p.disability.p_labourer_year), size),
+            event_table(p.jobs.p_loss_migrant, size),
+            event_table(p.jobs.p_loss_local, size),
+            event_table(p.jobs.p_reemploy, size),
+        ])  # fmt: skip
+        live_e = 1.0 - event_table(monthly(p.death.p_elderly_year), size)  # all k elderly live
+        live_o = 1.0 - event_table(monthly(p.death.p_other_year), size)
+        death = 1.0 - live_e[:, None] * live_o[None, :]
+        return ill, by_count, death
 
     # -- covariate ----------------------------------------------------------------------
 
@@ -489,29 +389,170 @@ class Shocks:
                 self.cov.price = self.expected_price
 
 
+# The household draws of the compiled pass: (stream, part), in the order of its ``keys``.
+_KEYED = (("illness", 0), ("chronic", 0), ("disability", 0), ("death", 0),
+          ("jobs", 0), ("jobs", 1), ("jobs", 2))  # fmt: skip
+_ILLNESS, _CHRONIC, _DISABILITY, _DEATH, _JOB_LOSS = (
+    CAUSE[c] for c in ("illness", "chronic", "disability", "death", "job_loss")
+)
+_12 = np.float32(12.0)  # months of wages a lost worker costs (float32, as the wages)
+
+
 @jit
-def _chronic_care(n_chronic, cost_month, in_policy_share, med_cost, med_in_policy):
-    """Add this month's cost of chronic care (yuan), of which the in-policy part."""
-    for i in range(n_chronic.size):
-        cost = cost_month * n_chronic[i]
-        med_cost[i] += cost
-        med_in_policy[i] += cost * in_policy_share
+def _individual_shocks(
+    keys, on, ill, by_count, death, p_lose_labour, p_die_elderly, p_die_other,
+    chronic_cost, in_policy_share, funeral_cost, months_out, migrant_factor,
+    n_members, n_elderly, n_chronic, n_labour, n_school, n_disabled, n_migrant, n_local,
+    n_seek_migrant, n_seek_local, wage_migrant, wage_local, active,
+    med_cost, med_in_policy, one_off, new_shock, loss, sick_idx, sick_v,
+):  # fmt: skip
+    """A month's idiosyncratic shocks, household by household (see :class:`Shocks`).
+
+    ``on`` switches illness, chronic onset, disability, death and jobs; ``keys`` are their
+    streams' keys (``_KEYED``), the tables their chances (``Shocks._chance_tables``). Each
+    household's events depend only on its own counts and draws, so one pass in household order
+    gives what one pass per shock would. Households with an illness episode and their cost
+    quantiles go to the front of ``sick_idx`` and ``sick_v``; returns how many (-1 if a count
+    falls outside the tables: a corrupted state).
+    """
+    size = by_count.shape[1]
+    m32 = np.float32(months_out)  # losses in float32 arithmetic, as the wages
+    factor32 = np.float32(migrant_factor)
+    chronic_loss32 = np.float32(12.0 * chronic_cost)
+    funeral32 = np.float32(funeral_cost)
+    n_sick = 0
+    for i in range(n_members.size):
+        med_cost[i] = med_in_policy[i] = one_off[i] = 0.0
+        new_shock[i] = -1
+        members = n_members[i]
+        low = min(members, n_elderly[i], n_chronic[i], n_labour[i], n_migrant[i], n_local[i])
+        high = max(members, n_seek_migrant[i] + n_seek_local[i])
+        if (low < 0) | (high >= size):  # the tables' lookups are not bounds-checked
+            return -1
+        if active[i]:
+            if on[0]:  # acute illness (its cost is drawn after the pass)
+                chance = ill[members, n_elderly[i], n_chronic[i]]
+                u = uniform_at(keys[0], i)
+                if u < chance:
+                    sick_idx[n_sick], sick_v[n_sick] = i, u / chance
+                    n_sick += 1
+                    new_shock[i] = _ILLNESS
+            if on[1]:  # chronic onset among the healthy; a labourer patient may stop work
+                chance = by_count[0, members - n_chronic[i]]
+                u = uniform_at(keys[1], i)
+                if u < chance:
+                    n_chronic[i] += 1
+                    loss[_CHRONIC, i] += chronic_loss32
+                    new_shock[i] = _CHRONIC
+                    if u / chance < p_lose_labour * n_labour[i] / max(members, 1):
+                        wage = _take_worker(i, n_labour, n_migrant, n_local, n_seek_migrant,
+                                            n_seek_local, wage_migrant, wage_local)  # fmt: skip
+                        loss[_CHRONIC, i] += _12 * wage
+            if on[2] and uniform_at(keys[2], i) < by_count[1, n_labour[i]]:  # disability
+                wage = _take_worker(i, n_labour, n_migrant, n_local, n_seek_migrant,
+                                    n_seek_local, wage_migrant, wage_local)  # fmt: skip
+                n_disabled[i] += 1
+                loss[_DISABILITY, i] += _12 * wage
+                new_shock[i] = _DISABILITY
+            others = members - n_elderly[i]
+            u = uniform_at(keys[3], i)
+            if on[3] and u < death[n_elderly[i], others]:  # a member dies (rare: call then)
+                _die(
+                    i, u / death[n_elderly[i], others], p_die_elderly, p_die_other,
+                    funeral_cost, funeral32, n_members, n_elderly, n_chronic, n_labour,
+                    n_school, n_disabled, n_migrant, n_local, n_seek_migrant, n_seek_local,
+                    wage_migrant, wage_local, active, one_off, new_shock, loss,
+                )  # fmt: skip
+        if on[4] and active[i]:  # job loss, then re-employment of earlier seekers
+            seekers = n_seek_migrant[i] + n_seek_local[i]
+            lose_m = uniform_at(keys[4], i) < by_count[2, n_migrant[i]]
+            lose_l = uniform_at(keys[5], i) < by_count[3, n_local[i]]
+            back = seekers > 0 and uniform_at(keys[6], i) < by_count[4, seekers]  # few seek
+            if lose_m:
+                n_migrant[i] -= 1
+                n_seek_migrant[i] += 1
+                loss[_JOB_LOSS, i] += m32 * wage_migrant[i] * factor32
+                new_shock[i] = _JOB_LOSS
+            if lose_l:
+                n_local[i] -= 1
+                n_seek_local[i] += 1
+                loss[_JOB_LOSS, i] += m32 * wage_local[i]
+                new_shock[i] = _JOB_LOSS
+            if back & ~lose_m & ~lose_l:  # one seeker, back to the kind of work they lost
+                if n_seek_migrant[i] > 0:
+                    n_seek_migrant[i] -= 1
+                    n_migrant[i] += 1
+                else:
+                    n_seek_local[i] -= 1
+                    n_local[i] += 1
+        if on[1]:  # the month's cost of chronic care, in policy in part
+            cost = chronic_cost * n_chronic[i]
+            med_cost[i] += cost
+            med_in_policy[i] += cost * in_policy_share
+    return n_sick
 
 
-def _remove_worker(hh: Households, idx: np.ndarray) -> np.ndarray:
-    """Take one labourer out of work in each household of ``idx``; the monthly wages lost.
+@jit
+def _die(
+    i, v, p_die_elderly, p_die_other, funeral_cost, funeral32,
+    n_members, n_elderly, n_chronic, n_labour, n_school, n_disabled, n_migrant, n_local,
+    n_seek_migrant, n_seek_local, wage_migrant, wage_local, active, one_off, new_shock, loss,
+):  # fmt: skip
+    """A member of household ``i`` dies: who, in proportion to each member's hazard.
+
+    ``v`` = u / P(death) is uniform given the death: it picks an elderly member or another
+    one; rescaled (uniform again), the other's type in proportion to numbers.
+    """
+    others = n_members[i] - n_elderly[i]
+    h_e, h_o = p_die_elderly * n_elderly[i], p_die_other * others
+    share_e = h_e / (h_e + h_o)
+    worker, wage = False, np.float32(0.0)
+    if v < share_e:
+        n_elderly[i] -= 1
+    else:
+        w = (v - share_e) / (1.0 - share_e)
+        n_o = max(others, 1)
+        c1 = n_labour[i] / n_o
+        c2 = c1 + n_school[i] / n_o
+        c3 = c2 + n_disabled[i] / n_o
+        if w < c1:
+            worker = True
+            wage = _take_worker(i, n_labour, n_migrant, n_local, n_seek_migrant, n_seek_local,
+                                wage_migrant, wage_local)  # fmt: skip
+        elif w < c2:
+            n_school[i] -= 1
+        elif w < c3:
+            n_disabled[i] -= 1
+    n_members[i] -= 1
+    n_chronic[i] = min(n_chronic[i], n_members[i])  # the deceased may have been chronically ill
+    one_off[i] += funeral_cost
+    active[i] = n_members[i] > 0
+    loss[_DEATH, i] += funeral32
+    new_shock[i] = _DEATH
+    if worker:
+        loss[_DEATH, i] += _12 * wage
+
+
+@jit
+def _take_worker(
+    i, n_labour, n_migrant, n_local, n_seek_migrant, n_seek_local, wage_migrant, wage_local
+):  # fmt: skip
+    """Take one labourer of household ``i`` out of work; the monthly wage lost (float32).
 
     The worker comes from migrant work first, then local work, then job seekers, then farming.
-    Households without a labourer are left alone (wage lost 0).
+    A household without a labourer is left alone (wage lost 0).
     """
-    lab = hh.n_labour[idx] > 0
-    mig = lab & (hh.n_migrant[idx] > 0)
-    loc = lab & ~mig & (hh.n_local[idx] > 0)
-    seek_m = lab & ~mig & ~loc & (hh.n_seek_migrant[idx] > 0)
-    seek_l = lab & ~mig & ~loc & ~seek_m & (hh.n_seek_local[idx] > 0)
-    hh.n_migrant[idx[mig]] -= 1
-    hh.n_local[idx[loc]] -= 1
-    hh.n_seek_migrant[idx[seek_m]] -= 1
-    hh.n_seek_local[idx[seek_l]] -= 1
-    hh.n_labour[idx[lab]] -= 1
-    return mig * hh.wage_migrant[idx] + loc * hh.wage_local[idx]
+    if n_labour[i] <= 0:
+        return np.float32(0.0)
+    n_labour[i] -= 1
+    if n_migrant[i] > 0:
+        n_migrant[i] -= 1
+        return wage_migrant[i]
+    if n_local[i] > 0:
+        n_local[i] -= 1
+        return wage_local[i]
+    if n_seek_migrant[i] > 0:
+        n_seek_migrant[i] -= 1
+    elif n_seek_local[i] > 0:
+        n_seek_local[i] -= 1
+    return np.float32(0.0)

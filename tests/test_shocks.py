@@ -161,24 +161,31 @@ def test_draws_do_not_depend_on_household_state(shock_defaults):
     assert np.array_equal(a.med_cost, b.med_cost)
 
 
-def test_table_lookup_refuses_counts_outside_the_table():
-    from sim.shocks import event_table, table_events
+def test_the_pass_refuses_counts_outside_its_tables(shock_defaults):
+    hh = uniform_households(100)
+    hh.init_state(len(CAUSES))
+    hh.n_seek_migrant[7] = 50  # more seekers than members: the compiled lookups would overrun
+    shocks = Shocks(shock_defaults, Streams(1), n_towns=5, expected_price=800.0)
+    with pytest.raises(IndexError, match="outside 0..n_members"):
+        shocks.step(hh, 1, 2021, 1)
 
-    key, k = Streams(1).key("x", 1), np.array([0, 1, 2])
-    with pytest.raises(IndexError, match="0..1"):
-        table_events(key, event_table(0.1, np.array([1])), (k,), np.ones(3, bool))  # 0..1 only
 
-
-def test_table_events_are_the_households_below_their_chance():
-    from sim.shocks import table_events
-
-    n = 10_000
+def test_illness_episodes_are_the_households_below_their_chance(shock_defaults):
+    """The compiled pass draws household i's illness uniform from the month's stream."""
     rng = np.random.default_rng(2)
-    a, b = rng.integers(0, 4, n), rng.integers(0, 3, n)
-    active = rng.random(n) < 0.9
-    table = rng.random((4, 3))
-    s = Streams(5)
-    idx, u, chance = table_events(s.key("x", 7), table, (a, b), active)
-    u_all = s.uniform("x", 7, n)
-    assert np.array_equal(idx, np.flatnonzero((u_all < table[a, b]) & active))
-    assert np.array_equal(u, u_all[idx]) and np.array_equal(chance, table[a, b][idx])
+    hh = uniform_households(20_000)
+    hh.n_members[:] = rng.integers(1, 6, hh.n)
+    hh.n_elderly[:] = rng.integers(0, hh.n_members + 1)
+    hh.n_chronic[:] = rng.integers(0, hh.n_members + 1)
+    hh.n_labour[:] = hh.n_migrant[:] = hh.n_local[:] = 0
+    hh.init_state(len(CAUSES))
+    hh.active[:] = rng.random(hh.n) < 0.9
+    pars = only(shock_defaults, "illness", p_person_year=0.5, rr_elderly=2.0, rr_chronic=3.0)
+    shocks = Shocks(pars, Streams(5), n_towns=5, expected_price=800.0)
+    shocks.step(hh, 7, 2021, 7)
+    ill = shocks._chance_tables(6)[0]
+    u = Streams(5).uniform("illness", 7, hh.n)
+    chance = ill[hh.n_members, hh.n_elderly, hh.n_chronic]
+    assert np.array_equal(hh.med_cost > 0, (u < chance) & hh.active)
+    risk = hh.n_members + hh.n_elderly + 2 * hh.n_chronic  # person-equivalents
+    assert np.allclose(chance, 1 - (1 - monthly(0.5)) ** risk)
