@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import mesa
@@ -118,6 +119,7 @@ class RelapseModel(mesa.Model):
         self.outcomes = Outcomes(run.outcomes, self.hh, self.n_towns, years)
         self._start_history()
         self._figures_t, self._figures = -1, {}
+        self._shared: dict[str, Any] = {}
         self.datacollector = mesa.DataCollector(
             model_reporters={k: _reporter(k) for k in self.report_keys()}
         )
@@ -151,6 +153,7 @@ class RelapseModel(mesa.Model):
         included, lever cash excluded), yuan per person per month.
         """
         hh = self.hh
+        self._shared.clear()
         _open_books(
             hh.sum_own, hh.n_members, hh.own_pc, hh.transfers_fen, hh.earned_fen, hh.reimbursed_fen
         )
@@ -160,6 +163,16 @@ class RelapseModel(mesa.Model):
             hh.transfers_fen, hh.earned_fen, hh.reimbursed_fen, hh.med_cost,
             hh.transfers, hh.income, hh.med_reimbursed, hh.med_oop,
         )  # fmt: skip
+
+    def shared(self, name: str, compute: Callable[[], Any]) -> Any:
+        """What ``compute()`` returns, computed at the first call this month.
+
+        For work several levers share (the month's patients, the households with idle labour);
+        valid while the levers act.
+        """
+        if name not in self._shared:
+            self._shared[name] = compute()
+        return self._shared[name]
 
     def lever(self, name: str):
         """The lever called ``name`` if it is enabled, else ``None``."""

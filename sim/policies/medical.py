@@ -57,14 +57,14 @@ class MedicalTier(Lever):
     def select(self, model) -> np.ndarray:
         """Covered households with in-policy cost this month; works out their payments too.
 
-        The cost still unpaid by earlier tiers is added to everyone's yearly base first.
+        The cost still unpaid by earlier tiers is added to every patient's yearly base first.
         """
         hh = model.hh
         year = model.calendar(model.t)[0]
         self.new_year(year, self.base, self.paid)
         s = self.schedule(model, year)
         n = _tier(
-            hh.med_in_policy, hh.reimbursed_fen, hh.active, s.covered, s.group,
+            patients(model), hh.med_in_policy, hh.reimbursed_fen, s.covered, s.group,
             s.deductible, s.cap, s.above, s.rates, self.base, self.paid, self._idx, self._pay,
         )  # fmt: skip
         return self._idx[:n]
@@ -90,23 +90,39 @@ def owed(base, g, deductible, cap, above, rates):
     return min(due, cap[g])
 
 
+def patients(model) -> np.ndarray:
+    """Active households with an in-policy medical cost this month (found once a month)."""
+
+    def find() -> np.ndarray:
+        hh = model.hh
+        idx = np.empty(hh.n, np.int64)
+        return idx[: _patients(hh.med_in_policy, hh.active, idx)]
+
+    return model.shared("patients", find)
+
+
+@jit
+def _patients(med_in_policy, active, out):
+    """Indices of the active households with an in-policy cost to the front of ``out``."""
+    n = 0
+    for i in range(med_in_policy.size):  # without a branch: they are a random ~30%
+        out[n] = i
+        n += (med_in_policy[i] > 0) & active[i]
+    return n
+
+
 @jit
 def _tier(
-    med_in_policy, reimbursed_fen, active, covered, group,
+    patients, med_in_policy, reimbursed_fen, covered, group,
     deductible, cap, above, rates, base, paid, out_idx, out_pay,
 ):  # fmt: skip
-    """One pass of :meth:`MedicalTier.select`.
+    """One pass of :meth:`MedicalTier.select` over the month's ``patients``.
 
-    The covered households with a cost and what they are paid go to the front of ``out_idx``
-    and ``out_pay``; returns how many.
+    The covered patients and what they are paid go to the front of ``out_idx`` and
+    ``out_pay``; returns how many.
     """
-    sick = 0  # first the households with a cost, without a branch (they are a random ~30%)
-    for i in range(med_in_policy.size):
-        out_idx[sick] = i
-        sick += (med_in_policy[i] > 0) & active[i]
     n = 0
-    for j in range(sick):
-        i = out_idx[j]
+    for i in patients:
         left = max(med_in_policy[i] - reimbursed_fen[i] / FEN, 0.0)
         base[i] += left
         if not covered[i]:

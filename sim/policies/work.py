@@ -40,27 +40,53 @@ def has_idle_labour(n_labour, n_migrant, n_local):
     return n_labour - n_migrant - n_local > 0
 
 
-@jit
-def _candidates(
-    can, groups, open_group, idx, key, n_labour, n_migrant, n_local, active, category,
-    monitored, pc_income, open_to_general,
-):  # fmt: skip
-    """Households who may get a post or a training place, with their priority keys.
+def idle_households(model) -> tuple[np.ndarray, np.ndarray]:
+    """Active households with an idle labourer, in order, and their priority keys.
 
-    Active, with an idle labourer (:func:`has_idle_labour`), of a category served, in an
-    ``open_group`` and allowed by ``can``. Their indices
-    and priority keys go to the front of ``idx`` and ``key``; returns how many.
+    Found once a month for the posts and training: no lever changes labour, incomes or
+    monitoring between them (employment places its trainees after choosing them).
     """
+
+    def find() -> tuple[np.ndarray, np.ndarray]:
+        hh = model.hh
+        idx, key = np.empty(hh.n, np.int64), np.empty(hh.n)
+        n = _idle(
+            hh.n_labour, hh.n_migrant, hh.n_local, hh.active, hh.category, hh.monitored,
+            hh.pc_income, idx, key,
+        )  # fmt: skip
+        return idx[:n], key[:n]
+
+    return model.shared("idle", find)
+
+
+@jit
+def _idle(n_labour, n_migrant, n_local, active, category, monitored, pc_income, idx, key):
+    """One pass of :func:`idle_households`; returns how many."""
     n = 0
-    for i in range(can.size):  # without a branch: the candidates are a random ~20%
+    for i in range(active.size):  # without a branch: they are a random ~20%
         idx[n] = i
-        served = (category[i] == PA) | (category[i] == EDGE) | monitored[i] | open_to_general
-        idle = has_idle_labour(n_labour[i], n_migrant[i], n_local[i])
-        n += can[i] & open_group[groups[i]] & idle & active[i] & served
+        n += has_idle_labour(n_labour[i], n_migrant[i], n_local[i]) & active[i]
     for j in range(n):
         i = idx[j]
         key[j] = priority(category[i], monitored[i], pc_income[i])
     return n
+
+
+@jit
+def _candidates(idle, key, excluded, groups, open_group, category, monitored, open_to_general):
+    """Which ``idle`` households (keys ``key``) may get a post or a training place.
+
+    Those not ``excluded`` (one flag per idle household), in an ``open_group`` and of a
+    category served. Returns their indices and keys.
+    """
+    out_idx, out_key = np.empty(idle.size, np.int64), np.empty(idle.size)
+    n = 0
+    for j in range(idle.size):  # without a branch
+        i = idle[j]
+        served = (category[i] == PA) | (category[i] == EDGE) | monitored[i] | open_to_general
+        out_idx[n], out_key[n] = i, key[j]
+        n += ~excluded[j] & open_group[groups[i]] & served
+    return out_idx[:n], out_key[:n]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,6 +115,7 @@ class Posts(Lever):
         hh = model.hh
         self.scale = model.cfg.population.scale
         self.holder = np.zeros(hh.n, bool)
+        self.holders = np.zeros(0, np.int64)  # the same households, in order
         self.end = np.zeros(hh.n, np.int32)
         pa = np.bincount(hh.town[hh.category == PA], minlength=model.n_towns).astype(float)
         self.town_share = pa / pa.sum() if pa.sum() else np.full(model.n_towns, 1 / model.n_towns)
@@ -96,29 +123,31 @@ class Posts(Lever):
     def select(self, model) -> np.ndarray:
         hh, p = model.hh, self.pars
         year = model.calendar(model.t)[0]
-        _keep_holders(
-            model.t, self.end, self.holder, hh.n_labour, hh.n_migrant, hh.n_local, hh.active
-        )
+        kept = _keep_holders(
+            model.t, self.holders, self.end, self.holder, hh.n_labour, hh.n_migrant, hh.n_local,
+            hh.active,
+        )  # fmt: skip
+        self.holders = self.holders[:kept]
         posts = int(round(p.posts(year) * self.scale))
         if p.by_town:
             quota = np.floor(posts * self.town_share).astype(np.int64)
             quota[: posts - quota.sum()] += 1  # hand out the rounding remainder
-            vacancies = quota - np.bincount(hh.town[self.holder], minlength=quota.size)
+            vacancies = quota - np.bincount(hh.town[self.holders], minlength=quota.size)
             groups = hh.town
         else:
-            vacancies = np.array([posts - int(self.holder.sum())])
+            vacancies = np.array([posts - self.holders.size])
             groups = np.zeros_like(hh.town)  # one group (same dtype: one compiled loop)
         if (vacancies > 0).any():
-            idx, key = np.empty(hh.n, np.int64), np.empty(hh.n)
-            n = _candidates(
-                ~self.holder, groups, vacancies > 0, idx, key, hh.n_labour, hh.n_migrant,
-                hh.n_local, hh.active, hh.category, hh.monitored, hh.pc_income, p.open_to_general,
+            idle, key = idle_households(model)
+            idx, key = _candidates(
+                idle, key, self.holder[idle], groups, vacancies > 0, hh.category, hh.monitored,
+                p.open_to_general,
             )  # fmt: skip
-            idx, key = idx[:n], key[:n]
             take = idx[first_in_order(groups[idx], key, vacancies)]
             self.holder[take] = True
             self.end[take] = model.t + p.term_months
-        return np.flatnonzero(self.holder)
+            self.holders = np.sort(np.concatenate([self.holders, take]))
+        return self.holders
 
     def apply(self, model, idx: np.ndarray) -> np.ndarray:
         year = model.calendar(model.t)[0]
@@ -173,14 +202,13 @@ class Employment(Lever):
         hh, p = model.hh, self.pars
         year = model.calendar(model.t)[0]
         self.intake = int(round(p.trainees(year) * model.cfg.population.scale / 12))
-        idx, key = np.empty(hh.n, np.int64), np.empty(hh.n)
-        n = _candidates(
-            model.t - self.trained_at > 12, np.zeros_like(hh.town), np.ones(1, bool), idx, key,
-            hh.n_labour, hh.n_migrant, hh.n_local, hh.active, hh.category, hh.monitored,
-            hh.pc_income, False,
-        )  # fmt: skip
-        one_group = np.zeros(n, hh.town.dtype)
-        take = idx[:n][first_in_order(one_group, key[:n], np.array([self.intake]))]
+        idle, key = idle_households(model)
+        recent = model.t - self.trained_at[idle] <= 12  # trained in the past year
+        no_groups, one_group = np.zeros_like(hh.town), np.ones(1, bool)
+        idx, key = _candidates(
+            idle, key, recent, no_groups, one_group, hh.category, hh.monitored, False
+        )
+        take = idx[first_in_order(no_groups[: idx.size], key, np.array([self.intake]))]
         self.trained_at[take] = model.t
         self.intake = take.size
         hh.measures[take[hh.monitored[take]]] |= np.int16(1 << LEVER_BITS[self.name])
@@ -202,11 +230,18 @@ class Employment(Lever):
 
 
 @jit
-def _keep_holders(t, end, holder, n_labour, n_migrant, n_local, active):
-    """Free the posts whose term ended or whose holder has no idle labourer left."""
-    for i in range(holder.size):
+def _keep_holders(t, holders, end, holder, n_labour, n_migrant, n_local, active):
+    """Free the posts whose term ended or whose holder has no idle labourer left.
+
+    The holders who keep their post stay at the front of ``holders``; returns how many.
+    """
+    n = 0
+    for i in holders:
         idle = has_idle_labour(n_labour[i], n_migrant[i], n_local[i])
-        holder[i] = holder[i] & (t < end[i]) & idle & active[i]
+        holder[i] = (t < end[i]) & idle & active[i]
+        holders[n] = i
+        n += holder[i]
+    return n
 
 
 @jit
