@@ -147,25 +147,19 @@ class Outcomes:
         cats = np.zeros((2, len(CATEGORIES)), np.int64)
         causes = np.zeros(len(CAUSES), np.int64)
         totals = np.zeros(len(TOTALS), np.int64)
-        pa_income = _status(
+        pa_income, *fgt_sums = _status(
             hh.sum_own, hh.sum_transfer, hh.n_members, hh.active, hh.category, hh.town,
             hh.pc_income, hh.poor, hh.at_risk, hh.ever_relapsed, hh.t_relapse, hh.relapse_year,
             hh.cause, hh.loss, pline, mline, t, year, PA, towns, cats, causes, totals,
         )  # fmt: skip
-        hh.loss *= np.float32(LOSS_DECAY)  # after the causes; row by row, not in the loop
+        hh.decay_losses(LOSS_DECAY)  # after the causes
         self.new_by_town_year[self.years.index(year)] += towns[TOWN_COUNTS.index("counted")]
         n = dict(zip(TOTALS, totals.tolist(), strict=True))
         c = self.current = {
             "month": label,
             "year": year,
             **{k: n[k] for k in TOTALS if k != "n_pa"},
-            **dict(
-                zip(
-                    ("fgt0", "fgt1", "fgt2"),
-                    fgt_all(hh.pc_income, pline, hh.n_members * hh.active),
-                    strict=True,
-                )
-            ),
+            **{f"fgt{a}": s / max(n["n_people"], 1) for a, s in enumerate(fgt_sums)},
             "poverty_line": pline,
             "monitoring_line": mline,
             "mean_pc_income_pa": pa_income / n["n_pa"] if n["n_pa"] else 0.0,
@@ -219,9 +213,10 @@ def _status(
 
     Fills ``towns`` (TOWN_COUNTS x towns), ``cats`` (poor, at risk x categories), ``causes``
     (new relapse events by cause) and ``totals`` (TOTALS); returns the sum of per-capita
-    incomes of active PA households.
+    incomes of active PA households and the FGT sums over people (:func:`fgt_all` times the
+    number of people).
     """
-    pa_income = 0.0
+    pa_income = f0 = f1 = f2 = 0.0
     for i in range(pc_income.size):
         on = active[i]
         pc = per_capita(sum_own[i], sum_transfer[i], n_members[i], on)
@@ -255,6 +250,10 @@ def _status(
                 totals[8] += 1  # n_pa
                 pa_income += pc
         if is_poor:
+            gap = (pline - pc) / pline
+            f0 += n_members[i]
+            f1 += n_members[i] * gap
+            f2 += n_members[i] * gap**2
             totals[2] += 1  # n_poor
             cats[0, category[i]] += 1
             if pa:
@@ -268,4 +267,4 @@ def _status(
             totals[5] += 1  # n_at_risk
             cats[1, category[i]] += 1
             towns[2, town[i]] += 1  # n_at_risk
-    return pa_income
+    return pa_income, f0, f1, f2

@@ -53,12 +53,11 @@ class HouseholdView(mesa.Agent):
         self.index = index
 
     def __getattr__(self, name: str) -> Any:
-        if (
-            name in REGISTER
-            or name in STATE
-            or name in ("hist_own", "hist_transfer", "hist_oop", "loss")
-        ):
-            return getattr(self.model.hh, name)[..., self.index]
+        hh = self.model.hh
+        if name in REGISTER or name in STATE or name in ("hist_own", "hist_transfer", "hist_oop"):
+            return getattr(hh, name)[..., self.index]
+        if name == "loss":  # yuan, by cause
+            return hh.loss[:, self.index] * hh.loss_unit
         raise AttributeError(name)
 
     def as_dict(self) -> dict[str, Any]:

@@ -212,7 +212,17 @@ class Households:
         for name in ("own", "transfer", "oop"):
             setattr(self, f"hist_{name}", np.zeros((HISTORY, self.n), np.float32))
             setattr(self, f"sum_{name}", np.zeros(self.n))
+        # Shock-loss accounts by cause (sim.metrics), in units of ``loss_unit`` yuan: the
+        # monthly decay multiplies ``loss_unit``, not every account.
         self.loss = np.zeros((n_causes, self.n), np.float32)
+        self.loss_unit = 1.0
+
+    def decay_losses(self, factor: float) -> None:
+        """Multiply every shock-loss account by ``factor`` (through ``loss_unit``)."""
+        self.loss_unit *= factor
+        if self.loss_unit < 1e-6:  # fold it into the accounts long before float32 overflows
+            self.loss *= np.float32(self.loss_unit)
+            self.loss_unit = 1.0
 
     def register(self) -> pd.DataFrame:
         """The register columns as a DataFrame (category as text), the loader's format."""

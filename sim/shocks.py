@@ -10,7 +10,7 @@ a month; its chance is ``1 - (1 - p)**k`` for ``k`` people at risk, each with mo
 The idiosyncratic shocks run in one compiled pass, household by household.
 
 Each event records the yuan it costs the household in ``hh.loss[cause]`` (a decaying
-12-month account) so that a relapse can be attributed to the shock that pushed it under.
+12-month account, in units of ``hh.loss_unit`` yuan) so that a relapse can be attributed to the shock that pushed it under.
 """
 
 from __future__ import annotations
@@ -253,7 +253,7 @@ class Shocks:
     def _record(
         self, hh: Households, cause: str, idx: np.ndarray, loss: np.ndarray | float
     ) -> None:
-        hh.loss[CAUSE[cause], idx] += loss
+        hh.loss[CAUSE[cause], idx] += loss / hh.loss_unit
         hh.new_shock[idx] = CAUSE[cause]
 
     def _individual(self, hh: Households, t: int) -> None:
@@ -280,7 +280,7 @@ class Shocks:
             hh.n_members, hh.n_elderly, hh.n_chronic, hh.n_labour, hh.n_school, hh.n_disabled,
             hh.n_migrant, hh.n_local, hh.n_seek_migrant, hh.n_seek_local, hh.wage_migrant,
             hh.wage_local, hh.active, hh.med_cost, hh.med_in_policy, hh.one_off, hh.new_shock,
-            hh.loss, *self._sick,
+            hh.loss, 1.0 / hh.loss_unit, *self._sick,
         )  # fmt: skip
         if n == -1:
             raise IndexError("a household count outside 0..n_members: the state is corrupted")
@@ -289,7 +289,7 @@ class Shocks:
         cost = p.illness.cost_median * np.exp(p.illness.cost_sigma * ndtri(v))
         hh.med_cost[sick] += cost
         hh.med_in_policy[sick] += cost * p.illness.in_policy_share
-        hh.loss[CAUSE["illness"], sick] += cost
+        hh.loss[CAUSE["illness"], sick] += cost / hh.loss_unit
 
     def _chance_tables(self, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Monthly chances of each event by the counts of people at risk (0..size-1).
@@ -395,7 +395,6 @@ _KEYED = (("illness", 0), ("chronic", 0), ("disability", 0), ("death", 0),
 _ILLNESS, _CHRONIC, _DISABILITY, _DEATH, _JOB_LOSS = (
     CAUSE[c] for c in ("illness", "chronic", "disability", "death", "job_loss")
 )
-_12 = np.float32(12.0)  # months of wages a lost worker costs (float32, as the wages)
 
 
 @jit
@@ -404,7 +403,7 @@ def _individual_shocks(
     chronic_cost, in_policy_share, funeral_cost, months_out, migrant_factor,
     n_members, n_elderly, n_chronic, n_labour, n_school, n_disabled, n_migrant, n_local,
     n_seek_migrant, n_seek_local, wage_migrant, wage_local, active,
-    med_cost, med_in_policy, one_off, new_shock, loss, sick_idx, sick_v,
+    med_cost, med_in_policy, one_off, new_shock, loss, per_yuan, sick_idx, sick_v,
 ):  # fmt: skip
     """A month's idiosyncratic shocks, household by household (see :class:`Shocks`).
 
@@ -413,13 +412,16 @@ def _individual_shocks(
     household's events depend only on its own counts and draws, so one pass in household order
     gives what one pass per shock would. Households with an illness episode and their cost
     quantiles go to the front of ``sick_idx`` and ``sick_v``; returns how many (-1 if a count
-    falls outside the tables: a corrupted state).
+    falls outside the tables: a corrupted state). Losses go to ``loss`` times ``per_yuan``
+    (units of ``hh.loss_unit``).
     """
     size = by_count.shape[1]
-    m32 = np.float32(months_out)  # losses in float32 arithmetic, as the wages
+    unit = np.float32(per_yuan)  # losses in float32 arithmetic, as the wages
+    m32 = np.float32(months_out) * unit
     factor32 = np.float32(migrant_factor)
-    chronic_loss32 = np.float32(12.0 * chronic_cost)
-    funeral32 = np.float32(funeral_cost)
+    chronic_loss32 = np.float32(12.0 * chronic_cost) * unit
+    funeral32 = np.float32(funeral_cost) * unit  # (funerals and lost wages as loss units)
+    wage_months = np.float32(12.0) * unit  # a lost worker costs 12 months of wages
     n_sick = 0
     for i in range(n_members.size):
         med_cost[i] = med_in_policy[i] = one_off[i] = 0.0
@@ -447,19 +449,19 @@ def _individual_shocks(
                     if u / chance < p_lose_labour * n_labour[i] / max(members, 1):
                         wage = _take_worker(i, n_labour, n_migrant, n_local, n_seek_migrant,
                                             n_seek_local, wage_migrant, wage_local)  # fmt: skip
-                        loss[_CHRONIC, i] += _12 * wage
+                        loss[_CHRONIC, i] += wage_months * wage
             if on[2] and uniform_at(keys[2], i) < by_count[1, n_labour[i]]:  # disability
                 wage = _take_worker(i, n_labour, n_migrant, n_local, n_seek_migrant,
                                     n_seek_local, wage_migrant, wage_local)  # fmt: skip
                 n_disabled[i] += 1
-                loss[_DISABILITY, i] += _12 * wage
+                loss[_DISABILITY, i] += wage_months * wage
                 new_shock[i] = _DISABILITY
             others = members - n_elderly[i]
             u = uniform_at(keys[3], i)
             if on[3] and u < death[n_elderly[i], others]:  # a member dies (rare: call then)
                 _die(
                     i, u / death[n_elderly[i], others], p_die_elderly, p_die_other,
-                    funeral_cost, funeral32, n_members, n_elderly, n_chronic, n_labour,
+                    funeral_cost, funeral32, wage_months, n_members, n_elderly, n_chronic, n_labour,
                     n_school, n_disabled, n_migrant, n_local, n_seek_migrant, n_seek_local,
                     wage_migrant, wage_local, active, one_off, new_shock, loss,
                 )  # fmt: skip
@@ -494,7 +496,7 @@ def _individual_shocks(
 
 @jit
 def _die(
-    i, v, p_die_elderly, p_die_other, funeral_cost, funeral32,
+    i, v, p_die_elderly, p_die_other, funeral_cost, funeral_loss, wage_months,
     n_members, n_elderly, n_chronic, n_labour, n_school, n_disabled, n_migrant, n_local,
     n_seek_migrant, n_seek_local, wage_migrant, wage_local, active, one_off, new_shock, loss,
 ):  # fmt: skip
@@ -527,10 +529,10 @@ def _die(
     n_chronic[i] = min(n_chronic[i], n_members[i])  # the deceased may have been chronically ill
     one_off[i] += funeral_cost
     active[i] = n_members[i] > 0
-    loss[_DEATH, i] += funeral32
+    loss[_DEATH, i] += funeral_loss
     new_shock[i] = _DEATH
     if worker:
-        loss[_DEATH, i] += _12 * wage
+        loss[_DEATH, i] += wage_months * wage
 
 
 @jit

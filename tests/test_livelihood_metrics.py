@@ -109,6 +109,9 @@ def test_relapse_events_and_causes():
     assert hh.cause.tolist() == [CAUSE["illness"], CAUSE["structural"], -1, -1]
     assert hh.t_relapse.tolist() == [2, 2, -1, -1]
     assert c["fgt0"] == pytest.approx(6 / 8)
+    line = pars.poverty_line(2021)
+    for a in (0, 1, 2):  # the status pass's FGT sums against the plain formula
+        assert c[f"fgt{a}"] == pytest.approx(fgt(hh.pc_income, line, a, hh.n_members), rel=1e-12)
     # still poor next month: no new event; the town-year tally counts households once
     out.update(hh, 3, 2021, "2021-03")
     assert out.current["new_relapsed"] == 0
@@ -136,3 +139,18 @@ def test_large_scale_district_rate():
     rule = LargeScale(town_rate=1.0, town_min_count=10, district_rate=0.01)
     events = large_scale_events(np.array([[5, 6], [5, 5]]), np.array([500, 600]), rule, [1, 2])
     assert [(e["year"], e["where"]) for e in events] == [(1, "district")]  # 11/1100 = 1%
+
+
+def test_shock_losses_decay_through_their_unit():
+    """Decaying the unit equals decaying every account (float32), across the fold-in."""
+    hh = two_households()
+    eager = np.zeros_like(hh.loss, dtype=np.float64)
+    rng = np.random.default_rng(3)
+    for _ in range(400):  # 0.9**400 ~ 5e-19: the unit is folded in several times
+        add = rng.random(hh.loss.shape) * 1000
+        hh.loss += (add / hh.loss_unit).astype(np.float32)
+        eager += add
+        hh.decay_losses(0.9)
+        eager *= 0.9
+    assert 1e-6 <= hh.loss_unit <= 1.0
+    assert np.allclose(hh.loss * hh.loss_unit, eager, rtol=1e-4)
