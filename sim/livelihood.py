@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.jit import jit
+from sim.policies.base import FEN
 from sim.population import Economy, Households
 from sim.shocks import Covariates
 
@@ -58,10 +59,16 @@ class Livelihood:
         )  # fmt: skip
 
     def spend(self, hh: Households) -> None:
-        """Consume, pay one-off costs, save; a shortfall becomes debt, savings repay debt first."""
+        """Take in the levers' receipts; consume, pay one-off costs, save.
+
+        Receipts are in fen: cash becomes ``hh.transfers``, lever wages join ``hh.income``,
+        reimbursements leave ``hh.med_oop`` to pay (yuan). A shortfall becomes debt; savings
+        repay debt first.
+        """
         e = self.econ
         _spend(
-            hh.income, hh.transfers, hh.med_oop, hh.one_off, hh.n_members, hh.active,
+            hh.transfers_fen, hh.earned_fen, hh.reimbursed_fen, hh.med_cost, hh.transfers,
+            hh.income, hh.med_reimbursed, hh.med_oop, hh.one_off, hh.n_members, hh.active,
             hh.savings, hh.debt, e.consumption_floor, e.consumption_share,
         )  # fmt: skip
 
@@ -89,9 +96,16 @@ def _earn(
 
 
 @jit
-def _spend(income, transfers, med_oop, one_off, n_members, active, savings, debt, floor, share):
+def _spend(
+    transfers_fen, earned_fen, reimbursed_fen, med_cost, transfers, income, med_reimbursed,
+    med_oop, one_off, n_members, active, savings, debt, floor, share,
+):  # fmt: skip
     """One pass of :meth:`Livelihood.spend`."""
     for i in range(income.size):
+        transfers[i] = transfers_fen[i] / FEN
+        income[i] += earned_fen[i] / FEN
+        med_reimbursed[i] = reimbursed_fen[i] / FEN
+        med_oop[i] = med_cost[i] - med_reimbursed[i]
         if not active[i]:
             continue
         cash = income[i] + transfers[i] - med_oop[i]

@@ -19,7 +19,7 @@ import numpy as np
 
 from sim.jit import jit, jit_inline
 from sim.params import Dated, dated, nonneg, parse, prob
-from sim.population import CATEGORIES, PA, Households
+from sim.population import CATEGORIES, HISTORY, PA, Households
 from sim.shocks import CAUSES
 
 LOSS_DECAY = 11.0 / 12.0  # monthly decay of the shock-loss accounts (a ~12-month memory)
@@ -130,8 +130,11 @@ def large_scale_events(
 class Outcomes:
     """Updates poverty status each month and keeps the series the model reports."""
 
-    def __init__(self, pars: OutcomePars, hh: Households, n_towns: int, years: list[int]):
+    def __init__(
+        self, pars: OutcomePars, hh: Households, n_towns: int, years: list[int], floor_year: float
+    ) -> None:
         self.pars = pars
+        self.floor_year = floor_year  # subsistence, yuan/person/year (capacity to pay for care)
         self.n_towns = n_towns
         self.years = years
         self.pa_by_town = np.bincount(hh.town[hh.category == PA], minlength=n_towns)
@@ -140,29 +143,40 @@ class Outcomes:
         self.group_rows: list[dict[str, np.ndarray]] = []
 
     def update(self, hh: Households, t: int, year: int, label: str) -> None:
-        """Recompute status for month ``t`` of ``year`` and store this month's figures."""
+        """Month ``t`` of ``year``: income history, status, the month's figures.
+
+        The 12-month history gets own income net of care costs, transfers and care costs (slot
+        ``t % HISTORY``; the sums are re-added from it once a year, so that rounding errors
+        cannot accumulate).
+        """
         pline = self.pars.poverty_line(year)
         mline = self.pars.monitoring_line(year)
         towns = np.zeros((len(TOWN_COUNTS), self.n_towns), np.int64)
         cats = np.zeros((2, len(CATEGORIES)), np.int64)
         causes = np.zeros(len(CAUSES), np.int64)
         totals = np.zeros(len(TOTALS), np.int64)
-        pa_income, *fgt_sums = _status(
-            hh.sum_own, hh.sum_transfer, hh.n_members, hh.active, hh.category, hh.town,
+        sums = np.zeros(len(SUMS))
+        _status(
+            t % HISTORY, hh.income, hh.transfers, hh.med_oop, hh.med_cost, hh.hist_own,
+            hh.hist_transfer, hh.hist_oop, hh.sum_own, hh.sum_transfer, hh.sum_oop,
+            hh.n_members, hh.active, hh.category, hh.town,
             hh.pc_income, hh.poor, hh.at_risk, hh.ever_relapsed, hh.t_relapse, hh.relapse_year,
-            hh.cause, hh.loss, pline, mline, t, year, PA, towns, cats, causes, totals,
+            hh.cause, hh.loss, pline, mline, t, year, PA, self.floor_year,
+            self.pars.catastrophic_share, towns, cats, causes, totals, sums,
         )  # fmt: skip
         hh.decay_losses(LOSS_DECAY)  # after the causes
+        s = dict(zip(SUMS, sums.tolist(), strict=True))
         self.new_by_town_year[self.years.index(year)] += towns[TOWN_COUNTS.index("counted")]
         n = dict(zip(TOTALS, totals.tolist(), strict=True))
         c = self.current = {
             "month": label,
             "year": year,
             **{k: n[k] for k in TOTALS if k != "n_pa"},
-            **{f"fgt{a}": s / max(n["n_people"], 1) for a, s in enumerate(fgt_sums)},
+            **{f"fgt{a}": s[f"fgt{a}"] / max(n["n_people"], 1) for a in (0, 1, 2)},
             "poverty_line": pline,
             "monitoring_line": mline,
-            "mean_pc_income_pa": pa_income / n["n_pa"] if n["n_pa"] else 0.0,
+            "mean_pc_income_pa": s["pa_income"] / n["n_pa"] if n["n_pa"] else 0.0,
+            **{k: s[k] for k in ("income", "transfers", "med_cost", "med_oop")},
         }
         for i, name in enumerate(CAUSES):
             c[f"new_relapsed_{name}"] = int(causes[i])
@@ -197,28 +211,46 @@ class Outcomes:
 # with their first relapse event of the calendar year, for the large-scale rule).
 TOTALS = (
     "n_households", "n_people", "n_poor", "n_relapsed", "n_newly_poor", "n_at_risk",
-    "new_relapsed", "new_poor_other", "n_pa",
+    "new_relapsed", "new_poor_other", "n_pa", "catastrophic_health", "medical_impoverished",
 )  # fmt: skip
 TOWN_COUNTS = ("n_relapsed", "n_newly_poor", "n_at_risk", "new_relapsed", "counted")
+# and its sums: per-capita income of PA households, FGT sums over people (fgt_all times the
+# number of people), district totals this month (yuan).
+SUMS = ("pa_income", "fgt0", "fgt1", "fgt2", "income", "transfers", "med_cost", "med_oop")
 
 
 @jit
 def _status(
-    sum_own, sum_transfer, n_members, active, category, town,
+    slot, income, transfers, med_oop, med_cost, hist_own, hist_transfer, hist_oop,
+    sum_own, sum_transfer, sum_oop, n_members, active, category, town,
     pc_income, poor, at_risk, ever_relapsed, t_relapse, relapse_year, cause, loss,
-    pline, mline, t, year, pa_code,
-    towns, cats, causes, totals,
+    pline, mline, t, year, pa_code, floor_year, catastrophic_share,
+    towns, cats, causes, totals, sums,
 ):  # fmt: skip
-    """One pass of :meth:`Outcomes.update`: status, relapse events and their cause, counts.
+    """One pass of :meth:`Outcomes.update`: history, status, relapse events, counts, sums.
 
-    Fills ``towns`` (TOWN_COUNTS x towns), ``cats`` (poor, at risk x categories), ``causes``
-    (new relapse events by cause) and ``totals`` (TOTALS); returns the sum of per-capita
-    incomes of active PA households and the FGT sums over people (:func:`fgt_all` times the
-    number of people).
+    Relapse events get their cause. Fills ``towns`` (TOWN_COUNTS x towns), ``cats`` (poor, at risk x categories), ``causes``
+    (new relapse events by cause), ``totals`` (TOTALS) and ``sums`` (SUMS).
+
+    Catastrophic health spending: 12-month out-of-pocket >= ``catastrophic_share`` of income
+    above subsistence (WHO's capacity-to-pay rule). Impoverished by care: poor, but not poor
+    before paying for care.
     """
-    pa_income = f0 = f1 = f2 = 0.0
+    pa_income = f0 = f1 = f2 = y = tr = mc = oop = 0.0
+    catastrophic = impoverished = 0
     for i in range(pc_income.size):
         on = active[i]
+        _push(
+            i, slot, on, income, transfers, med_oop, hist_own, hist_transfer, hist_oop,
+            sum_own, sum_transfer, sum_oop,
+        )  # fmt: skip
+        if slot == 0:  # the sums re-added once a year, so that rounding errors cannot add up
+            a = b = c = 0.0
+            for k in range(hist_own.shape[0]):
+                a += hist_own[k, i]
+                b += hist_transfer[k, i]
+                c += hist_oop[k, i]
+            sum_own[i], sum_transfer[i], sum_oop[i] = a, b, c
         pc = per_capita(sum_own[i], sum_transfer[i], n_members[i], on)
         pc_income[i] = pc
         is_poor = on and pc < pline
@@ -267,4 +299,34 @@ def _status(
             totals[5] += 1  # n_at_risk
             cats[1, category[i]] += 1
             towns[2, town[i]] += 1  # n_at_risk
-    return pa_income, f0, f1, f2
+        y += income[i]
+        tr += transfers[i]
+        mc += med_cost[i]
+        oop += med_oop[i]
+        before = sum_own[i] + sum_transfer[i] + sum_oop[i]  # 12-month income before care
+        capacity = max(before - floor_year * n_members[i], 0.0)
+        paid = sum_oop[i]
+        catastrophic += (paid > 0) & (paid >= catastrophic_share * capacity) & on
+        impoverished += is_poor & (before / max(n_members[i], 1) >= pline)
+    totals[9], totals[10] = catastrophic, impoverished
+    sums[:] = pa_income, f0, f1, f2, y, tr, mc, oop
+
+
+@jit_inline
+def _push(
+    i, slot, on, income, transfers, med_oop, hist_own, hist_transfer, hist_oop,
+    sum_own, sum_transfer, sum_oop,
+):  # fmt: skip
+    """Household ``i``'s month into history slot ``slot``; its 12-month sums kept up to date.
+
+    Own income net of care costs, transfers, care costs (0 for a dissolved household).
+    """
+    w = 1.0 if on else 0.0
+    own = np.float32((income[i] - med_oop[i]) * w)
+    transfer, oop = np.float32(transfers[i] * w), np.float32(med_oop[i] * w)
+    sum_own[i] += own - hist_own[slot, i]
+    sum_transfer[i] += transfer - hist_transfer[slot, i]
+    sum_oop[i] += oop - hist_oop[slot, i]
+    hist_own[slot, i] = own
+    hist_transfer[slot, i] = transfer
+    hist_oop[slot, i] = oop

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 import mesa
-import numpy as np
 from omegaconf import DictConfig
 
 from sim import population
@@ -16,7 +15,7 @@ from sim.livelihood import Livelihood
 from sim.metrics import Outcomes, per_capita_income
 from sim.policies import build_levers
 from sim.policies.base import FEN
-from sim.population import HISTORY, REGISTER, STATE, Households
+from sim.population import REGISTER, STATE, Households
 from sim.random import Streams
 from sim.shocks import CAUSES, Shocks
 
@@ -115,7 +114,8 @@ class RelapseModel(mesa.Model):
         self.total_months = self.burn_in + self.months
         self.levers = build_levers(run.policy, self)  # in acting order, monitoring first
         years = list(range(self.calendar(1)[0], self.calendar(self.total_months)[0] + 1))
-        self.outcomes = Outcomes(run.outcomes, self.hh, self.n_towns, years)
+        floor_year = 12 * pop.economy.consumption_floor  # yuan/person/year
+        self.outcomes = Outcomes(run.outcomes, self.hh, self.n_towns, years, floor_year)
         self._start_history()
         self._figures_t, self._figures = -1, {}
         self._shared: dict[str, Any] = {}
@@ -126,7 +126,7 @@ class RelapseModel(mesa.Model):
     # -- the month, in the order of a methods section -------------------------------------
 
     def step(self) -> None:
-        """One month: shocks, earnings, levers, spending and saving, status, collection.
+        """One month: shocks, earnings, levers, spending, income history and status, collection.
 
         The first ``burn_in`` months (before ``start``) bring incomes, medical spending and
         lever states to a steady state; they are simulated in full but not reported.
@@ -137,7 +137,6 @@ class RelapseModel(mesa.Model):
         self.livelihood.earn(self.hh, self.shocks.cov, self.t, year, month)
         self.apply_levers()
         self.livelihood.spend(self.hh)
-        self.record_income()
         self.outcomes.update(self.hh, self.t, year, f"{year}-{month:02d}")
         if self.t == self.burn_in:
             self.outcomes.reset(self.hh)
@@ -149,7 +148,8 @@ class RelapseModel(mesa.Model):
         """Each lever in order (monitoring first) pays cash, wages or medical reimbursements.
 
         Means tests use ``hh.own_pc``: own net income over the past 12 months (lever wages
-        included, lever cash excluded), yuan per person per month.
+        included, lever cash excluded), yuan per person per month. Payments are counted in fen
+        (``hh.transfers_fen``, ...); :meth:`Livelihood.spend` takes them in.
         """
         hh = self.hh
         self._shared.clear()
@@ -158,10 +158,6 @@ class RelapseModel(mesa.Model):
         )
         for lever in self.levers:
             lever.step(self)
-        _close_books(
-            hh.transfers_fen, hh.earned_fen, hh.reimbursed_fen, hh.med_cost,
-            hh.transfers, hh.income, hh.med_reimbursed, hh.med_oop,
-        )  # fmt: skip
 
     def shared(self, name: str, compute: Callable[[], Any]) -> Any:
         """What ``compute()`` returns, computed at the first call this month.
@@ -180,17 +176,6 @@ class RelapseModel(mesa.Model):
                 return lever
         return None
 
-    def record_income(self) -> None:
-        """Push this month's net own income and transfers into the 12-month history."""
-        hh = self.hh
-        slot = self.t % HISTORY
-        _push_history(
-            slot, hh.income, hh.transfers, hh.med_oop, hh.active,
-            hh.hist_own, hh.hist_transfer, hh.hist_oop, hh.sum_own, hh.sum_transfer, hh.sum_oop,
-        )  # fmt: skip
-        if slot == 0:  # re-add once a year so rounding errors cannot accumulate
-            _resum(hh)
-
     # -- helpers ---------------------------------------------------------------------------
 
     def calendar(self, t: int) -> tuple[int, int]:
@@ -204,7 +189,7 @@ class RelapseModel(mesa.Model):
         econ = self.cfg.population.economy
         hh.hist_own[:] = hh.annual_income(econ) / 12.0 * hh.active
         hh.hist_transfer[:] = hh.transfers0 / 12.0 * hh.active
-        _resum(hh)
+        hh.sum_history()
         year, _ = self.calendar(1)
         hh.pc_income[:] = per_capita_income(hh)
         hh.poor[:] = (hh.pc_income < self.cfg.outcomes.poverty_line(year)) & hh.active
@@ -226,20 +211,8 @@ class RelapseModel(mesa.Model):
         return keys
 
     def economy_figures(self) -> dict[str, float]:
-        """District totals this month (yuan), covariate shocks, health spending, lever figures."""
-        hh, cfg = self.hh, self.cfg
-        sums, counts = _district(
-            hh.income, hh.transfers, hh.med_cost, hh.med_oop, hh.sum_own, hh.sum_transfer,
-            hh.sum_oop, hh.n_members, hh.active, hh.poor,
-            12 * cfg.population.economy.consumption_floor, cfg.outcomes.catastrophic_share,
-            self.outcomes.current["poverty_line"],
-        )  # fmt: skip
-        out = {
-            "price": self.shocks.cov.price,
-            "migrant_factor": self.shocks.cov.migrant_factor,
-            **dict(zip(("income", "transfers", "med_cost", "med_oop"), sums, strict=True)),
-            **dict(zip(("catastrophic_health", "medical_impoverished"), counts, strict=True)),
-        }
+        """Covariate shocks and lever figures this month (the rest is ``outcomes.current``)."""
+        out = {"price": self.shocks.cov.price, "migrant_factor": self.shocks.cov.migrant_factor}
         for lever in self.levers:
             led = lever.ledger
             out[f"spend_{lever.name}"] = (led.paid_fen[self.t] + led.other_fen[self.t]) / FEN
@@ -256,35 +229,6 @@ class RelapseModel(mesa.Model):
 
 
 @jit
-def _district(
-    income, transfers, med_cost, med_oop, sum_own, sum_transfer, sum_oop, n_members, active,
-    poor, floor_year, catastrophic_share, poverty_line,
-):  # fmt: skip
-    """District totals this month and households hurt by the cost of care.
-
-    Returns the totals in yuan (income, transfers, medical cost, out of pocket) and the counts
-    of households with catastrophic health spending and of those impoverished by care.
-
-    Catastrophic: 12-month out-of-pocket >= ``catastrophic_share`` of income above
-    subsistence (WHO's capacity-to-pay rule). Impoverished: poor, but not poor before paying
-    for care.
-    """
-    y = t = c = o = 0.0
-    catastrophic = impoverished = 0
-    for i in range(income.size):
-        y += income[i]
-        t += transfers[i]
-        c += med_cost[i]
-        o += med_oop[i]
-        before = sum_own[i] + sum_transfer[i] + sum_oop[i]  # 12-month income before care
-        capacity = max(before - floor_year * n_members[i], 0.0)
-        paid = sum_oop[i]
-        catastrophic += (paid > 0) & (paid >= catastrophic_share * capacity) & active[i]
-        impoverished += poor[i] & (before / max(n_members[i], 1) >= poverty_line)
-    return (y, t, c, o), (catastrophic, impoverished)
-
-
-@jit
 def _open_books(sum_own, n_members, own_pc, transfers_fen, earned_fen, reimbursed_fen):
     """Before the levers: 12-month own income per person-month; this month's receipts to 0."""
     for i in range(own_pc.size):
@@ -292,43 +236,6 @@ def _open_books(sum_own, n_members, own_pc, transfers_fen, earned_fen, reimburse
         transfers_fen[i] = 0
         earned_fen[i] = 0
         reimbursed_fen[i] = 0
-
-
-@jit
-def _close_books(
-    transfers_fen, earned_fen, reimbursed_fen, med_cost,
-    transfers, income, med_reimbursed, med_oop,
-):  # fmt: skip
-    """After the levers: receipts in yuan; lever wages join income; what care costs still."""
-    for i in range(income.size):
-        transfers[i] = transfers_fen[i] / FEN
-        income[i] += earned_fen[i] / FEN
-        med_reimbursed[i] = reimbursed_fen[i] / FEN
-        med_oop[i] = med_cost[i] - med_reimbursed[i]
-
-
-@jit
-def _push_history(
-    slot, income, transfers, med_oop, active,
-    hist_own, hist_transfer, hist_oop, sum_own, sum_transfer, sum_oop,
-):  # fmt: skip
-    """This month's own income net of care, transfers and care costs into slot ``slot``."""
-    for i in range(income.size):
-        on = 1.0 if active[i] else 0.0
-        own = np.float32((income[i] - med_oop[i]) * on)
-        transfer, oop = np.float32(transfers[i] * on), np.float32(med_oop[i] * on)
-        sum_own[i] += own - hist_own[slot, i]
-        sum_transfer[i] += transfer - hist_transfer[slot, i]
-        sum_oop[i] += oop - hist_oop[slot, i]
-        hist_own[slot, i] = own
-        hist_transfer[slot, i] = transfer
-        hist_oop[slot, i] = oop
-
-
-def _resum(hh: Households) -> None:
-    """The 12-month sums from the history, afresh."""
-    for name in ("own", "transfer", "oop"):
-        getattr(hh, f"hist_{name}").sum(axis=0, dtype=np.float64, out=getattr(hh, f"sum_{name}"))
 
 
 def _reporter(key: str):

@@ -217,6 +217,12 @@ class Households:
         self.loss = np.zeros((n_causes, self.n), np.float32)
         self.loss_unit = 1.0
 
+    def sum_history(self) -> None:
+        """The 12-month sums (``sum_own``, ...) from the history, afresh."""
+        for name in ("own", "transfer", "oop"):
+            hist, out = getattr(self, f"hist_{name}"), getattr(self, f"sum_{name}")
+            hist.sum(axis=0, dtype=np.float64, out=out)
+
     def decay_losses(self, factor: float) -> None:
         """Multiply every shock-loss account by ``factor`` (through ``loss_unit``)."""
         self.loss_unit *= factor

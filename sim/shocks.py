@@ -272,15 +272,16 @@ class Shocks:
         keys = np.array([self.streams.key(name, t, part) for name, part in _KEYED], np.uint64)
         if self._sick is None or self._sick[0].size != hh.n:
             self._sick = np.empty(hh.n, np.int64), np.empty(hh.n)
+            self._flags = np.empty(hh.n, np.bool_)
         months_out = 1.0 / max(p.jobs.p_reemploy, 1.0 / 24)  # expected months out of work
         n = _individual_shocks(
-            keys, on, ill, by_count, death, p.chronic.p_lose_labour, monthly(p.death.p_elderly_year),
+            keys, on, ill, by_count, death, self._bound(), p.chronic.p_lose_labour, monthly(p.death.p_elderly_year),
             monthly(p.death.p_other_year), p.chronic.cost_month, p.illness.in_policy_share,
             p.death.funeral_cost, months_out, self.cov.migrant_factor,
             hh.n_members, hh.n_elderly, hh.n_chronic, hh.n_labour, hh.n_school, hh.n_disabled,
             hh.n_migrant, hh.n_local, hh.n_seek_migrant, hh.n_seek_local, hh.wage_migrant,
             hh.wage_local, hh.active, hh.med_cost, hh.med_in_policy, hh.one_off, hh.new_shock,
-            hh.loss, 1.0 / hh.loss_unit, *self._sick,
+            hh.loss, 1.0 / hh.loss_unit, self._flags, *self._sick,
         )  # fmt: skip
         if n == -1:
             raise IndexError("a household count outside 0..n_members: the state is corrupted")
@@ -290,6 +291,29 @@ class Shocks:
         hh.med_cost[sick] += cost
         hh.med_in_policy[sick] += cost * p.illness.in_policy_share
         hh.loss[CAUSE["illness"], sick] += cost / hh.loss_unit
+
+    def _bound(self) -> np.ndarray:
+        """Rates whose sums bound each chance from above, for :func:`_screen`.
+
+        ``1 - (1 - p)**k <= k p``; 0 for a shock switched off. Illness (per person-equivalent; the weights of the elderly and the chronically ill
+        add ``rr - 1``), chronic onset, disability, death of the elderly and of the others,
+        migrant and local job loss, re-employment. 1e-6 above, for rounding.
+        """
+        p = self.pars
+        up = 1.0 + 1e-6
+        ill, chronic, disability = p.illness.enabled, p.chronic.enabled, p.disability.enabled
+        death, jobs = p.death.enabled, p.jobs.enabled
+        return np.array([
+            -np.log1p(-monthly(p.illness.p_person_year)) * up * ill,
+            p.illness.rr_elderly - 1, p.illness.rr_chronic - 1,
+            monthly(p.chronic.p_person_year) * up * chronic,
+            monthly(p.disability.p_labourer_year) * up * disability,
+            monthly(p.death.p_elderly_year) * up * death,
+            monthly(p.death.p_other_year) * up * death,
+            p.jobs.p_loss_migrant * up * jobs,
+            p.jobs.p_loss_local * up * jobs,
+            p.jobs.p_reemploy * up * jobs,
+        ])  # fmt: skip
 
     def _chance_tables(self, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Monthly chances of each event by the counts of people at risk (0..size-1).
@@ -399,23 +423,88 @@ _ILLNESS, _CHRONIC, _DISABILITY, _DEATH, _JOB_LOSS = (
 
 @jit
 def _individual_shocks(
-    keys, on, ill, by_count, death, p_lose_labour, p_die_elderly, p_die_other,
+    keys, on, ill, by_count, death, bound, p_lose_labour, p_die_elderly, p_die_other,
+    chronic_cost, in_policy_share, funeral_cost, months_out, migrant_factor,
+    n_members, n_elderly, n_chronic, n_labour, n_school, n_disabled, n_migrant, n_local,
+    n_seek_migrant, n_seek_local, wage_migrant, wage_local, active,
+    med_cost, med_in_policy, one_off, new_shock, loss, per_yuan, flags, sick_idx, sick_v,
+):  # fmt: skip
+    """A month's idiosyncratic shocks (see :class:`Shocks`).
+
+    ``on`` switches illness, chronic onset, disability, death and jobs; ``keys`` are their
+    streams' keys (``_KEYED``), the tables their chances (``Shocks._chance_tables``). Each
+    household's events depend only on its own counts and draws, and its counts change only
+    through its own events. So a first pass (:func:`_screen`, without branches) finds the
+    households with any event on their counts at the start of the month, and a second
+    (:func:`_events`) plays those households' month shock by shock, in household order: what
+    one pass per shock would give.
+
+    Households with an illness episode and their cost quantiles go to the front of
+    ``sick_idx`` and ``sick_v``; returns how many (-1 if a count falls outside the tables: a
+    corrupted state). Losses go to ``loss`` times ``per_yuan`` (units of ``hh.loss_unit``).
+    """
+    if _screen(
+        keys, bound, by_count.shape[1] - 1, chronic_cost if on[1] else 0.0, in_policy_share,
+        n_members, n_elderly, n_chronic, n_labour, n_migrant, n_local, n_seek_migrant,
+        n_seek_local, active, med_cost, med_in_policy, one_off, new_shock, flags,
+    ):  # fmt: skip
+        return -1
+    return _events(
+        np.flatnonzero(flags), keys, on, ill, by_count, death, p_lose_labour, p_die_elderly,
+        p_die_other, chronic_cost, in_policy_share, funeral_cost, months_out, migrant_factor,
+        n_members, n_elderly, n_chronic, n_labour, n_school, n_disabled, n_migrant, n_local,
+        n_seek_migrant, n_seek_local, wage_migrant, wage_local, active,
+        med_cost, med_in_policy, one_off, new_shock, loss, per_yuan, sick_idx, sick_v,
+    )  # fmt: skip
+
+
+@jit
+def _screen(
+    keys, bound, top, chronic_cost, in_policy_share, n_members, n_elderly, n_chronic,
+    n_labour, n_migrant, n_local, n_seek_migrant, n_seek_local, active, med_cost,
+    med_in_policy, one_off, new_shock, flags,
+):  # fmt: skip
+    """Flag the active households that may have an event, on their counts at the month's start.
+
+    The others' month is done here (no event: only the cost of chronic care).
+
+    An upper bound of each chance will do (the flagged households are played exactly), and
+    arithmetic vectorises where table lookups do not: ``1 - (1 - p)**k <= k p``, with the
+    rates of :meth:`Shocks._bound`. Returns whether a count is outside 0..n_members or above
+    ``top``, the tables' last row.
+    """
+    q_ill, w_elderly, w_chronic, p_chronic, p_disability = bound[0:5]
+    p_die_elderly, p_die_other, p_migrant, p_local, p_back = bound[5:10]
+    bad = False
+    for i in range(n_members.size):
+        m, e, c, lab = n_members[i], n_elderly[i], n_chronic[i], n_labour[i]
+        mig, loc = n_migrant[i], n_local[i]
+        seekers = n_seek_migrant[i] + n_seek_local[i]
+        bad |= min(e, c, m - e, m - c, lab, mig, loc, seekers) < 0
+        bad |= max(lab, mig, loc, seekers) > top
+        hit = uniform_at(keys[0], i) < q_ill * max(m + w_elderly * e + w_chronic * c, 0.0)
+        hit |= uniform_at(keys[1], i) < p_chronic * (m - c)
+        hit |= uniform_at(keys[2], i) < p_disability * lab
+        hit |= uniform_at(keys[3], i) < p_die_elderly * e + p_die_other * (m - e)
+        hit |= uniform_at(keys[4], i) < p_migrant * mig
+        hit |= uniform_at(keys[5], i) < p_local * loc
+        hit |= uniform_at(keys[6], i) < p_back * seekers
+        flags[i] = hit & active[i]
+        cost = chronic_cost * c
+        med_cost[i], med_in_policy[i], one_off[i] = cost, cost * in_policy_share, 0.0
+        new_shock[i] = -1
+    return bad
+
+
+@jit
+def _events(
+    households, keys, on, ill, by_count, death, p_lose_labour, p_die_elderly, p_die_other,
     chronic_cost, in_policy_share, funeral_cost, months_out, migrant_factor,
     n_members, n_elderly, n_chronic, n_labour, n_school, n_disabled, n_migrant, n_local,
     n_seek_migrant, n_seek_local, wage_migrant, wage_local, active,
     med_cost, med_in_policy, one_off, new_shock, loss, per_yuan, sick_idx, sick_v,
 ):  # fmt: skip
-    """A month's idiosyncratic shocks, household by household (see :class:`Shocks`).
-
-    ``on`` switches illness, chronic onset, disability, death and jobs; ``keys`` are their
-    streams' keys (``_KEYED``), the tables their chances (``Shocks._chance_tables``). Each
-    household's events depend only on its own counts and draws, so one pass in household order
-    gives what one pass per shock would. Households with an illness episode and their cost
-    quantiles go to the front of ``sick_idx`` and ``sick_v``; returns how many (-1 if a count
-    falls outside the tables: a corrupted state). Losses go to ``loss`` times ``per_yuan``
-    (units of ``hh.loss_unit``).
-    """
-    size = by_count.shape[1]
+    """The month of each of ``households``, shock by shock (see :func:`_individual_shocks`)."""
     unit = np.float32(per_yuan)  # losses in float32 arithmetic, as the wages
     m32 = np.float32(months_out) * unit
     factor32 = np.float32(migrant_factor)
@@ -423,14 +512,10 @@ def _individual_shocks(
     funeral32 = np.float32(funeral_cost) * unit  # (funerals and lost wages as loss units)
     wage_months = np.float32(12.0) * unit  # a lost worker costs 12 months of wages
     n_sick = 0
-    for i in range(n_members.size):
+    for i in households:
         med_cost[i] = med_in_policy[i] = one_off[i] = 0.0
         new_shock[i] = -1
         members = n_members[i]
-        low = min(members, n_elderly[i], n_chronic[i], n_labour[i], n_migrant[i], n_local[i])
-        high = max(members, n_seek_migrant[i] + n_seek_local[i])
-        if (low < 0) | (high >= size):  # the tables' lookups are not bounds-checked
-            return -1
         if active[i]:
             if on[0]:  # acute illness (its cost is drawn after the pass)
                 chance = ill[members, n_elderly[i], n_chronic[i]]
