@@ -92,14 +92,17 @@ def test_relapse_events_and_causes():
     pars = outcome_pars(cfg["outcomes"])  # poverty line 4,100 in 2021
     hh = Households.from_columns(town=[0, 0, 1, 1], category=[0, 0, 0, 2], n_members=[2, 2, 2, 2])
     hh.init_state(len(CAUSES))
-    out = Outcomes(pars, hh, n_towns=2, years=[2021])
-    hh.hist_own[:] = np.array([9000.0, 9000.0, 9000.0, 9000.0]) / 12  # 4,500 per person
-    hh.sum_own[:] = hh.hist_own.sum(axis=0)
+    out = Outcomes(pars, hh, n_towns=2, years=[2021], floor_year=3000.0)
+
+    def earn(yearly):  # the same own income every month: the pushed month changes nothing
+        hh.hist_own[:] = hh.income[:] = np.array(yearly) / 12
+        hh.sum_own[:] = hh.hist_own.sum(axis=0)
+
+    earn([9000.0, 9000.0, 9000.0, 9000.0])  # 4,500 per person
     out.update(hh, 1, 2021, "2021-01")
     assert out.current["n_poor"] == 0
     # households 0, 1 and 3 fall to 3,000 per person; 0 had an illness, 1 nothing.
-    hh.hist_own[:, [0, 1, 3]] = 6000.0 / 12
-    hh.sum_own[:] = hh.hist_own.sum(axis=0)
+    earn([6000.0, 6000.0, 9000.0, 6000.0])
     hh.loss[CAUSE["illness"], 0] = 5000.0
     hh.loss[CAUSE["price"], 0] = 100.0
     out.update(hh, 2, 2021, "2021-02")
