@@ -119,6 +119,7 @@ class RelapseModel(mesa.Model):
         self._start_history()
         self._figures_t, self._figures = -1, {}
         self._shared: dict[str, Any] = {}
+        self._lever_keys = {lever.name: lever.report_keys() for lever in self.levers}
         self.datacollector = mesa.DataCollector(
             model_reporters={k: _reporter(k) for k in self.report_keys()}
         )
@@ -207,7 +208,8 @@ class RelapseModel(mesa.Model):
         keys += ["price", "migrant_factor", "income", "transfers", "med_cost", "med_oop"]
         keys += ["catastrophic_health", "medical_impoverished"]
         for lever in self.levers:
-            keys += [f"spend_{lever.name}", f"recipients_{lever.name}", *lever.report_keys()]
+            keys += [f"spend_{lever.name}", f"recipients_{lever.name}"]
+            keys += self._lever_keys[lever.name]
         return keys
 
     def economy_figures(self) -> dict[str, float]:
@@ -218,7 +220,7 @@ class RelapseModel(mesa.Model):
             out[f"spend_{lever.name}"] = (led.paid_fen[self.t] + led.other_fen[self.t]) / FEN
             out[f"recipients_{lever.name}"] = int(led.recipients[self.t])
             figures = lever.report() if lever.pars.enabled else {}
-            out.update({k: figures.get(k, 0) for k in lever.report_keys()})
+            out.update({k: figures.get(k, 0) for k in self._lever_keys[lever.name]})
         return out
 
     def household(self, index: int) -> HouseholdView:

@@ -51,8 +51,15 @@ class Streams:
         return np.random.default_rng([self.seed, stream_key(name), month])
 
     def key(self, name: str, month: int, part: int = 0) -> np.uint64:
-        """The key of stream ``name``'s household draws in ``month`` (``part`` numbers them)."""
-        seq = np.random.SeedSequence([self.seed, stream_key(name), month, part])
+        """The key of stream ``name``'s household draws in ``month`` (``part`` numbers them).
+
+        ``SeedSequence([seed, stream, month, part]).generate_state(1, np.uint64)``, computed
+        by :func:`seed_sequence_key` when every word fits in 32 bits (1.6 us instead of 35).
+        """
+        words = (self.seed, stream_key(name), month, part)
+        if max(words) < 2**32 and min(words) >= 0:
+            return np.uint64(seed_sequence_key(np.array(words, np.uint64)))
+        seq = np.random.SeedSequence(list(words))
         return np.uint64(seq.generate_state(1, np.uint64)[0])
 
     def uniform(self, name: str, month: int, n: int, part: int = 0) -> np.ndarray:
@@ -70,6 +77,55 @@ def uniform_at(key, i):
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     z = z ^ (z >> np.uint64(31))
     return (z >> np.uint64(11)) * (1.0 / 9007199254740992.0)  # top 53 bits / 2**53
+
+
+# numpy's SeedSequence constants (numpy/random/bit_generator.pyx).
+_INIT_A, _MULT_A, _INIT_B, _MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38DED
+_MIX_L, _MIX_R, _MASK = 0xCA01F9DD, 0x4973F715, 0xFFFFFFFF
+
+
+@jit
+def seed_sequence_key(words):
+    """``SeedSequence(words).generate_state(1, np.uint64)[0]`` for four 32-bit ``words``.
+
+    numpy's algorithm (a pool of four 32-bit words, mixed, then hashed out), in uint64
+    arithmetic masked to 32 bits.
+
+    Example:
+        >>> w = [7, 123456789, 30, 2]
+        >>> bool(seed_sequence_key(np.array(w, np.uint64))
+        ...      == np.random.SeedSequence(w).generate_state(1, np.uint64)[0])
+        True
+    """
+    mask = np.uint64(_MASK)
+    h = np.uint64(_INIT_A)
+    pool = np.empty(4, np.uint64)
+    for i in range(4):
+        pool[i], h = _hashmix(words[i], h)
+    for src in range(4):
+        for dst in range(4):
+            if src != dst:
+                value, h = _hashmix(pool[src], h)
+                mixed = (np.uint64(_MIX_L) * pool[dst] - np.uint64(_MIX_R) * value) & mask
+                pool[dst] = mixed ^ (mixed >> np.uint64(16))
+    h = np.uint64(_INIT_B)
+    out = np.uint64(0)
+    for i in range(2):  # two 32-bit words, little end first
+        value = pool[i] ^ h
+        h = (h * np.uint64(_MULT_B)) & mask
+        value = (value * h) & mask
+        out |= (value ^ (value >> np.uint64(16))) << np.uint64(32 * i)
+    return out
+
+
+@jit_inline
+def _hashmix(value, h):
+    """SeedSequence's hashmix: the hashed ``value`` and the next hash constant."""
+    mask = np.uint64(_MASK)
+    value = value ^ h
+    h = (h * np.uint64(_MULT_A)) & mask
+    value = (value * h) & mask
+    return value ^ (value >> np.uint64(16)), h
 
 
 @jit

@@ -343,8 +343,8 @@ class Shocks:
 
     def _migrant_demand(self, hh: Households, t: int, month: int) -> None:
         p = self.pars.migrant_demand
-        z = self.streams.get("migrant_demand", t).standard_normal()
         if p.enabled and (month == 1 or t == 1):
+            z = self.streams.get("migrant_demand", t).standard_normal()
             self.cov.demand_factor = float(np.exp(p.sigma_year * z))
             if self.cov.demand_factor < 1:
                 idx = np.flatnonzero(hh.active & (hh.n_migrant > 0))
@@ -376,7 +376,8 @@ class Shocks:
     def _disaster(self, hh: Households, t: int, year: int, month: int) -> None:
         p = self.pars.disaster
         self.cov.towns_hit = ()
-        if not p.enabled:
+        events = [e for e in p.events if (e.year, e.month) == (year, month)]
+        if not p.enabled or (month not in p.season and not events):
             return
         rng = self.streams.get("disaster", t)
         u_town, u_pick = rng.random(self.n_towns), rng.random(self.n_towns)
@@ -384,9 +385,8 @@ class Shocks:
         if month in p.season:
             p_month = 1.0 - (1.0 - p.p_town_year) ** (1.0 / len(p.season))
             hit |= u_town < p_month
-        for e in p.events:
-            if (e.year, e.month) == (year, month):
-                hit[np.argsort(u_pick)[: min(e.towns, self.n_towns)]] = True
+        for e in events:
+            hit[np.argsort(u_pick)[: min(e.towns, self.n_towns)]] = True
         if not hit.any():
             return
         self.cov.towns_hit = tuple(np.flatnonzero(hit).tolist())
@@ -403,11 +403,11 @@ class Shocks:
 
     def _price(self, t: int, year: int, month: int) -> None:
         p = self.pars.price
-        z = self.streams.get("price", t).standard_normal()
         if month == 1 or t == 1:
             if p.fixed and year in p.fixed:
                 self.cov.price = float(p.fixed[year])
             elif p.enabled:
+                z = self.streams.get("price", t).standard_normal()
                 self.cov.price = float(p.median * np.exp(p.sigma * z))
             else:
                 self.cov.price = self.expected_price
@@ -449,8 +449,12 @@ def _individual_shocks(
         n_seek_local, active, med_cost, med_in_policy, one_off, new_shock, flags,
     ):  # fmt: skip
         return -1
+    flagged, n = np.empty(flags.size, np.int64), 0
+    for i in range(flags.size):  # without a branch
+        flagged[n] = i
+        n += flags[i]
     return _events(
-        np.flatnonzero(flags), keys, on, ill, by_count, death, p_lose_labour, p_die_elderly,
+        flagged[:n], keys, on, ill, by_count, death, p_lose_labour, p_die_elderly,
         p_die_other, chronic_cost, in_policy_share, funeral_cost, months_out, migrant_factor,
         n_members, n_elderly, n_chronic, n_labour, n_school, n_disabled, n_migrant, n_local,
         n_seek_migrant, n_seek_local, wage_migrant, wage_local, active,

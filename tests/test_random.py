@@ -3,7 +3,7 @@
 import numpy as np
 from scipy import stats
 
-from sim.random import Streams
+from sim.random import Streams, stream_key
 
 N = 200_000
 
@@ -46,3 +46,18 @@ def test_neighbours_and_streams_uncorrelated():
     ]
     for a, b in pairs:
         assert abs(np.corrcoef(a, b)[0, 1]) < 4 / np.sqrt(N)
+
+
+def test_stream_keys_are_numpys_seed_sequence():
+    """The compiled key equals SeedSequence's, on 32-bit words (zeros too) and beyond."""
+    from sim.random import seed_sequence_key
+
+    rng = np.random.default_rng(0)
+    for _ in range(2000):
+        words = [int(x) for x in rng.integers(0, 2**32, 4)]
+        words[int(rng.integers(4))] *= int(rng.random() < 0.5)  # some zero words
+        want = np.random.SeedSequence(words).generate_state(1, np.uint64)[0]
+        assert seed_sequence_key(np.array(words, np.uint64)) == want, words
+    big = Streams(2**40)  # a seed of two words: numpy's own SeedSequence
+    want = np.random.SeedSequence([2**40, stream_key("x"), 3, 1]).generate_state(1, np.uint64)[0]
+    assert big.key("x", 3, 1) == want

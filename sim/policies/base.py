@@ -32,11 +32,11 @@ class Ledger:
         self.other_fen = np.zeros(months + 1, np.int64)
         self.recipients = np.zeros(months + 1, np.int64)
 
-    def record(self, t: int, paid_fen: np.ndarray, other_fen: int = 0) -> None:
-        """Add month ``t``'s payments (fen, one per paid household) and other costs (fen)."""
-        self.paid_fen[t] += int(paid_fen.sum())
-        self.other_fen[t] += int(other_fen)
-        self.recipients[t] += int((paid_fen > 0).sum())
+    def record(self, t: int, paid_fen: int, recipients: int, other_fen: int = 0) -> None:
+        """Add month ``t``'s payments (fen, to ``recipients`` households) and other costs (fen)."""
+        self.paid_fen[t] += paid_fen
+        self.other_fen[t] += other_fen
+        self.recipients[t] += recipients
 
 
 class Lever:
@@ -102,14 +102,14 @@ class Lever:
         year = model.calendar(model.t)[0]
         paid_idx, paid_fen = np.empty(idx.size, np.int64), np.empty(idx.size, np.int64)
         bit = np.int16(1 << LEVER_BITS.get(self.name, 15))
-        n, new = _pay(
+        n, new, total = _pay(
             idx, yuan, target, hh.measures, hh.monitored, bit, self.last_paid_year, year,
             paid_idx, paid_fen,
         )  # fmt: skip
         # this month's payments: households and fen (inspection)
         self.last_paid = (paid_idx[:n], paid_fen[:n])
         other = int(round(self.other_cost(model) * FEN))
-        self.ledger.record(model.t, paid_fen[:n], other)
+        self.ledger.record(model.t, total, n, other)
         self.recipients_by_year[year] = self.recipients_by_year.get(year, 0) + new
 
     def payments(self, n: int) -> np.ndarray:
@@ -141,12 +141,12 @@ LEVER_BITS: dict[str, int] = {}
 
 @jit
 def _pay(idx, yuan, target, measures, monitored, bit, last_paid_year, year, out_idx, out_fen):
-    """One pass of :meth:`Lever.pay` over ``idx``; returns (households paid, first this year).
+    """One pass of :meth:`Lever.pay` over ``idx``.
 
     The households paid (at least one fen) and their fen go to the front of ``out_idx`` and
-    ``out_fen``.
+    ``out_fen``. Returns how many, how many for the first time this year, and the fen paid.
     """
-    n = new = 0
+    n = new = total = 0
     for j in range(idx.size):
         fen = np.int64(np.rint(max(yuan[j], 0.0) * FEN))
         if fen <= 0:
@@ -154,13 +154,14 @@ def _pay(idx, yuan, target, measures, monitored, bit, last_paid_year, year, out_
         i = idx[j]
         out_idx[n], out_fen[n] = i, fen
         n += 1
+        total += fen
         target[i] += fen
         if monitored[i]:
             measures[i] |= bit
         if last_paid_year[i] != year:
             last_paid_year[i] = year
             new += 1
-    return n, new
+    return n, new, total
 
 
 @jit_inline

@@ -11,7 +11,7 @@ import numpy as np
 
 from sim.jit import jit
 from sim.params import Dated, dated, nonneg, pos, prob
-from sim.policies.base import Lever, shock_spending
+from sim.policies.base import NOBODY, Lever, shock_spending
 from sim.population import PA, ShareByCategory
 
 
@@ -152,11 +152,12 @@ class Credit(Lever):
         self.holders = np.zeros(0, np.int64)  # households that took a loan (some repaid since)
         self.defaulted = 0.0
 
-    def eligible(self, model) -> np.ndarray:
+    def select(self, model) -> np.ndarray:
         hh, p = model.hh, self.pars
         year, month = model.calendar(model.t)
         # repay loans that are due
-        due = np.flatnonzero((self.due == model.t) & (self.loan > 0))
+        holders = self.holders
+        due = holders[(self.due[holders] == model.t) & (self.loan[holders] > 0)]
         repaid = np.minimum(hh.savings[due], self.loan[due])
         hh.savings[due] -= repaid
         short = self.loan[due] - repaid
@@ -172,7 +173,7 @@ class Credit(Lever):
             self.holders = np.flatnonzero(self.loan > 0)
         held = self.holders[self.loan[self.holders] > 0]
         hh.income[held] += self.loan[held] * p.return_rate / 12 * hh.active[held]
-        return np.zeros(hh.n, bool)
+        return NOBODY
 
     def apply(self, model, idx: np.ndarray) -> np.ndarray:
         return np.zeros(idx.size)

@@ -154,7 +154,7 @@ class Posts(Lever):
         return np.full(idx.size, self.pars.pay(year))
 
     def report(self) -> dict[str, float]:
-        return {f"{self.name}_holders": int(self.holder.sum())}
+        return {f"{self.name}_holders": self.holders.size}
 
 
 class PublicJobs(Posts):
@@ -195,6 +195,7 @@ class Employment(Lever):
 
     def setup(self, model) -> None:
         self.trained_at = np.full(model.hh.n, -10_000, np.int32)
+        self.intakes: list[np.ndarray] = []  # households trained, by month, the latest last
         self.intake = 0
         self.placed = 0
 
@@ -211,9 +212,11 @@ class Employment(Lever):
         take = idx[first_in_order(no_groups[: idx.size], key, np.array([self.intake]))]
         self.trained_at[take] = model.t
         self.intake = take.size
+        self.intakes = [*self.intakes, take][-(p.effect_months + 1) :]  # training still helps
         hh.measures[take[hh.monitored[take]]] |= np.int16(1 << LEVER_BITS[self.name])
         self.placed = _place(
-            model.streams.key(self.stream, model.t), model.t, self.trained_at, p.effect_months,
+            np.unique(np.concatenate(self.intakes)), model.streams.key(self.stream, model.t),
+            model.t, self.trained_at, p.effect_months,
             p.p_place, p.placement_wage(year), hh.n_labour, hh.n_migrant, hh.n_local,
             hh.n_seek_migrant, hh.n_seek_local, hh.wage_local, hh.active,
         )  # fmt: skip
@@ -246,12 +249,12 @@ def _keep_holders(t, holders, end, holder, n_labour, n_migrant, n_local, active)
 
 @jit
 def _place(
-    key, t, trained_at, effect_months, p_place, placement_wage,
+    trained, key, t, trained_at, effect_months, p_place, placement_wage,
     n_labour, n_migrant, n_local, n_seek_migrant, n_seek_local, wage_local, active,
 ):  # fmt: skip
-    """Idle labourers of recently trained households find work; returns how many."""
+    """Idle labourers of recently ``trained`` households find work; returns how many."""
     placed = 0
-    for i in range(trained_at.size):
+    for i in trained:
         if t - trained_at[i] > effect_months or not active[i]:
             continue
         if uniform_at(key, i) >= p_place:
