@@ -149,3 +149,29 @@ def test_first_in_order_takes_each_groups_quota_by_key_ties_to_the_first():
             members = order[groups[order] == g]
             rank[members] = np.arange(members.size)
         assert np.array_equal(first_in_order(groups, key, quota), rank < quota[groups])
+
+
+def test_anti_poverty_insurance_selects_the_insured_over_the_alert_line_each_year():
+    """Its lists of spenders and of households over the line equal the full-array rule."""
+    m = RelapseModel(compose(["population.scale=0.02", "months=30"]))  # three calendar years
+    lever = next(lv for lv in m.levers if lv.name == "anti_poverty_insurance")
+    select, spent, state = lever.select, np.zeros(m.hh.n), {"year": None, "paid": 0}
+
+    def checked(model):
+        hh, p = model.hh, lever.pars
+        year = model.calendar(model.t)[0]
+        if year != state["year"]:
+            spent[:], state["year"] = 0.0, year
+        cost = (hh.med_cost > 0) | (hh.one_off > 0)
+        spent[:] += np.where(cost, hh.med_cost - hh.reimbursed_fen / 100 + hh.one_off, 0.0)
+        idx = select(model)
+        line = p.income_multiple * model.cfg.outcomes.poverty_line(year)
+        rule = lever.insured & (spent > p.alert_line(year)) & (hh.pc_income <= line) & hh.active
+        assert np.array_equal(idx, np.flatnonzero(rule)), model.t
+        state["paid"] += idx.size
+        return idx
+
+    lever.select = checked
+    while m.running:
+        m.step()
+    assert state["paid"] > 0

@@ -176,6 +176,26 @@ def shock_spending(med_cost, reimbursed_fen, one_off):
     return med_cost - reimbursed_fen / FEN + one_off
 
 
+def spenders(model: RelapseModel) -> np.ndarray:
+    """Active households with a medical or one-off cost this month (found once a month)."""
+
+    def find() -> np.ndarray:
+        hh = model.hh
+        idx = np.empty(hh.n, np.int64)
+        return idx[: _spenders(hh.med_cost, hh.one_off, hh.active, idx)]
+
+    return model.shared("spenders", find)
+
+
+@jit
+def _spenders(med_cost, one_off, active, out):
+    n = 0
+    for i in range(active.size):  # without a branch: ~30% have a cost (chronic care), at random
+        out[n] = i
+        n += ((med_cost[i] > 0) | (one_off[i] > 0)) & active[i]
+    return n
+
+
 @jit
 def first_in_order(groups: np.ndarray, key: np.ndarray, quota: np.ndarray) -> np.ndarray:
     """Mask of the first ``quota[g]`` elements of each group ``g`` in order of ``key``.

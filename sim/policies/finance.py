@@ -11,7 +11,7 @@ import numpy as np
 
 from sim.jit import jit
 from sim.params import Dated, dated, nonneg, pos, prob
-from sim.policies.base import NOBODY, Lever, shock_spending
+from sim.policies.base import NOBODY, Lever, shock_spending, spenders
 from sim.population import PA, ShareByCategory
 
 
@@ -91,18 +91,26 @@ class AntiPovertyInsurance(Lever):
         self.insured = u < self.pars.coverage.array()[hh.category]
         self.spent = np.zeros(hh.n)
         self.paid = np.zeros(hh.n)
+        self.over = np.empty(hh.n, np.int64)  # the first n_over: spent above the alert line
+        self.n_over = 0
+        self.listed = np.zeros(hh.n, bool)  # in over
 
     def select(self, model) -> np.ndarray:
         hh = model.hh
         year = model.calendar(model.t)[0]
+        if year != getattr(self, "_year", None):
+            self.listed[self.over[: self.n_over]] = False
+            self.n_over = 0
         self.new_year(year, self.spent, self.paid)
-        idx = np.empty(hh.n, np.int64)
-        n = _insurance(
-            self.insured, self.spent, self.pars.alert_line(year),
-            self.pars.income_multiple * model.cfg.outcomes.poverty_line(year),
-            hh.med_cost, hh.reimbursed_fen, hh.one_off, hh.pc_income, hh.active, idx,
+        alert = self.pars.alert_line(year)
+        self.n_over = _spend_year(
+            spenders(model), self.spent, alert, hh.med_cost, hh.reimbursed_fen, hh.one_off,
+            self.over, self.n_over, self.listed,
         )  # fmt: skip
-        return idx[:n]
+        over = np.sort(self.over[: self.n_over])
+        line = self.pars.income_multiple * model.cfg.outcomes.poverty_line(year)
+        due = self.insured[over] & (self.spent[over] > alert) & (hh.pc_income[over] <= line)
+        return over[due & hh.active[over]]
 
     def apply(self, model, idx: np.ndarray) -> np.ndarray:
         p = self.pars
@@ -188,17 +196,18 @@ class Credit(Lever):
 
 
 @jit
-def _insurance(
-    insured, spent, alert_line, line, med_cost, reimbursed_fen, one_off, pc_income, active, out_idx
-):
-    """Add this month's shock spending to the year's.
+def _spend_year(
+    spenders, spent, alert_line, med_cost, reimbursed_fen, one_off, over, n_over, listed
+):  # fmt: skip
+    """Add this month's shock spending of the ``spenders`` to the year's.
 
-    The insured households now above the alert line go to the front of ``out_idx``; returns
-    how many.
+    Households whose year's spending rises above ``alert_line`` join ``over`` (after its
+    first ``n_over``; once a year: ``listed``); returns how many are there then.
     """
-    n = 0
-    for i in range(spent.size):
+    for i in spenders:
         spent[i] += shock_spending(med_cost[i], reimbursed_fen[i], one_off[i])
-        out_idx[n] = i
-        n += insured[i] & (spent[i] > alert_line) & (pc_income[i] <= line) & active[i]
-    return n
+        join = (spent[i] > alert_line) & ~listed[i]
+        listed[i] |= join
+        over[n_over] = i
+        n_over += join
+    return n_over

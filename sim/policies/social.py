@@ -8,7 +8,7 @@ import numpy as np
 
 from sim.jit import jit, jit_inline
 from sim.params import Dated, dated, nonneg, pos, prob
-from sim.policies.base import Lever, shock_spending
+from sim.policies.base import Lever, shock_spending, spenders
 from sim.random import uniform_at
 
 
@@ -166,10 +166,11 @@ class Temporary(Lever):
     def select(self, model) -> np.ndarray:
         hh, p = model.hh, self.pars
         year = model.calendar(model.t)[0]
-        idx, self.spending = np.empty(hh.n, np.int64), np.empty(hh.n)
+        who = spenders(model)
+        idx, self.spending = np.empty(who.size, np.int64), np.empty(who.size)
         line = p.income_multiple * model.cfg.outcomes.monitoring_line(year)
         n = _temporary(
-            model.streams.key(self.stream, model.t), model.t, self.last, p.cooldown_months,
+            who, model.streams.key(self.stream, model.t), model.t, self.last, p.cooldown_months,
             p.take_up, p.threshold_share, line, hh.med_cost, hh.reimbursed_fen, hh.one_off,
             hh.pc_income, hh.n_members, hh.monitored, hh.active, idx, self.spending,
         )  # fmt: skip
@@ -184,17 +185,17 @@ class Temporary(Lever):
 
 @jit
 def _temporary(
-    key, t, last, cooldown_months, take_up, threshold_share, line,
+    spenders, key, t, last, cooldown_months, take_up, threshold_share, line,
     med_cost, reimbursed_fen, one_off, pc_income, n_members, monitored, active,
     out_idx, out_spending,
 ):  # fmt: skip
-    """Households due temporary aid this month.
+    """Households due temporary aid this month, among the month's ``spenders``.
 
     They and their shock spending go to the front of ``out_idx`` and ``out_spending``;
     returns how many.
     """
     n = 0
-    for i in range(last.size):  # without a branch: ~30% have a cost (chronic care), at random
+    for i in spenders:  # without a branch
         spending = shock_spending(med_cost[i], reimbursed_fen[i], one_off[i])
         yearly = max(pc_income[i] * n_members[i], 1.0)
         out_idx[n], out_spending[n] = i, spending
