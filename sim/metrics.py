@@ -238,19 +238,21 @@ def _status(
     """
     pa_income = f0 = f1 = f2 = y = tr = mc = oop = 0.0
     catastrophic = impoverished = 0
-    for i in range(pc_income.size):
-        on = active[i]
+    for i in range(pc_income.size):  # apart from the status: this loop vectorises
         _push(
-            i, slot, on, income, transfers, med_oop, hist_own, hist_transfer, hist_oop,
+            i, slot, active[i], income, transfers, med_oop, hist_own, hist_transfer, hist_oop,
             sum_own, sum_transfer, sum_oop,
         )  # fmt: skip
-        if slot == 0:  # the sums re-added once a year, so that rounding errors cannot add up
+    if slot == 0:  # the sums re-added once a year, so that rounding errors cannot add up
+        for i in range(pc_income.size):
             a = b = c = 0.0
             for k in range(hist_own.shape[0]):
                 a += hist_own[k, i]
                 b += hist_transfer[k, i]
                 c += hist_oop[k, i]
             sum_own[i], sum_transfer[i], sum_oop[i] = a, b, c
+    for i in range(pc_income.size):
+        on = active[i]
         pc = per_capita(sum_own[i], sum_transfer[i], n_members[i], on)
         pc_income[i] = pc
         is_poor = on and pc < pline
