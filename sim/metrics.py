@@ -227,10 +227,11 @@ def _status(
     pline, mline, t, year, pa_code, floor_year, catastrophic_share,
     towns, cats, causes, totals, sums,
 ):  # fmt: skip
-    """One pass of :meth:`Outcomes.update`: history, status, relapse events, counts, sums.
+    """The loops of :meth:`Outcomes.update`: history, status, relapse events, counts, sums.
 
-    Relapse events get their cause. Fills ``towns`` (TOWN_COUNTS x towns), ``cats`` (poor, at risk x categories), ``causes``
-    (new relapse events by cause), ``totals`` (TOTALS) and ``sums`` (SUMS).
+    Relapse events get their cause. Fills ``towns`` (TOWN_COUNTS x towns), ``cats`` (poor,
+    at risk x categories), ``causes`` (new relapse events by cause), ``totals`` (TOTALS) and
+    ``sums`` (SUMS).
 
     Catastrophic health spending: 12-month out-of-pocket >= ``catastrophic_share`` of income
     above subsistence (WHO's capacity-to-pay rule). Impoverished by care: poor, but not poor
