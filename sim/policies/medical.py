@@ -31,8 +31,8 @@ class Schedule:
     (from ``above[k]`` up to the next band), at most ``cap[g]``.
     """
 
-    covered: np.ndarray  # households the tier covers (bool)
-    group: np.ndarray  # each household's group (bool: True = group 1)
+    covered: np.ndarray  # which of the households asked about the tier covers (bool)
+    group: np.ndarray  # their groups (bool: True = group 1)
     deductible: np.ndarray  # by group, yuan/year
     cap: np.ndarray  # by group, yuan/year (inf: no cap)
     above: np.ndarray  # lower bound of each band, yuan/year, increasing from 0
@@ -50,8 +50,8 @@ class MedicalTier(Lever):
         self.paid = np.zeros(n)  # paid by this tier this year
         self._idx, self._pay = np.zeros(n, np.int64), np.zeros(n)  # this month's, first ones
 
-    def schedule(self, model, year: int) -> Schedule:
-        """This year's rules (see :class:`Schedule`)."""
+    def schedule(self, model, year: int, who: np.ndarray) -> Schedule:
+        """This year's rules (see :class:`Schedule`), for households ``who``."""
         raise NotImplementedError
 
     def select(self, model) -> np.ndarray:
@@ -62,9 +62,10 @@ class MedicalTier(Lever):
         hh = model.hh
         year = model.calendar(model.t)[0]
         self.new_year(year, self.base, self.paid)
-        s = self.schedule(model, year)
+        who = patients(model)
+        s = self.schedule(model, year, who)
         n = _tier(
-            patients(model), hh.med_in_policy, hh.reimbursed_fen, s.covered, s.group,
+            who, hh.med_in_policy, hh.reimbursed_fen, s.covered, s.group,
             s.deductible, s.cap, s.above, s.rates, self.base, self.paid, self._idx, self._pay,
         )  # fmt: skip
         return self._idx[:n]
@@ -118,16 +119,18 @@ def _tier(
 ):  # fmt: skip
     """One pass of :meth:`MedicalTier.select` over the month's ``patients``.
 
+    ``covered`` and ``group`` are the patients' (:class:`Schedule`).
     The covered patients and what they are paid go to the front of ``out_idx`` and
     ``out_pay``; returns how many.
     """
     n = 0
-    for i in patients:
+    for j in range(patients.size):
+        i = patients[j]
         left = max(med_in_policy[i] - reimbursed_fen[i] / FEN, 0.0)
         base[i] += left
-        if not covered[i]:
+        if not covered[j]:
             continue
-        due = owed(base[i], 1 if group[i] else 0, deductible, cap, above, rates)
+        due = owed(base[i], 1 if group[j] else 0, deductible, cap, above, rates)
         out_idx[n] = i
         out_pay[n] = min(max(due - paid[i], 0.0), left)
         paid[i] += out_pay[n]
@@ -164,13 +167,12 @@ class BasicInsurance(MedicalTier):
         super().setup(model)
         u = model.streams.uniform(self.stream, 0, model.hh.n)
         self.insured = u < self.pars.enrolment.array()[model.hh.category]
-        self.one_group = np.zeros(model.hh.n, bool)  # the same rules for every household
 
-    def schedule(self, model, year: int) -> Schedule:
+    def schedule(self, model, year: int, who: np.ndarray) -> Schedule:
         p = self.pars
         return Schedule(
-            covered=self.insured,
-            group=self.one_group,
+            covered=self.insured[who],
+            group=np.zeros(who.size, bool),  # the same rules for every household
             deductible=np.full(2, p.deductible(year)),
             cap=np.full(2, p.cap(year)),
             above=np.zeros(1),
@@ -219,13 +221,13 @@ class CriticalIllness(MedicalTier):
 
     name = "critical_illness"
 
-    def schedule(self, model, year: int) -> Schedule:
+    def schedule(self, model, year: int, who: np.ndarray) -> Schedule:
         p = self.pars
         basic = model.lever("basic_insurance")
         rates = [t.rate for t in p.tiers]
         return Schedule(
-            covered=basic.insured if basic is not None else np.ones(model.hh.n, bool),
-            group=poor_groups(model.hh),
+            covered=basic.insured[who] if basic is not None else np.ones(who.size, bool),
+            group=poor_groups(model.hh, who),
             deductible=p.deductible(year) * np.array([1.0, p.poor_deductible_share]),
             cap=np.array([p.cap(year), np.inf if p.poor_no_cap else p.cap(year)]),
             above=np.array([t.above for t in p.tiers]),
@@ -254,14 +256,25 @@ class MedicalAssistance(MedicalTier):
 
     name = "medical_assistance"
 
-    def schedule(self, model, year: int) -> Schedule:
+    def schedule(self, model, year: int, who: np.ndarray) -> Schedule:
         hh, p = model.hh, self.pars
-        ill = hh.monitored & (hh.risk_type == 0)
+        covered = np.empty(who.size, bool)
+        _assisted(who, hh.dibao, hh.tekun, hh.category, hh.monitored, hh.risk_type, p.include_pa,
+                  covered)  # fmt: skip
         return Schedule(
-            covered=hh.dibao | hh.tekun | ((hh.category == PA) & p.include_pa) | ill,
-            group=hh.tekun,
+            covered=covered,
+            group=hh.tekun[who],
             deductible=np.zeros(2),
             cap=np.full(2, p.cap(year)),
             above=np.zeros(1),
             rates=np.array([[p.share(year)], [p.share_tekun(year)]]),
         )
+
+
+@jit
+def _assisted(who, dibao, tekun, category, monitored, risk_type, include_pa, out):
+    """Which households ``who`` medical assistance covers (see :class:`MedicalAssistance`)."""
+    for j in range(who.size):
+        i = who[j]
+        ill = monitored[i] & (risk_type[i] == 0)  # monitored, with illness the risk
+        out[j] = dibao[i] | tekun[i] | ((category[i] == PA) & include_pa) | ill

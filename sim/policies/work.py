@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -40,27 +41,40 @@ def has_idle_labour(n_labour, n_migrant, n_local):
     return n_labour - n_migrant - n_local > 0
 
 
-def idle_households(model) -> tuple[np.ndarray, np.ndarray]:
-    """Active households with an idle labourer, in order, and their priority keys.
+class Idle(NamedTuple):
+    """Active households with an idle labourer, in order (:func:`idle_households`)."""
 
-    Found once a month for the posts and training: no lever changes labour, incomes or
-    monitoring between them (employment places its trainees after choosing them).
+    idx: np.ndarray  # the households
+    key: np.ndarray  # their priority keys (:func:`priority`)
+    served: np.ndarray  # of a category the posts and training serve first (PA, edge, monitored)
+    town: np.ndarray  # their towns
+
+
+def idle_households(model) -> Idle:
+    """The month's :class:`Idle`, found once for the posts and training.
+
+    No lever changes labour, incomes or monitoring between them (employment places its
+    trainees after choosing them).
     """
 
-    def find() -> tuple[np.ndarray, np.ndarray]:
+    def find() -> Idle:
         hh = model.hh
         idx, key = np.empty(hh.n, np.int64), np.empty(hh.n)
+        served, town = np.empty(hh.n, np.bool_), np.empty(hh.n, hh.town.dtype)
         n = _idle(
             hh.n_labour, hh.n_migrant, hh.n_local, hh.active, hh.category, hh.monitored,
-            hh.pc_income, idx, key,
+            hh.pc_income, hh.town, idx, key, served, town,
         )  # fmt: skip
-        return idx[:n], key[:n]
+        return Idle(idx[:n], key[:n], served[:n], town[:n])
 
     return model.shared("idle", find)
 
 
 @jit
-def _idle(n_labour, n_migrant, n_local, active, category, monitored, pc_income, idx, key):
+def _idle(
+    n_labour, n_migrant, n_local, active, category, monitored, pc_income, town,
+    idx, key, served, idle_town,
+):  # fmt: skip
     """One pass of :func:`idle_households`; returns how many."""
     n = 0
     for i in range(active.size):  # without a branch: they are a random ~20%
@@ -69,24 +83,26 @@ def _idle(n_labour, n_migrant, n_local, active, category, monitored, pc_income, 
     for j in range(n):
         i = idx[j]
         key[j] = priority(category[i], monitored[i], pc_income[i])
+        served[j] = (category[i] == PA) | (category[i] == EDGE) | monitored[i]
+        idle_town[j] = town[i]
     return n
 
 
 @jit
-def _candidates(idle, key, excluded, groups, open_group, category, monitored, open_to_general):
-    """Which ``idle`` households (keys ``key``) may get a post or a training place.
+def _candidates(idle, key, served, groups, excluded, open_group, open_to_general):
+    """Which ``idle`` households may get a post or a training place.
 
-    Those not ``excluded`` (one flag per idle household), in an ``open_group`` and of a
-    category served. Returns their indices and keys.
+    Those not ``excluded``, in an ``open_group`` and ``served`` (or ``open_to_general``);
+    ``key``, ``served``, ``groups`` and ``excluded`` are the idle households'. Returns the
+    candidates' indices, keys and groups.
     """
     out_idx, out_key = np.empty(idle.size, np.int64), np.empty(idle.size)
+    out_group = np.empty(idle.size, groups.dtype)
     n = 0
     for j in range(idle.size):  # without a branch
-        i = idle[j]
-        served = (category[i] == PA) | (category[i] == EDGE) | monitored[i] | open_to_general
-        out_idx[n], out_key[n] = i, key[j]
-        n += ~excluded[j] & open_group[groups[i]] & served
-    return out_idx[:n], out_key[:n]
+        out_idx[n], out_key[n], out_group[n] = idle[j], key[j], groups[j]
+        n += ~excluded[j] & open_group[groups[j]] & (served[j] | open_to_general)
+    return out_idx[:n], out_key[:n], out_group[:n]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,17 +149,16 @@ class Posts(Lever):
             quota = np.floor(posts * self.town_share).astype(np.int64)
             quota[: posts - quota.sum()] += 1  # hand out the rounding remainder
             vacancies = quota - np.bincount(hh.town[self.holders], minlength=quota.size)
-            groups = hh.town
         else:
             vacancies = np.array([posts - self.holders.size])
-            groups = np.zeros_like(hh.town)  # one group (same dtype: one compiled loop)
         if (vacancies > 0).any():
-            idle, key = idle_households(model)
-            idx, key = _candidates(
-                idle, key, self.holder[idle], groups, vacancies > 0, hh.category, hh.monitored,
+            idle = idle_households(model)
+            groups = idle.town if p.by_town else np.zeros_like(idle.town)  # or one group
+            idx, key, group = _candidates(
+                idle.idx, idle.key, idle.served, groups, self.holder[idle.idx], vacancies > 0,
                 p.open_to_general,
             )  # fmt: skip
-            take = idx[first_in_order(groups[idx], key, vacancies)]
+            take = idx[first_in_order(group, key, vacancies)]
             self.holder[take] = True
             self.end[take] = model.t + p.term_months
             self.holders = np.sort(np.concatenate([self.holders, take]))
@@ -203,13 +218,13 @@ class Employment(Lever):
         hh, p = model.hh, self.pars
         year = model.calendar(model.t)[0]
         self.intake = int(round(p.trainees(year) * model.cfg.population.scale / 12))
-        idle, key = idle_households(model)
-        recent = model.t - self.trained_at[idle] <= 12  # trained in the past year
-        no_groups, one_group = np.zeros_like(hh.town), np.ones(1, bool)
-        idx, key = _candidates(
-            idle, key, recent, no_groups, one_group, hh.category, hh.monitored, False
+        idle = idle_households(model)
+        recent = model.t - self.trained_at[idle.idx] <= 12  # trained in the past year
+        one_group = np.zeros_like(idle.town)
+        idx, key, group = _candidates(
+            idle.idx, idle.key, idle.served, one_group, recent, np.ones(1, bool), False
         )
-        take = idx[first_in_order(no_groups[: idx.size], key, np.array([self.intake]))]
+        take = idx[first_in_order(group, key, np.array([self.intake]))]
         self.trained_at[take] = model.t
         self.intake = take.size
         self.intakes = [*self.intakes, take][-(p.effect_months + 1) :]  # training still helps
