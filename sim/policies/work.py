@@ -210,7 +210,7 @@ class Employment(Lever):
 
     def setup(self, model) -> None:
         self.trained_at = np.full(model.hh.n, -10_000, np.int32)
-        self.intakes: list[np.ndarray] = []  # households trained, by month, the latest last
+        self.recent = np.zeros(0, np.int64)  # households whose training still helps
         self.intake = 0
         self.placed = 0
 
@@ -227,10 +227,11 @@ class Employment(Lever):
         take = idx[first_in_order(group, key, np.array([self.intake]))]
         self.trained_at[take] = model.t
         self.intake = take.size
-        self.intakes = [*self.intakes, take][-(p.effect_months + 1) :]  # training still helps
+        since = model.t - self.trained_at[self.recent]  # (0: trained again now, in take)
+        self.recent = np.concatenate([self.recent[(since > 0) & (since <= p.effect_months)], take])
         hh.measures[take[hh.monitored[take]]] |= np.int16(1 << LEVER_BITS[self.name])
         self.placed = _place(
-            np.unique(np.concatenate(self.intakes)), model.streams.key(self.stream, model.t),
+            self.recent, model.streams.key(self.stream, model.t),
             model.t, self.trained_at, p.effect_months,
             p.p_place, p.placement_wage(year), hh.n_labour, hh.n_migrant, hh.n_local,
             hh.n_seek_migrant, hh.n_seek_local, hh.wage_local, hh.active,
