@@ -295,9 +295,10 @@ class Shocks:
     def _bound(self) -> np.ndarray:
         """Rates whose sums bound each chance from above, for :func:`_screen`.
 
-        ``1 - (1 - p)**k <= k p``; 0 for a shock switched off. Illness (per person-equivalent; the weights of the elderly and the chronically ill
-        add ``rr - 1``), chronic onset, disability, death of the elderly and of the others,
-        migrant and local job loss, re-employment. 1e-6 above, for rounding.
+        ``1 - (1 - p)**k <= k p``; 0 for a shock switched off. Illness (per
+        person-equivalent; the weights of the elderly and the chronically ill add ``rr - 1``),
+        chronic onset, disability, death of the elderly and of the others, migrant and local
+        job loss, re-employment. 1e-6 above, for rounding.
         """
         p = self.pars
         up = 1.0 + 1e-6

@@ -189,3 +189,37 @@ def test_illness_episodes_are_the_households_below_their_chance(shock_defaults):
     assert np.array_equal(hh.med_cost > 0, (u < chance) & hh.active)
     risk = hh.n_members + hh.n_elderly + 2 * hh.n_chronic  # person-equivalents
     assert np.allclose(chance, 1 - (1 - monthly(0.5)) ** risk)
+
+
+def test_the_screened_pass_plays_every_household_the_full_pass_would(monkeypatch):
+    """The screen (bounds on the chances) never misses a household with an event."""
+    import sim.shocks as shocks
+    from sim.model import RelapseModel
+
+    real, calls = shocks._individual_shocks, []
+
+    def both(*args):
+        same = (*args[:5], *args[6:-3])  # all but the screen's bounds and flags
+        flags, sick_idx, sick_v = args[-3:]
+        ref = [a.copy() if isinstance(a, np.ndarray) else a for a in same]
+        ref_sick = np.empty_like(sick_idx), np.empty_like(sick_v)
+        n_ref = shocks._events(np.arange(flags.size), *ref, *ref_sick)
+        n = real(*args)
+        for got, want in zip(same, ref, strict=True):
+            assert np.array_equal(got, want)
+        assert n == n_ref and np.array_equal(sick_idx[:n], ref_sick[0][:n])
+        assert np.array_equal(sick_v[:n], ref_sick[1][:n])
+        calls.append((int(flags.sum()), n))
+        return n
+
+    monkeypatch.setattr(shocks, "_individual_shocks", both)
+    often = [
+        "shocks.illness.p_person_year=0.5", "shocks.chronic.p_person_year=0.3",
+        "shocks.disability.p_labourer_year=0.3", "shocks.death.p_elderly_year=0.4",
+        "shocks.death.p_other_year=0.2", "shocks.jobs.p_loss_migrant=0.2",
+        "shocks.jobs.p_loss_local=0.2", "shocks.jobs.p_reemploy=0.6",
+    ]  # fmt: skip
+    m = RelapseModel(scale=0.01, months=6, burn_in=0, **dict(o.split("=") for o in often))
+    while m.running:
+        m.step()
+    assert len(calls) == 6 and all(sick > 0 for _, sick in calls)
