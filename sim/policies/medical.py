@@ -119,9 +119,8 @@ def _tier(
 ):  # fmt: skip
     """One pass of :meth:`MedicalTier.select` over the month's ``patients``.
 
-    ``covered`` and ``group`` are the patients' (:class:`Schedule`).
-    The covered patients and what they are paid go to the front of ``out_idx`` and
-    ``out_pay``; returns how many.
+    ``covered`` and ``group`` are the patients' (:class:`Schedule`). The covered patients and
+    what they are paid go to the front of ``out_idx`` and ``out_pay``; returns how many.
     """
     n = 0
     for j in range(patients.size):
