@@ -13,7 +13,7 @@ import numpy as np
 
 from sim.jit import jit, jit_inline
 from sim.params import Dated, dated, nonneg, prob
-from sim.policies.base import FEN, Lever
+from sim.policies.base import FEN, Lever, spenders
 from sim.population import PA, ShareByCategory
 
 
@@ -92,24 +92,16 @@ def owed(base, g, deductible, cap, above, rates):
 
 
 def patients(model) -> np.ndarray:
-    """Active households with an in-policy medical cost this month (found once a month)."""
+    """Active households with an in-policy medical cost this month (found once a month).
+
+    Among the :func:`spenders`: an in-policy cost is part of the medical cost.
+    """
 
     def find() -> np.ndarray:
-        hh = model.hh
-        idx = np.empty(hh.n, np.int64)
-        return idx[: _patients(hh.med_in_policy, hh.active, idx)]
+        who = spenders(model)
+        return who[model.hh.med_in_policy[who] > 0]
 
     return model.shared("patients", find)
-
-
-@jit
-def _patients(med_in_policy, active, out):
-    """Indices of the active households with an in-policy cost to the front of ``out``."""
-    n = 0
-    for i in range(med_in_policy.size):  # without a branch: they are a random ~30%
-        out[n] = i
-        n += (med_in_policy[i] > 0) & active[i]
-    return n
 
 
 @jit
