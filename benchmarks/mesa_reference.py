@@ -16,8 +16,7 @@ import mesa
 
 from sim.config import Run, check
 from sim.livelihood import Livelihood
-from sim.params import parse
-from sim.policies import LEVERS
+from sim.params import resolve
 from sim.population import EDGE, PA, Households
 from sim.shocks import monthly
 
@@ -126,7 +125,7 @@ class Household(mesa.Agent):
         m, p = self.model, self.model.dibao_pars
         self.transfer = 0.0
         if (m.t - 1) % p.review_months == 0:
-            std = p.standard(m.year)
+            std = p.standard
             current = self.dibao or (m.t == 1 and self.transfers0 > 0)
             applies = self.u_take < p.take_up or current
             poor = self.own_pc < std
@@ -139,13 +138,11 @@ class Household(mesa.Agent):
             single = single and self.own_pc < p.low_income_multiple * std
             amount = 0.0
             if full or wrong:
-                gap = max(std - self.own_pc, p.minimum(m.year))
-                amount = gap * self.n_members + p.topup_disabled(m.year) * self.n_disabled
-                amount += (
-                    p.topup_severe(m.year) * self.n_chronic + p.topup_school(m.year) * self.n_school
-                )
+                gap = max(std - self.own_pc, p.minimum)
+                amount = gap * self.n_members + p.topup_disabled * self.n_disabled
+                amount += p.topup_severe * self.n_chronic + p.topup_school * self.n_school
             if single:
-                amount = std + p.topup_severe(m.year)
+                amount = std + p.topup_severe
             self.dibao_amount = round(amount, 2)
             self.dibao = amount > 0
         if self.dibao:
@@ -159,7 +156,7 @@ class Household(mesa.Agent):
         self.base += self.in_policy
         self.reimbursed = 0.0
         if self.insured and self.in_policy > 0:
-            due = min(p.rate(m.year) * max(self.base - p.deductible(m.year), 0.0), p.cap(m.year))
+            due = min(p.rate * max(self.base - p.deductible, 0.0), p.cap)
             self.reimbursed = min(max(due - self.paid, 0.0), self.in_policy)
             self.paid += self.reimbursed
         m.insurance_paid += self.reimbursed
@@ -167,7 +164,7 @@ class Household(mesa.Agent):
     def work_post(self) -> None:
         """Post holders earn the month's pay."""
         if self.post_end > self.model.t:
-            self.income += self.model.posts_pars.pay(self.model.year)
+            self.income += self.model.posts_pars.pay
 
     # -- status --------------------------------------------------------------------------------
 
@@ -199,14 +196,13 @@ class ReferenceModel(mesa.Model):
         self.outcomes = run.outcomes
         self.livelihood = Livelihood(self.econ)
         policy = run.policy
-        self.dibao_pars = parse(LEVERS["dibao"][1], policy["dibao"], "policy.dibao")
-        self.basic = parse(LEVERS["basic_insurance"][1], policy["basic_insurance"], "b")
-        self.posts_pars = parse(LEVERS["public_jobs"][1], policy["public_jobs"], "p")
+        self.specs = {name: policy[name] for name in ("dibao", "basic_insurance", "public_jobs")}
+        self.year, self.month = run.start_year, run.start_month
+        self.new_year()
         self.scale = run.population.scale
         self.months = run.pars.months
         self.price = self.econ.mustard_price_expected
         self.t = 0
-        self.year, self.month = run.start_year, run.start_month
         for i in range(households.n):
             Household(self, households, i)
         self.insurance_paid = 0.0
@@ -229,7 +225,7 @@ class ReferenceModel(mesa.Model):
         for a in self.agents:
             if a.post_end > self.t and a.idle() <= 0:
                 a.post_end = -1
-        vacancies = round(p.posts(self.year) * self.scale) - len(holders)
+        vacancies = round(p.posts * self.scale) - len(holders)
         candidates = [
             a for a in self.agents
             if a.post_end <= self.t and a.idle() > 0 and a.category in (PA, EDGE)
@@ -238,11 +234,17 @@ class ReferenceModel(mesa.Model):
         for a in candidates[: max(vacancies, 0)]:
             a.post_end = self.t + p.term_months
 
+    def new_year(self) -> None:
+        """The year's lever parameters (plain values of the dated ones)."""
+        values = {name: resolve(spec, self.year) for name, spec in self.specs.items()}
+        self.dibao_pars, self.basic, self.posts_pars = values.values()
+
     def step(self) -> None:
         """One month: shocks, earnings, levers, status, collection."""
         self.t += 1
         m = self.cfg.start_month - 1 + self.t - 1
         self.year, self.month = self.cfg.start_year + m // 12, m % 12 + 1
+        self.new_year()
         self.insurance_paid = 0.0
         self.agents.do("shocks")
         self.agents.do("earn")

@@ -25,6 +25,7 @@ from omegaconf.errors import OmegaConfBaseException
 from sim.errors import ConfigError
 from sim.metrics import OutcomePars, outcome_pars
 from sim.params import nonneg, parse, pos
+from sim.policies import lever_pars
 from sim.population import PopulationPars
 from sim.shocks import ShockPars, parse_month, shock_pars
 
@@ -63,6 +64,7 @@ class RunPars:
     shocks: dict
     outcomes: dict
     policy: dict
+    burn_in_policy: dict
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,7 +74,8 @@ class Run:
     pars: RunPars
     shocks: ShockPars
     outcomes: OutcomePars
-    policy: dict
+    policy: dict[str, Any]  # lever name -> its checked (dated) parameters
+    burn_in_policy: dict[str, Any]  # the same, in force before ``start``
     start_year: int
     start_month: int
 
@@ -96,7 +99,8 @@ def check(cfg: DictConfig | dict) -> Run:
         pars=pars,
         shocks=shock_pars(data["shocks"]),
         outcomes=outcome_pars(data["outcomes"]),
-        policy=data["policy"],
+        policy=lever_pars(data["policy"]),
+        burn_in_policy=lever_pars(data["burn_in_policy"], "burn_in_policy"),
         start_year=year,
         start_month=month,
     )

@@ -112,7 +112,9 @@ class RelapseModel(mesa.Model):
         self.burn_in = run.pars.burn_in
         self.months = run.pars.months
         self.total_months = self.burn_in + self.months
-        self.levers = build_levers(run.policy, self)  # in acting order, monitoring first
+        self.year, self.month = self.calendar(1)
+        # in acting order, monitoring first; before ``start`` the burn-in policy is in force
+        self.levers = build_levers(run.policy, self, run.burn_in_policy)
         years = list(range(self.calendar(1)[0], self.calendar(self.total_months)[0] + 1))
         floor_year = 12 * pop.economy.consumption_floor  # yuan/person/year
         self.outcomes = Outcomes(run.outcomes, self.hh, self.n_towns, years, floor_year)
@@ -133,7 +135,7 @@ class RelapseModel(mesa.Model):
         lever states to a steady state; they are simulated in full but not reported.
         """
         self.t += 1
-        year, month = self.calendar(self.t)
+        self.year, self.month = year, month = self.calendar(self.t)
         self.shocks.step(self.hh, self.t, year, month)
         self.livelihood.earn(self.hh, self.shocks.cov, self.t, year, month)
         self.apply_levers()
@@ -157,6 +159,8 @@ class RelapseModel(mesa.Model):
         _open_books(
             hh.sum_own, hh.n_members, hh.own_pc, hh.transfers_fen, hh.earned_fen, hh.reimbursed_fen
         )
+        for lever in self.levers:  # this month's parameters first: levers ask each other
+            lever.begin_month(self)
         for lever in self.levers:
             lever.step(self)
 

@@ -33,8 +33,9 @@ RISK_NAMES = ("illness", "no_labour", "labour")
 
 @dataclass(frozen=True, kw_only=True)
 class MonitoringPars:
-    """Detection channels, delays and the exit rule."""
+    """Detection channels, delays and the exit rule. Any value may be dated."""
 
+    DATED = True
     enabled: bool
     p_self_report: float = prob()
     visit_every: int = pos()
@@ -62,7 +63,7 @@ class Monitoring(Lever):
 
     def select(self, model) -> np.ndarray:
         hh, p, t = model.hh, self.pars, model.t
-        year = model.calendar(t)[0]
+        year = model.year
         key = model.streams.key(self.stream, t)
         # The channels are independent: found by at least one with 1 - prod(1 - p_channel).
         visit = (t - 1) % p.visit_every == 0
@@ -93,6 +94,16 @@ class Monitoring(Lever):
 
     def apply(self, model, idx: np.ndarray) -> np.ndarray:
         return np.zeros(idx.size)
+
+    def stop(self, model) -> None:
+        hh = model.hh
+        hh.monitored[:] = False
+        hh.risk_type[:] = -1
+        hh.measures[:] = 0
+        for clock in (self.t_clue, self.t_detect, self.t_start):
+            clock[:] = -1
+        self.category[:] = -1
+        self.figures = {}
 
     def report(self) -> dict[str, float]:
         return self.figures

@@ -83,23 +83,8 @@ def _is_number(x: Any) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def _parse_value(hint: Any, meta: Mapping[str, Any], value: Any, where: str) -> Any:
-    check: Check = meta.get("check", _any)
-    if meta.get("dated"):
-        d = Dated(value, where)
-        for v in d.values():
-            if (msg := check(v)) is not None:
-                raise ConfigError(f"{where} = {value!r}: every entry {msg}")
-        return d
-    if dataclasses.is_dataclass(hint):
-        return parse(hint, value, where)
-    origin = typing.get_origin(hint)
-    if origin in (types.UnionType, typing.Union):
-        args = typing.get_args(hint)
-        if value is None and type(None) in args:
-            return None
-        hint = next(a for a in args if a is not type(None))
-        origin = typing.get_origin(hint)
+def _scalar(hint: Any, check: Check, value: Any, where: str) -> Any:
+    """A checked bool, str, int or float."""
     if hint is bool:
         if not isinstance(value, bool):
             raise ConfigError(f"{where} = {value!r}: must be true or false")
@@ -108,19 +93,39 @@ def _parse_value(hint: Any, meta: Mapping[str, Any], value: Any, where: str) -> 
         if not isinstance(value, str):
             raise ConfigError(f"{where} = {value!r}: must be a string")
         return value
-    if hint in (int, float):
-        if not _is_number(value) or (hint is int and value != int(value)):
-            kind = "an integer" if hint is int else "a finite number"
-            raise ConfigError(f"{where} = {value!r}: must be {kind}")
-        value = hint(value)
-        if (msg := check(value)) is not None:
-            raise ConfigError(f"{where} = {value!r}: {msg}")
-        return value
+    if not _is_number(value) or (hint is int and value != int(value)):
+        kind = "an integer" if hint is int else "a finite number"
+        raise ConfigError(f"{where} = {value!r}: must be {kind}")
+    value = hint(value)
+    if (msg := check(value)) is not None:
+        raise ConfigError(f"{where} = {value!r}: {msg}")
+    return value
+
+
+def _parse_value(hint: Any, meta: Mapping[str, Any], value: Any, where: str, dated: bool) -> Any:
+    check: Check = meta.get("check", _any)
+    if meta.get("dated"):
+        return Dated(value, where, lambda v, w: _scalar(float, check, v, w))
+    if dataclasses.is_dataclass(hint):
+        return parse(hint, value, where, dated)
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        args = typing.get_args(hint)
+        if value is None and type(None) in args:
+            return None
+        hint = next(a for a in args if a is not type(None))
+        origin = typing.get_origin(hint)
+    if hint in (bool, str, int, float):
+        if dated and hint is not str and isinstance(value, Mapping):
+            return Dated(value, where, lambda v, w: _scalar(hint, check, v, w))
+        return _scalar(hint, check, value, where)
     if origin is list:
         if not isinstance(value, list | tuple):
             raise ConfigError(f"{where} = {value!r}: must be a list")
         (item,) = typing.get_args(hint)
-        return tuple(_parse_value(item, meta, v, f"{where}[{i}]") for i, v in enumerate(value))
+        return tuple(
+            _parse_value(item, meta, v, f"{where}[{i}]", dated) for i, v in enumerate(value)
+        )
     if origin is dict:
         if not isinstance(value, Mapping):
             raise ConfigError(f"{where} = {value!r}: must be a mapping")
@@ -128,10 +133,16 @@ def _parse_value(hint: Any, meta: Mapping[str, Any], value: Any, where: str) -> 
     return value
 
 
-def parse[T](cls: type[T], data: Any, where: str) -> T:
-    """Build dataclass ``cls`` from a plain mapping, checking every key (see module docstring)."""
+def parse[T](cls: type[T], data: Any, where: str, dated: bool = False) -> T:
+    """Build dataclass ``cls`` from a plain mapping, checking every key (see module docstring).
+
+    In a class with ``DATED = True`` (and in the dataclasses it holds), or with ``dated``,
+    every number and switch may also be a ``{year: value}`` table (a :class:`Dated`, each
+    entry checked); :func:`resolve` gives the values of one year.
+    """
     if not isinstance(data, Mapping):
         raise ConfigError(f"{where} = {data!r}: must be a mapping of the keys of {cls.__name__}")
+    dated = dated or getattr(cls, "DATED", False)
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(map(str, data)) - set(fields))
     if unknown:
@@ -147,5 +158,33 @@ def parse[T](cls: type[T], data: Any, where: str) -> T:
             raise ConfigError(f"{key}: missing; add it to the config (see scenarios/ for examples)")
         if data[name] == "???":
             raise ConfigError(f"{key}: required; set it on the command line, e.g. {key}=...")
-        kwargs[name] = _parse_value(hints[name], f.metadata, data[name], key)
+        kwargs[name] = _parse_value(hints[name], f.metadata, data[name], key, dated)
     return cls(**kwargs)
+
+
+def resolve[T](pars: T, year: int) -> T:
+    """``pars`` with every :class:`Dated` value replaced by its value in ``year``.
+
+    Example:
+        >>> @dataclasses.dataclass(frozen=True, kw_only=True)
+        ... class Q:
+        ...     DATED = True
+        ...     on: bool
+        ...     amount: float = nonneg()
+        >>> q = parse(Q, {"on": {2021: True, 2026: False}, "amount": {2021: 5, 2023: 7}}, "q")
+        >>> resolve(q, 2022), resolve(q, 2026)
+        (Q(on=True, amount=5.0), Q(on=False, amount=7.0))
+    """
+    if isinstance(pars, Dated):
+        return pars(year)
+    if isinstance(pars, tuple):
+        return tuple(resolve(v, year) for v in pars)  # type: ignore[return-value]
+    if dataclasses.is_dataclass(pars) and not isinstance(pars, type):
+        changes = {}
+        for f in dataclasses.fields(pars):
+            value = getattr(pars, f.name)
+            new = resolve(value, year)
+            if new is not value:
+                changes[f.name] = new
+        return dataclasses.replace(pars, **changes) if changes else pars
+    return pars

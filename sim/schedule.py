@@ -1,62 +1,109 @@
-"""Dated values: a policy or price parameter that is a scalar or a ``{year: value}`` table.
+"""Dated values: a parameter that is a scalar or a ``{year: value}`` table.
 
 A table is a step function: the value for year ``y`` is the entry of the latest year ``<= y``;
 years before the first entry take the first entry. Policy changes are data, never ``if year``.
+Any scalar can be dated: amounts, shares, counts and switches (``{2021: true, 2026: false}``).
+Year keys may be integers or digit strings (``"2023"``, which is how a YAML file must write
+them for ``key.2023=value`` to work on the command line); a year given twice is an error.
 
 Example:
-    >>> d = Dated({2021: 515, 2022: 581})
+    >>> d = Dated({2021: 515, "2022": 581})
     >>> d(2021), d(2023), d(2019)
     (515.0, 581.0, 515.0)
     >>> Dated(4000)(2030)
     4000.0
+    >>> Dated({2021: True, 2026: False}, convert=lambda v, where: bool(v))(2027)
+    False
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from sim.errors import ConfigError
 
 
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool):
+        raise ConfigError(f"{where} = {value!r}: must be a number")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where} = {value!r}: must be a number") from None
+
+
+def year_of(key: Any, where: str) -> int:
+    """The year a table key stands for (an integer or a digit string)."""
+    if isinstance(key, int) and not isinstance(key, bool):
+        return key
+    if isinstance(key, str) and key.strip().isdigit():
+        return int(key)
+    raise ConfigError(
+        f"{where}: {key!r} is not a year; write a {{year: value}} table, e.g. {{2021: 515}}"
+    )
+
+
 class Dated:
-    """A scalar or a step function of the calendar year (see module docstring)."""
+    """A scalar or a step function of the calendar year (see module docstring).
+
+    ``convert(value, where)`` checks and converts each entry (default: a float); ``where`` is
+    the dotted key, named in errors (with the year for a table entry).
+    """
 
     __slots__ = ("_values", "_years")
 
-    def __init__(self, value: float | Mapping[int, float], where: str = "value") -> None:
+    def __init__(
+        self,
+        value: Any,
+        where: str = "value",
+        convert: Callable[[Any, str], Any] = _number,
+    ) -> None:
         if isinstance(value, Mapping):
             if not value:
                 raise ConfigError(
                     f"{where}: an empty {{year: value}} table; give at least one year"
                 )
-            try:
-                items = sorted((int(y), float(v)) for y, v in value.items())
-            except (TypeError, ValueError) as exc:
-                raise ConfigError(
-                    f"{where}: {dict(value)!r} is not a {{year: number}} table; "
-                    "write years as integers and values as numbers"
-                ) from exc
+            table: dict[int, Any] = {}
+            for key, v in value.items():
+                year = year_of(key, where)
+                if year in table:
+                    raise ConfigError(
+                        f"{where}: year {year} is given twice (as {year} and as '{year}'); "
+                        "keep one"
+                    )
+                table[year] = convert(v, f"{where}.{year}")
+            items = sorted(table.items())
         else:
-            try:
-                items = [(0, float(value))]
-            except (TypeError, ValueError) as exc:
-                raise ConfigError(
-                    f"{where}: {value!r} is not a number or a {{year: number}} table"
-                ) from exc
+            items = [(0, convert(value, where))]
         self._years = [y for y, _ in items]
         self._values = [v for _, v in items]
 
-    def __call__(self, year: int) -> float:
+    def __call__(self, year: int) -> Any:
         """Value in force in ``year``."""
         i = bisect.bisect_right(self._years, year) - 1
         return self._values[max(i, 0)]
 
-    def values(self) -> list[float]:
+    def values(self) -> list[Any]:
         """Every value in the table (for range checks)."""
         return list(self._values)
 
+    def years(self) -> list[int]:
+        """The years of the table's entries (``[0]`` for a scalar)."""
+        return list(self._years)
+
+    def table(self) -> dict[int, Any]:
+        """The entries as ``{year: value}`` (``{0: value}`` for a scalar)."""
+        return dict(zip(self._years, self._values, strict=True))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Dated) and self.table() == other.table()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.table().items()))
+
     def __repr__(self) -> str:
         if self._years == [0]:
-            return f"Dated({self._values[0]})"
-        return f"Dated({dict(zip(self._years, self._values, strict=True))})"
+            return f"Dated({self._values[0]!r})"
+        return f"Dated({self.table()!r})"

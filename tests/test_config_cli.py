@@ -58,7 +58,9 @@ def test_every_experiment_and_its_scenarios_compose(name):
         ("+shocks.illness.typo=1", r"^shocks\.illness\.typo: unknown key"),
         ("months=0", r"^months = 0: must be > 0"),
         ("start=2021-13", r"^start = '2021-13': must be a month written YYYY-MM"),
-        ("outcomes.poverty_line={2021:-1}", r"^outcomes\.poverty_line = .*every entry must be > 0"),
+        ("outcomes.poverty_line={2021:-1}", r"^outcomes\.poverty_line\.2021 = -1\.0: must be > 0"),
+        ("policy.dibao.take_up={2021: 0.8, 2026: 1.5}", r"^policy\.dibao\.take_up\.2026 = 1\.5: must be a probability"),
+        ("policy.dibao.enabled={2021: true, 2026: 3}", r"^policy\.dibao\.enabled\.2026 = 3: must be true or false"),
     ],
 )  # fmt: skip
 def test_bad_values_are_named(override, message):

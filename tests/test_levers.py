@@ -66,6 +66,7 @@ def test_policy_does_not_change_covariate_shocks():
 def test_monitoring_detects_verifies_and_exits():
     over = SMALL + [
         "months=12",
+        "burn_in=0",
         "policy.monitoring.p_self_report=1",
         "policy.monitoring.verify_months=1",
     ]
@@ -166,7 +167,7 @@ def test_anti_poverty_insurance_selects_the_insured_over_the_alert_line_each_yea
         spent[:] += np.where(cost, hh.med_cost - hh.reimbursed_fen / 100 + hh.one_off, 0.0)
         idx = select(model)
         line = p.income_multiple * model.cfg.outcomes.poverty_line(year)
-        rule = lever.insured & (spent > p.alert_line(year)) & (hh.pc_income <= line) & hh.active
+        rule = lever.insured & (spent > p.alert_line) & (hh.pc_income <= line) & hh.active
         assert np.array_equal(idx, np.flatnonzero(rule)), model.t
         state["paid"] += idx.size
         return idx

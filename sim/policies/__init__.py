@@ -48,23 +48,27 @@ LEVERS: dict[str, tuple[type[Lever], type]] = {
 LEVER_BITS.update({name: i for i, name in enumerate(LEVERS)})
 
 
-def lever_pars(policy: dict) -> dict[str, object]:
+def lever_pars(policy: dict, where: str = "policy") -> dict[str, object]:
     """Checked parameters of every lever in a ``policy`` section (all must be present)."""
     extra = sorted(set(policy) - set(LEVERS) - {"name"})
     if extra:
-        raise ConfigError(f"policy.{extra[0]}: unknown lever; levers are {', '.join(LEVERS)}")
+        raise ConfigError(f"{where}.{extra[0]}: unknown lever; levers are {', '.join(LEVERS)}")
     out = {}
     for name, (_, pars_cls) in LEVERS.items():
         if name not in policy:
-            raise ConfigError(f"policy.{name}: missing; every policy mix lists every lever")
-        out[name] = parse(pars_cls, policy[name], f"policy.{name}")
+            raise ConfigError(f"{where}.{name}: missing; every policy mix lists every lever")
+        out[name] = parse(pars_cls, policy[name], f"{where}.{name}")
     return out
 
 
-def build_levers(policy: dict, model) -> list[Lever]:
-    """The levers of a policy mix, in acting order (disabled ones included, doing nothing)."""
-    pars = lever_pars(policy)
-    return [cls(pars[name], model) for name, (cls, _) in LEVERS.items()]
+def build_levers(policy: dict, model, burn_in_policy: dict | None = None) -> list[Lever]:
+    """The levers of a policy mix, in acting order (disabled ones included, doing nothing).
+
+    ``policy`` and ``burn_in_policy`` (in force before ``start``; default ``policy``) map each
+    lever's name to its checked parameters (:func:`lever_pars`).
+    """
+    burn = policy if burn_in_policy is None else burn_in_policy
+    return [cls(policy[name], model, burn[name]) for name, (cls, _) in LEVERS.items()]
 
 
 __all__ = ["LEVERS", "Ledger", "Lever", "build_levers", "lever_pars"]

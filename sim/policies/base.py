@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from sim.jit import jit, jit_inline
+from sim.params import resolve
 
 if TYPE_CHECKING:
     from sim.model import RelapseModel
@@ -50,21 +51,55 @@ class Lever:
 
     ``kind`` says where a payment goes: ``"cash"`` (transfers), ``"earned"`` (wages for work,
     counted as own income in means tests) or ``"medical"`` (reimbursement of medical costs).
+
+    Parameters: ``spec`` holds the scenario's values, any of them dated (``{year: value}``);
+    ``burn_spec`` those in force before ``start`` (the burn-in reproduces the status quo, so a
+    scenario's policy starts at ``start``). ``self.pars`` is the month's values, plain numbers
+    (:func:`sim.params.resolve`), set by :meth:`begin_month`; when they change,
+    :meth:`refresh` runs, and :meth:`stop` when the lever is switched off.
     """
 
     name: ClassVar[str]
     kind: ClassVar[str] = "cash"
     stream: ClassVar[str] = ""
 
-    def __init__(self, pars, model: RelapseModel) -> None:
-        self.pars = pars
+    def __init__(self, spec, model: RelapseModel, burn_spec=None) -> None:
+        self.spec = spec
+        self.burn_spec = spec if burn_spec is None else burn_spec
+        self._resolved: dict[tuple[bool, int], object] = {}
         self.ledger = Ledger(model.burn_in + model.months)
         self.last_paid_year = np.full(model.hh.n, -1, np.int16)
         self.recipients_by_year: dict[int, int] = {}
+        self.pars = self.pars_at(model, 1)
         self.setup(model)
+
+    def pars_at(self, model: RelapseModel, t: int):
+        """The plain parameter values in force in model month ``t``."""
+        burn = t <= model.burn_in
+        key = (burn, model.calendar(t)[0])
+        if key not in self._resolved:
+            self._resolved[key] = resolve(self.burn_spec if burn else self.spec, key[1])
+        return self._resolved[key]
+
+    def begin_month(self, model: RelapseModel) -> None:
+        """Set this month's parameters; refresh what depends on them, or stop."""
+        before = self.pars
+        self.pars = self.pars_at(model, model.t)
+        if self.pars is before:
+            return
+        if before.enabled and not self.pars.enabled:
+            self.stop(model)
+        elif self.pars.enabled:
+            self.refresh(model)
 
     def setup(self, model: RelapseModel) -> None:
         """Prepare state once, before the first month (optional)."""
+
+    def refresh(self, model: RelapseModel) -> None:
+        """The parameters changed (a new year, or the scenario's at ``start``) (optional)."""
+
+    def stop(self, model: RelapseModel) -> None:
+        """The lever was switched off: end what it gives households (optional)."""
 
     def eligible(self, model: RelapseModel) -> np.ndarray:
         """Households eligible this month (boolean mask)."""

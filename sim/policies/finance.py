@@ -10,19 +10,23 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.jit import jit
-from sim.params import Dated, dated, nonneg, pos, prob
+from sim.params import nonneg, pos, prob
 from sim.policies.base import NOBODY, Lever, shock_spending, spenders
 from sim.population import PA, ShareByCategory
 
 
 @dataclass(frozen=True, kw_only=True)
 class IndustryPars:
-    """Protection price (yuan/t) for contract growers; production subsidy (yuan/mu/year)."""
+    """Protection price (yuan/t) for contract growers; production subsidy (yuan/mu/year).
 
+    Any value may be dated.
+    """
+
+    DATED = True
     enabled: bool
-    floor_price: Dated = dated("nonneg")
+    floor_price: float = nonneg()
     contract_share: ShareByCategory
-    subsidy_per_mu: Dated = dated("nonneg")
+    subsidy_per_mu: float = nonneg()
     subsidy_share: ShareByCategory
     subsidy_month: int = pos()
 
@@ -38,40 +42,48 @@ class Industry(Lever):
     stream = "industry"
 
     def setup(self, model) -> None:
+        hh = model.hh
+        # Whether a grower contracts, or is subsidised, is a lasting trait (its draw).
+        self.u = [model.streams.uniform(self.stream, 0, hh.n, part) for part in range(2)]
+        self.refresh(model)
+
+    def refresh(self, model) -> None:
         hh, p = model.hh, self.pars
-        u = [model.streams.uniform(self.stream, 0, hh.n, part) for part in range(2)]
         cat = hh.category
-        self.contract = (hh.mustard_mu > 0) & (u[0] < p.contract_share.array()[cat])
-        self.subsidised = (hh.mustard_mu > 0) & (u[1] < p.subsidy_share.array()[cat])
+        self.contract = (hh.mustard_mu > 0) & (self.u[0] < p.contract_share.array()[cat])
+        self.subsidised = (hh.mustard_mu > 0) & (self.u[1] < p.subsidy_share.array()[cat])
 
     def eligible(self, model) -> np.ndarray:
-        year, month = model.calendar(model.t)
+        month = model.month
         harvest = month in model.cfg.population.economy.harvest_months
-        low = self.pars.floor_price(year) > model.shocks.cov.price
+        low = self.pars.floor_price > model.shocks.cov.price
         mask = self.contract if harvest and low else np.zeros(model.hh.n, bool)
         return mask | self.subsidised if month == self.pars.subsidy_month else mask
 
     def apply(self, model, idx: np.ndarray) -> np.ndarray:
         hh, p = model.hh, self.pars
-        year, month = model.calendar(model.t)
-        gap = max(p.floor_price(year) - model.shocks.cov.price, 0.0)
+        gap = max(p.floor_price - model.shocks.cov.price, 0.0)
         pay = np.where(self.contract[idx], gap * hh.mustard_tonnes[idx], 0.0)
-        if month == p.subsidy_month:
-            pay += np.where(self.subsidised[idx], p.subsidy_per_mu(year) * hh.mustard_mu[idx], 0.0)
+        if model.month == p.subsidy_month:
+            pay += np.where(self.subsidised[idx], p.subsidy_per_mu * hh.mustard_mu[idx], 0.0)
         return pay
 
 
 @dataclass(frozen=True, kw_only=True)
 class InsurancePars:
-    """Anti-poverty insurance (防贫保), bought by the government per insured person."""
+    """Anti-poverty insurance (防贫保), bought by the government per insured person.
 
+    Any value may be dated.
+    """
+
+    DATED = True
     enabled: bool
     coverage: ShareByCategory
-    premium: Dated = dated("nonneg")
+    premium: float = nonneg()
     income_multiple: float = pos()
-    alert_line: Dated = dated("nonneg")
+    alert_line: float = nonneg()
     payout_share: float = prob()
-    cap: Dated = dated("nonneg")
+    cap: float = nonneg()
 
 
 class AntiPovertyInsurance(Lever):
@@ -87,22 +99,25 @@ class AntiPovertyInsurance(Lever):
 
     def setup(self, model) -> None:
         hh = model.hh
-        u = model.streams.uniform(self.stream, 0, hh.n)
-        self.insured = u < self.pars.coverage.array()[hh.category]
+        self.u_cover = model.streams.uniform(self.stream, 0, hh.n)  # a lasting trait
+        self.refresh(model)
         self.spent = np.zeros(hh.n)
         self.paid = np.zeros(hh.n)
         self.over = np.empty(hh.n, np.int64)  # the first n_over: spent above the alert line
         self.n_over = 0
         self.listed = np.zeros(hh.n, bool)  # in over
 
+    def refresh(self, model) -> None:
+        self.insured = self.u_cover < self.pars.coverage.array()[model.hh.category]
+
     def select(self, model) -> np.ndarray:
         hh = model.hh
-        year = model.calendar(model.t)[0]
+        year = model.year
         if year != getattr(self, "_year", None):
             self.listed[self.over[: self.n_over]] = False
             self.n_over = 0
         self.new_year(year, self.spent, self.paid)
-        alert = self.pars.alert_line(year)
+        alert = self.pars.alert_line
         self.n_over = _spend_year(
             spenders(model), self.spent, alert, hh.med_cost, hh.reimbursed_fen, hh.one_off,
             self.over, self.n_over, self.listed,
@@ -114,31 +129,33 @@ class AntiPovertyInsurance(Lever):
 
     def apply(self, model, idx: np.ndarray) -> np.ndarray:
         p = self.pars
-        year = model.calendar(model.t)[0]
-        due = np.minimum(p.payout_share * (self.spent[idx] - p.alert_line(year)), p.cap(year))
+        due = np.minimum(p.payout_share * (self.spent[idx] - p.alert_line), p.cap)
         pay = np.maximum(due - self.paid[idx], 0.0)
         self.paid[idx] += pay
         return pay
 
     def other_cost(self, model) -> float:
-        year, month = model.calendar(model.t)
-        if month != 1 and model.t != 1:
+        if model.month != 1 and model.t != 1:
             return 0.0
         hh = model.hh
-        return float((self.pars.premium(year) * hh.n_members * self.insured * hh.active).sum())
+        return float((self.pars.premium * hh.n_members * self.insured * hh.active).sum())
 
 
 @dataclass(frozen=True, kw_only=True)
 class CreditPars:
-    """Small production credit (扶贫小额信贷) for poverty-alleviated households with labour."""
+    """Small production credit (扶贫小额信贷) for poverty-alleviated households with labour.
 
+    Any value may be dated.
+    """
+
+    DATED = True
     enabled: bool
     take_up: float = prob()
-    amount: Dated = dated("nonneg")
+    amount: float = nonneg()
     term_months: int = pos()
     loan_month: int = pos()
     return_rate: float = nonneg()
-    interest_rate: Dated = dated("nonneg")
+    interest_rate: float = nonneg()
     risk_share: float = prob()
 
 
@@ -162,7 +179,6 @@ class Credit(Lever):
 
     def select(self, model) -> np.ndarray:
         hh, p = model.hh, self.pars
-        year, month = model.calendar(model.t)
         # repay loans that are due
         holders = self.holders
         due = holders[(self.due[holders] == model.t) & (self.loan[holders] > 0)]
@@ -172,11 +188,11 @@ class Credit(Lever):
         self.defaulted = float(short.sum())
         hh.debt[due] += short * (1 - p.risk_share)
         self.loan[due] = 0.0
-        if month == p.loan_month:
+        if model.month == p.loan_month:
             u = model.streams.uniform(self.stream, model.t, hh.n)
             new = (hh.category == PA) & (hh.n_labour > 0)
             new &= (self.loan == 0) & (u < p.take_up) & hh.active
-            self.loan[new] = p.amount(year)
+            self.loan[new] = p.amount
             self.due[new] = model.t + p.term_months
             self.holders = np.flatnonzero(self.loan > 0)
         held = self.holders[self.loan[self.holders] > 0]
@@ -187,9 +203,14 @@ class Credit(Lever):
         return np.zeros(idx.size)
 
     def other_cost(self, model) -> float:
-        year = model.calendar(model.t)[0]
-        interest = self.loan[self.holders].sum() * self.pars.interest_rate(year) / 12
+        interest = self.loan[self.holders].sum() * self.pars.interest_rate / 12
         return float(interest + self.pars.risk_share * self.defaulted)
+
+    def stop(self, model) -> None:
+        # The programme winds down: outstanding loans are settled by the fund (assumption).
+        self.loan[:] = 0.0
+        self.holders = self.holders[:0]
+        self.defaulted = 0.0
 
     def report(self) -> dict[str, float]:
         return {"credit_loans": int((self.loan[self.holders] > 0).sum())}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.jit import jit, jit_inline
-from sim.params import Dated, dated, nonneg, prob
+from sim.params import nonneg, prob
 from sim.policies.base import FEN, Lever, spenders
 from sim.population import PA, ShareByCategory
 
@@ -50,9 +50,13 @@ class MedicalTier(Lever):
         self.paid = np.zeros(n)  # paid by this tier this year
         self._idx, self._pay = np.zeros(n, np.int64), np.zeros(n)  # this month's, first ones
 
-    def schedule(self, model, year: int, who: np.ndarray) -> Schedule:
+    def schedule(self, model, who: np.ndarray) -> Schedule:
         """This year's rules (see :class:`Schedule`), for households ``who``."""
         raise NotImplementedError
+
+    def stop(self, model) -> None:
+        self.base[:] = 0.0
+        self.paid[:] = 0.0
 
     def select(self, model) -> np.ndarray:
         """Covered households with in-policy cost this month; works out their payments too.
@@ -60,10 +64,9 @@ class MedicalTier(Lever):
         The cost still unpaid by earlier tiers is added to every patient's yearly base first.
         """
         hh = model.hh
-        year = model.calendar(model.t)[0]
-        self.new_year(year, self.base, self.paid)
+        self.new_year(model.year, self.base, self.paid)
         who = patients(model)
-        s = self.schedule(model, year, who)
+        s = self.schedule(model, who)
         n = _tier(
             who, hh.med_in_policy, hh.reimbursed_fen, s.covered, s.group,
             s.deductible, s.cap, s.above, s.rates, self.base, self.paid, self._idx, self._pay,
@@ -131,14 +134,15 @@ def _tier(
 
 @dataclass(frozen=True, kw_only=True)
 class BasicPars:
-    """Basic medical insurance for rural residents."""
+    """Basic medical insurance for rural residents. Any value may be dated."""
 
+    DATED = True
     enabled: bool
     enrolment: ShareByCategory
-    deductible: Dated = dated("nonneg")
-    rate: Dated = dated("prob")
-    cap: Dated = dated("nonneg")
-    premium: Dated = dated("nonneg")
+    deductible: float = nonneg()
+    rate: float = prob()
+    cap: float = nonneg()
+    premium: float = nonneg()
     subsidy_tekun: float = prob()
     subsidy_poor: float = prob()
 
@@ -156,27 +160,30 @@ class BasicInsurance(MedicalTier):
 
     def setup(self, model) -> None:
         super().setup(model)
-        u = model.streams.uniform(self.stream, 0, model.hh.n)
-        self.insured = u < self.pars.enrolment.array()[model.hh.category]
+        # Whether a household enrols is a lasting trait: its draw, against the year's rate.
+        self.u_enrol = model.streams.uniform(self.stream, 0, model.hh.n)
+        self.refresh(model)
 
-    def schedule(self, model, year: int, who: np.ndarray) -> Schedule:
+    def refresh(self, model) -> None:
+        self.insured = self.u_enrol < self.pars.enrolment.array()[model.hh.category]
+
+    def schedule(self, model, who: np.ndarray) -> Schedule:
         p = self.pars
         return Schedule(
             covered=self.insured[who],
             group=np.zeros(who.size, bool),  # the same rules for every household
-            deductible=np.full(2, p.deductible(year)),
-            cap=np.full(2, p.cap(year)),
+            deductible=np.full(2, p.deductible),
+            cap=np.full(2, p.cap),
             above=np.zeros(1),
-            rates=np.full((2, 1), p.rate(year)),
+            rates=np.full((2, 1), p.rate),
         )
 
     def other_cost(self, model) -> float:
-        year, month = model.calendar(model.t)
-        if month != 1 and model.t != 1:
+        if model.month != 1 and model.t != 1:
             return 0.0
         hh, p = model.hh, self.pars
         share = np.where(hh.tekun, p.subsidy_tekun, np.where(poor_groups(hh), p.subsidy_poor, 0.0))
-        return float((share * p.premium(year) * hh.n_members * self.insured * hh.active).sum())
+        return float((share * p.premium * hh.n_members * self.insured * hh.active).sum())
 
     def report(self) -> dict[str, float]:
         return {"n_insured": int(self.insured.sum())}
@@ -192,12 +199,16 @@ class Tier:
 
 @dataclass(frozen=True, kw_only=True)
 class CriticalPars:
-    """Critical-illness insurance (on the in-policy cost left after basic insurance)."""
+    """Critical-illness insurance (on the in-policy cost left after basic insurance).
 
+    Any value may be dated.
+    """
+
+    DATED = True
     enabled: bool
-    deductible: Dated = dated("nonneg")
+    deductible: float = nonneg()
     tiers: list[Tier]
-    cap: Dated = dated("nonneg")
+    cap: float = nonneg()
     poor_deductible_share: float = prob()
     poor_rate_bonus: float = prob()
     poor_no_cap: bool
@@ -212,15 +223,15 @@ class CriticalIllness(MedicalTier):
 
     name = "critical_illness"
 
-    def schedule(self, model, year: int, who: np.ndarray) -> Schedule:
+    def schedule(self, model, who: np.ndarray) -> Schedule:
         p = self.pars
         basic = model.lever("basic_insurance")
         rates = [t.rate for t in p.tiers]
         return Schedule(
             covered=basic.insured[who] if basic is not None else np.ones(who.size, bool),
             group=poor_groups(model.hh, who),
-            deductible=p.deductible(year) * np.array([1.0, p.poor_deductible_share]),
-            cap=np.array([p.cap(year), np.inf if p.poor_no_cap else p.cap(year)]),
+            deductible=p.deductible * np.array([1.0, p.poor_deductible_share]),
+            cap=np.array([p.cap, np.inf if p.poor_no_cap else p.cap]),
             above=np.array([t.above for t in p.tiers]),
             rates=np.array([[min(r + b, 1.0) for r in rates] for b in (0.0, p.poor_rate_bonus)]),
         )
@@ -228,12 +239,16 @@ class CriticalIllness(MedicalTier):
 
 @dataclass(frozen=True, kw_only=True)
 class AssistancePars:
-    """Medical assistance (on the in-policy cost left after both insurances)."""
+    """Medical assistance (on the in-policy cost left after both insurances).
 
+    Any value may be dated.
+    """
+
+    DATED = True
     enabled: bool
-    share: Dated = dated("prob")
-    share_tekun: Dated = dated("prob")
-    cap: Dated = dated("nonneg")
+    share: float = prob()
+    share_tekun: float = prob()
+    cap: float = nonneg()
     include_pa: bool
 
 
@@ -247,7 +262,7 @@ class MedicalAssistance(MedicalTier):
 
     name = "medical_assistance"
 
-    def schedule(self, model, year: int, who: np.ndarray) -> Schedule:
+    def schedule(self, model, who: np.ndarray) -> Schedule:
         hh, p = model.hh, self.pars
         covered = np.empty(who.size, bool)
         _assisted(who, hh.dibao, hh.tekun, hh.category, hh.monitored, hh.risk_type, p.include_pa,
@@ -256,9 +271,9 @@ class MedicalAssistance(MedicalTier):
             covered=covered,
             group=hh.tekun[who],
             deductible=np.zeros(2),
-            cap=np.full(2, p.cap(year)),
+            cap=np.full(2, p.cap),
             above=np.zeros(1),
-            rates=np.array([[p.share(year)], [p.share_tekun(year)]]),
+            rates=np.array([[p.share], [p.share_tekun]]),
         )
 
 

@@ -7,21 +7,22 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.jit import jit, jit_inline
-from sim.params import Dated, dated, nonneg, pos, prob
+from sim.params import nonneg, pos, prob
 from sim.policies.base import Lever, shock_spending, spenders
 from sim.random import uniform_at
 
 
 @dataclass(frozen=True, kw_only=True)
 class DibaoPars:
-    """Dibao rules; money in yuan per person per month."""
+    """Dibao rules; money in yuan per person per month. Any value may be dated."""
 
+    DATED = True
     enabled: bool
-    standard: Dated = dated("nonneg")
-    minimum: Dated = dated("nonneg")
-    topup_disabled: Dated = dated("nonneg")
-    topup_severe: Dated = dated("nonneg")
-    topup_school: Dated = dated("nonneg")
+    standard: float = nonneg()
+    minimum: float = nonneg()
+    topup_disabled: float = nonneg()
+    topup_severe: float = nonneg()
+    topup_school: float = nonneg()
     review_months: int = pos()
     take_up: float = prob()
     exclusion_error: float = prob()
@@ -41,11 +42,12 @@ def dibao_amount(standard, minimum, topups, pc, n_members, n_disabled, n_chronic
 
     Example (2021: standard 515, minimum 40, disabled +40, school +100):
         >>> from sim.config import compose, to_dict
-        >>> from sim.params import parse
-        >>> p = parse(DibaoPars, to_dict(compose(["policy=status_quo"]))["policy"]["dibao"], "d")
-        >>> Dibao.amount_rule(p, 2021)[0:2]
+        >>> from sim.params import parse, resolve
+        >>> spec = parse(DibaoPars, to_dict(compose([]))["policy"]["dibao"], "policy.dibao")
+        >>> p = resolve(spec, 2021)
+        >>> Dibao.amount_rule(p)[0:2]
         (515.0, 40.0)
-        >>> dibao_amount(*Dibao.amount_rule(p, 2021), 215.0, 3, 1, 0, 1)  # 3 x 300 + 40 + 100
+        >>> dibao_amount(*Dibao.amount_rule(p), 215.0, 3, 1, 0, 1)  # 3 x 300 + 40 + 100
         1040.0
     """
     gap = max(standard - pc, minimum)
@@ -70,21 +72,20 @@ class Dibao(Lever):
         self.u_take = model.streams.uniform(self.stream, 0, model.hh.n)
 
     @staticmethod
-    def amount_rule(p: DibaoPars, year: int) -> tuple[float, float, np.ndarray]:
-        """Standard, minimum and top-ups (disabled, severe illness, school) of ``year``."""
-        tops = [p.topup_disabled(year), p.topup_severe(year), p.topup_school(year)]
-        return p.standard(year), p.minimum(year), np.array(tops)
+    def amount_rule(p: DibaoPars) -> tuple[float, float, np.ndarray]:
+        """Standard, minimum and top-ups (disabled, severe illness, school) of a year's rules."""
+        tops = [p.topup_disabled, p.topup_severe, p.topup_school]
+        return p.standard, p.minimum, np.array(tops)
 
     def select(self, model) -> np.ndarray:
         hh, p = model.hh, self.pars
-        year = model.calendar(model.t)[0]
         idx = np.empty(hh.n, np.int64)
         n = _review(
             (model.t - 1) % p.review_months == 0, model.streams.key(self.stream, model.t),
             self.u_take, hh.own_pc, hh.tekun,
             hh.monitored, hh.transfers0, hh.n_members, hh.n_disabled, hh.n_chronic, hh.n_school,
             hh.active, hh.dibao, self.amount, self.single,
-            model.t == 1, *self.amount_rule(p, year), p.take_up, p.exclusion_error,
+            model.t == 1, *self.amount_rule(p), p.take_up, p.exclusion_error,
             p.inclusion_error, p.inclusion_band, p.single_person, p.low_income_multiple, idx,
         )  # fmt: skip
         return idx[:n]
@@ -92,16 +93,22 @@ class Dibao(Lever):
     def apply(self, model, idx: np.ndarray) -> np.ndarray:
         return self.amount[idx]
 
+    def stop(self, model) -> None:
+        model.hh.dibao[:] = False
+        self.amount[:] = 0.0
+        self.single[:] = False
+
     def report(self) -> dict[str, float]:
         return {"dibao_single_person": int(self.single.sum())}
 
 
 @dataclass(frozen=True, kw_only=True)
 class TekunPars:
-    """Extreme-hardship support: yuan per person per month."""
+    """Extreme-hardship support: yuan per person per month. Any value may be dated."""
 
+    DATED = True
     enabled: bool
-    standard: Dated = dated("nonneg")
+    standard: float = nonneg()
     review_months: int = pos()
     take_up: float = prob()
 
@@ -121,30 +128,32 @@ class Tekun(Lever):
 
     def select(self, model) -> np.ndarray:
         hh, p = model.hh, self.pars
-        year = model.calendar(model.t)[0]
         idx = np.empty(hh.n, np.int64)
         n = _tekun_review(
-            (model.t - 1) % p.review_months == 0, model.t == 1, p.standard(year), p.take_up,
+            (model.t - 1) % p.review_months == 0, model.t == 1, p.standard, p.take_up,
             self.u_take, hh.own_pc, hh.n_labour, hh.n_school, hh.n_elderly, hh.n_disabled,
             hh.n_members, hh.transfers0, hh.monitored, hh.active, hh.tekun, idx,
         )  # fmt: skip
         return idx[:n]
 
     def apply(self, model, idx: np.ndarray) -> np.ndarray:
-        year = model.calendar(model.t)[0]
-        return self.pars.standard(year) * model.hh.n_members[idx]
+        return self.pars.standard * model.hh.n_members[idx]
+
+    def stop(self, model) -> None:
+        model.hh.tekun[:] = False
 
 
 @dataclass(frozen=True, kw_only=True)
 class TemporaryPars:
-    """One-off aid after a sudden shock."""
+    """One-off aid after a sudden shock. Any value may be dated."""
 
+    DATED = True
     enabled: bool
     threshold_share: float = nonneg()
     income_multiple: float = pos()
     take_up: float = prob()
     pay_share: float = prob()
-    cap: Dated = dated("nonneg")
+    cap: float = nonneg()
     cooldown_months: int = nonneg()
 
 
@@ -177,8 +186,7 @@ class Temporary(Lever):
         return idx[:n]
 
     def apply(self, model, idx: np.ndarray) -> np.ndarray:
-        year = model.calendar(model.t)[0]
-        pay = np.minimum(self.pars.pay_share * self.spending[: idx.size], self.pars.cap(year))
+        pay = np.minimum(self.pars.pay_share * self.spending[: idx.size], self.pars.cap)
         self.last[idx[pay > 0]] = model.t
         return pay
 

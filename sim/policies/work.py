@@ -8,7 +8,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sim.jit import jit, jit_inline
-from sim.params import Dated, dated, nonneg, pos, prob
+from sim.params import nonneg, pos, prob
 from sim.policies.base import LEVER_BITS, NOBODY, Lever, first_in_order
 from sim.population import EDGE, PA
 from sim.random import uniform_at
@@ -107,11 +107,15 @@ def _candidates(idle, key, served, groups, excluded, open_group, open_to_general
 
 @dataclass(frozen=True, kw_only=True)
 class PostsPars:
-    """Posts: how many (full district, scaled with the population), pay, term, allocation."""
+    """Posts: how many (full district, scaled with the population), pay, term, allocation.
 
+    Any value may be dated.
+    """
+
+    DATED = True
     enabled: bool
-    posts: Dated = dated("nonneg")
-    pay: Dated = dated("nonneg")
+    posts: float = nonneg()
+    pay: float = nonneg()
     term_months: int = pos()
     by_town: bool
     open_to_general: bool
@@ -138,13 +142,12 @@ class Posts(Lever):
 
     def select(self, model) -> np.ndarray:
         hh, p = model.hh, self.pars
-        year = model.calendar(model.t)[0]
         kept = _keep_holders(
             model.t, self.holders, self.end, self.holder, hh.n_labour, hh.n_migrant, hh.n_local,
             hh.active,
         )  # fmt: skip
         self.holders = self.holders[:kept]
-        posts = int(round(p.posts(year) * self.scale))
+        posts = int(round(p.posts * self.scale))
         if p.by_town:
             quota = np.floor(posts * self.town_share).astype(np.int64)
             quota[: posts - quota.sum()] += 1  # hand out the rounding remainder
@@ -165,8 +168,11 @@ class Posts(Lever):
         return self.holders
 
     def apply(self, model, idx: np.ndarray) -> np.ndarray:
-        year = model.calendar(model.t)[0]
-        return np.full(idx.size, self.pars.pay(year))
+        return np.full(idx.size, self.pars.pay)
+
+    def stop(self, model) -> None:
+        self.holder[:] = False
+        self.holders = self.holders[:0]
 
     def report(self) -> dict[str, float]:
         return {f"{self.name}_holders": self.holders.size}
@@ -186,14 +192,15 @@ class WorkRelief(Posts):
 
 @dataclass(frozen=True, kw_only=True)
 class EmploymentPars:
-    """Employment support and training."""
+    """Employment support and training. Any value may be dated."""
 
+    DATED = True
     enabled: bool
-    trainees: Dated = dated("nonneg")
-    cost_per_trainee: Dated = dated("nonneg")
+    trainees: float = nonneg()
+    cost_per_trainee: float = nonneg()
     p_place: float = prob()
     effect_months: int = nonneg()
-    placement_wage: Dated = dated("nonneg")
+    placement_wage: float = nonneg()
 
 
 class Employment(Lever):
@@ -216,8 +223,7 @@ class Employment(Lever):
 
     def select(self, model) -> np.ndarray:
         hh, p = model.hh, self.pars
-        year = model.calendar(model.t)[0]
-        self.intake = int(round(p.trainees(year) * model.cfg.population.scale / 12))
+        self.intake = int(round(p.trainees * model.cfg.population.scale / 12))
         idle = idle_households(model)
         recent = model.t - self.trained_at[idle.idx] <= 12  # trained in the past year
         one_group = np.zeros_like(idle.town)
@@ -233,7 +239,7 @@ class Employment(Lever):
         self.placed = _place(
             self.recent, model.streams.key(self.stream, model.t),
             model.t, self.trained_at, p.effect_months,
-            p.p_place, p.placement_wage(year), hh.n_labour, hh.n_migrant, hh.n_local,
+            p.p_place, p.placement_wage, hh.n_labour, hh.n_migrant, hh.n_local,
             hh.n_seek_migrant, hh.n_seek_local, hh.wage_local, hh.active,
         )  # fmt: skip
         return NOBODY
@@ -242,7 +248,11 @@ class Employment(Lever):
         return np.zeros(idx.size)
 
     def other_cost(self, model) -> float:
-        return self.intake * self.pars.cost_per_trainee(model.calendar(model.t)[0])
+        return self.intake * self.pars.cost_per_trainee
+
+    def stop(self, model) -> None:
+        self.recent = self.recent[:0]
+        self.intake = self.placed = 0
 
     def report(self) -> dict[str, float]:
         return {"employment_trained": self.intake, "employment_placed": self.placed}
