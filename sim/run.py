@@ -74,9 +74,7 @@ def ledger_frame(model: RelapseModel, months: pd.Series) -> pd.DataFrame:
                 {
                     "month": months.to_numpy(),
                     "lever": lever.name,
-                    "enabled": [
-                        lever.pars_at(model, t).enabled for t in range(skip, model.t + 1)
-                    ],
+                    "enabled": [lever.pars_at(model, t).enabled for t in range(skip, model.t + 1)],
                     "paid_yuan": led.paid_fen[skip:] / FEN,
                     "other_yuan": led.other_fen[skip:] / FEN,
                     "recipients": led.recipients[skip:],

@@ -70,8 +70,7 @@ class Dated:
                 year = year_of(key, where)
                 if year in table:
                     raise ConfigError(
-                        f"{where}: year {year} is given twice (as {year} and as '{year}'); "
-                        "keep one"
+                        f"{where}: year {year} is given twice (as {year} and as '{year}'); keep one"
                     )
                 table[year] = convert(v, f"{where}.{year}")
             items = sorted(table.items())

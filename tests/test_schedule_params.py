@@ -51,7 +51,10 @@ def test_parse_builds_nested_checked_values():
     [
         ({"inner": {"p": 1.3, "amount": 1}}, r"lever\.inner\.p = 1\.3: must be a probability"),
         ({"inner": {"p": -0.1, "amount": 1}}, r"lever\.inner\.p = -0\.1: must be a probability"),
-        ({"inner": {"p": 0.1, "amount": {2021: -5}}}, r"lever\.inner\.amount\.2021 = -5\.0: must be >= 0"),
+        (
+            {"inner": {"p": 0.1, "amount": {2021: -5}}},
+            r"lever\.inner\.amount\.2021 = -5\.0: must be >= 0",
+        ),
         ({"n": -1}, r"lever\.n = -1: must be >= 0"),
         ({"n": 2.5}, r"lever\.n = 2\.5: must be an integer"),
         ({"enabled": "yes"}, r"lever\.enabled = 'yes': must be true or false"),
