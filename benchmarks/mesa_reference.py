@@ -51,7 +51,7 @@ class Household(mesa.Agent):
         self.base = self.paid = 0.0
         pc = (sum(self.hist_own) + sum(self.hist_transfer)) / self.n_members
         self.pc_income = pc
-        self.poor = pc < model.outcomes.poverty_line(model.year)
+        self.poor = pc < model.lines(0)[0]
         self.new_relapse = False
 
     # -- shocks ------------------------------------------------------------------------------
@@ -63,7 +63,8 @@ class Household(mesa.Agent):
         risk = self.n_members + (s.illness.rr_elderly - 1) * self.n_elderly
         risk += (s.illness.rr_chronic - 1) * self.n_chronic
         if r.random() < 1 - (1 - monthly(s.illness.p_person_year)) ** risk:
-            self.med_cost = s.illness.cost_median * math.exp(s.illness.cost_sigma * r.gauss(0, 1))
+            median = s.illness.cost_median * self.model.cost_index
+            self.med_cost = median * math.exp(s.illness.cost_sigma * r.gauss(0, 1))
             self.in_policy = self.med_cost * s.illness.in_policy_share
         if r.random() < 1 - (1 - monthly(s.disability.p_labourer_year)) ** self.n_labour:
             self.remove_worker()
@@ -106,15 +107,16 @@ class Household(mesa.Agent):
         """This month's own income, and the means-test income of the past 12 months."""
         m = self.model
         e, year, month = m.econ, m.year, m.month
-        wages = m.livelihood.wage_index(year) * (
-            self.n_migrant * self.wage_migrant + self.n_local * self.wage_local
-        )
+        index = m.livelihood.wage_index(year)
+        wages = index * (self.n_migrant * self.wage_migrant + self.n_local * self.wage_local)
+        if self.category == PA:
+            wages *= m.livelihood.pa_wage_extra(year)
         farm = self.other_farm / 12
         if month in e.harvest_months:
             share = 1 / len(e.harvest_months)
             farm += share * self.mustard_mu * e.mustard_yield * m.price * (1 - e.mustard_cost_share)
         farm *= m.livelihood.farm_index(year)
-        other = (self.property + self.remittances) / 12 + e.pension(year) * self.n_elderly
+        other = (self.property + self.remittances * index) / 12 + e.pension(year) * self.n_elderly
         self.income = wages + farm + other
         self.own_pc = sum(self.hist_own) / self.n_members / 12
 
@@ -127,18 +129,19 @@ class Household(mesa.Agent):
         if (m.t - 1) % p.review_months == 0:
             std = p.standard
             current = self.dibao or (m.t == 1 and self.transfers0 > 0)
-            applies = self.u_take < p.take_up or current
-            poor = self.own_pc < std
+            applies = self.u_take < p.take_up.array()[self.category] or current
+            own_pc = self.own_pc - p.pension_disregard * self.n_elderly / self.n_members
+            poor = own_pc < std
             u_err = m.random.random()
             full = poor and applies and (current or u_err >= p.exclusion_error)
-            wrong = not poor and self.own_pc < p.inclusion_band * std and applies and not current
+            wrong = not poor and own_pc < p.inclusion_band * std and applies and not current
             wrong = wrong and u_err < p.inclusion_error
             ill = self.n_chronic > 0 or self.n_disabled > 0
             single = p.single_person and not (full or wrong) and applies and ill
-            single = single and self.own_pc < p.low_income_multiple * std
+            single = single and own_pc < p.low_income_multiple * std
             amount = 0.0
             if full or wrong:
-                gap = max(std - self.own_pc, p.minimum)
+                gap = max(std - own_pc, p.minimum)
                 amount = gap * self.n_members + p.topup_disabled * self.n_disabled
                 amount += p.topup_severe * self.n_chronic + p.topup_school * self.n_school
             if single:
@@ -175,10 +178,11 @@ class Household(mesa.Agent):
         self.hist_own[slot] = self.income - (self.med_cost - self.reimbursed)
         self.hist_transfer[slot] = self.transfer
         self.pc_income = (sum(self.hist_own) + sum(self.hist_transfer)) / self.n_members
-        poor = self.pc_income < m.outcomes.poverty_line(m.year)
+        pline, mline = m.lines(m.t)
+        poor = self.pc_income < pline
         self.new_relapse = poor and not self.poor and self.category == PA
         self.poor = poor
-        self.at_risk = self.pc_income < m.outcomes.monitoring_line(m.year)
+        self.at_risk = self.pc_income < mline
 
     def idle(self) -> int:
         """Labourers not in migrant or local work."""
@@ -235,9 +239,22 @@ class ReferenceModel(mesa.Model):
             a.post_end = self.t + p.term_months
 
     def new_year(self) -> None:
-        """The year's lever parameters (plain values of the dated ones)."""
+        """The year's lever parameters (plain values of the dated ones), medical cost index."""
         values = {name: resolve(spec, self.year) for name, spec in self.specs.items()}
         self.dibao_pars, self.basic, self.posts_pars = values.values()
+        growth = self.cfg.shocks.medical_cost_growth
+        self.cost_index = math.prod(
+            1 + growth(y) for y in range(self.econ.base_year + 1, self.year + 1)
+        )
+
+    def lines(self, t: int) -> tuple[float, float]:
+        """Poverty and monitoring lines of the 12 months up to month ``t``: their mean."""
+        years = []
+        for k in range(t - 11, t + 1):
+            m = self.cfg.start_month - 1 + k - 1
+            years.append(self.cfg.start_year + m // 12)
+        o = self.outcomes
+        return (sum(map(o.poverty_line, years)) / 12, sum(map(o.monitoring_line, years)) / 12)
 
     def step(self) -> None:
         """One month: shocks, earnings, levers, status, collection."""

@@ -11,7 +11,7 @@ import numpy as np
 
 from sim.jit import jit
 from sim.policies.base import FEN
-from sim.population import Economy, Households
+from sim.population import PA, Economy, Households
 from sim.shocks import Covariates
 
 
@@ -21,8 +21,8 @@ class Livelihood:
     Example:
         >>> from sim.config import compose, population_pars
         >>> lv = Livelihood(population_pars(compose([])).economy)
-        >>> round(lv.wage_index(2022), 4)  # 7% a year from the 2020 base
-        1.1449
+        >>> round(lv.wage_index(2021), 4), round(lv.wage_index(2023) / lv.wage_index(2022), 4)
+        (1.088, 1.036)
     """
 
     def __init__(self, econ: Economy) -> None:
@@ -35,6 +35,13 @@ class Livelihood:
         """Wage rates in ``year`` relative to the base year."""
         return self._index(self.econ.wage_growth, year)
 
+    def pa_wage_extra(self, year: int) -> float:
+        """Poverty-alleviated wage rates in ``year`` relative to the others'.
+
+        ``pa_wage_premium`` more growth a year since the base year.
+        """
+        return (1.0 + self.econ.pa_wage_premium) ** (year - self.econ.base_year)
+
     def farm_index(self, year: int) -> float:
         """Farm income in ``year`` relative to the base year."""
         return self._index(self.econ.farm_growth, year)
@@ -42,7 +49,8 @@ class Livelihood:
     def earn(self, hh: Households, cov: Covariates, t: int, year: int, month: int) -> None:
         """This month's own income, yuan: ``hh.wage_income``, ``hh.farm_income``, ``hh.income``.
 
-        Over a year without growth or shocks it adds up to ``Households.annual_income``.
+        Remittances grow with wages (the senders' wages). Over a year without growth or shocks
+        it adds up to ``Households.annual_income``.
         """
         e = self.econ
         harvest = month in e.harvest_months
@@ -52,10 +60,11 @@ class Livelihood:
         _earn(
             hh.n_migrant, hh.wage_migrant, hh.n_local, hh.wage_local, hh.crop_loss,
             hh.crop_loss_until, hh.other_farm, hh.mustard_mu, hh.n_elderly, hh.property,
-            hh.remittances, hh.active,
+            hh.remittances, hh.active, hh.category,
             hh.wage_income, hh.farm_income, hh.mustard_tonnes, hh.income,
             t, self.wage_index(year) * cov.migrant_factor, self.wage_index(year),
-            self.farm_index(year), tonnes_per_mu, net_per_mu, e.pension(year),
+            self.pa_wage_extra(year), PA, self.farm_index(year), tonnes_per_mu, net_per_mu,
+            e.pension(year),
         )  # fmt: skip
 
     def spend(self, hh: Households) -> None:
@@ -76,13 +85,15 @@ class Livelihood:
 @jit
 def _earn(
     n_migrant, wage_migrant, n_local, wage_local, crop_loss, crop_loss_until, other_farm,
-    mustard_mu, n_elderly, prop, remittances, active,
+    mustard_mu, n_elderly, prop, remittances, active, category,
     wage_income, farm_income, mustard_tonnes, income,
-    t, migrant_index, local_index, farm_index, tonnes_per_mu, net_per_mu, pension,
+    t, migrant_index, local_index, pa_extra, pa_code, farm_index, tonnes_per_mu, net_per_mu,
+    pension,
 ):  # fmt: skip
     """One pass of :meth:`Livelihood.earn` (yuan this month; tonnes sold at harvest)."""
     for i in range(income.size):
-        wage = (
+        extra = pa_extra if category[i] == pa_code else 1.0
+        wage = extra * (
             n_migrant[i] * np.float64(wage_migrant[i]) * migrant_index
             + n_local[i] * np.float64(wage_local[i]) * local_index
         )
@@ -91,7 +102,7 @@ def _earn(
         wage_income[i] = wage
         farm_income[i] = farm_index * intact * farm
         mustard_tonnes[i] = tonnes_per_mu * mustard_mu[i] * intact
-        other = (prop[i] + remittances[i]) / 12.0 + pension * n_elderly[i]
+        other = (prop[i] + remittances[i] * local_index) / 12.0 + pension * n_elderly[i]
         income[i] = (wage + farm_income[i] + other) if active[i] else 0.0
 
 

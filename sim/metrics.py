@@ -4,7 +4,9 @@ Status comes from trailing-12-month per-capita net income; counts are by town an
 
 Definitions (DESIGN section 3):
 - net income = own income + transfers - out-of-pocket medical spending (rigid spending);
-- poor = trailing-12-month per-capita net income below the year's poverty line;
+- poor = trailing-12-month per-capita net income below the poverty line, the line being the
+  mean of the yearly lines in force over the same 12 months (:meth:`Outcomes.lines`): a new
+  year's line comes in month by month as the income window moves into the year;
 - relapsed = a poverty-alleviated (PA) household that is poor; newly poor = any other poor one;
 - at risk = below the monitoring line;
 - a relapse event = a PA household becoming poor this month; its cause is the shock with the
@@ -13,13 +15,14 @@ Definitions (DESIGN section 3):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from sim.jit import jit, jit_inline
 from sim.params import Dated, dated, nonneg, parse, prob
-from sim.population import CATEGORIES, HISTORY, PA, Households
+from sim.population import CATEGORIES, HISTORY, PA, Economy, Households
 from sim.shocks import CAUSES
 
 LOSS_DECAY = 11.0 / 12.0  # monthly decay of the shock-loss accounts (a ~12-month memory)
@@ -35,12 +38,24 @@ class LargeScale:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Catastrophic:
+    """Catastrophic health expenditure (CHE).
+
+    Out-of-pocket care over 12 months at least ``threshold`` of non-food spending; food is
+    ``food_share`` of spending.
+    """
+
+    threshold: float = prob()
+    food_share: float = prob()
+
+
+@dataclass(frozen=True, kw_only=True)
 class OutcomePars:
-    """Lines (yuan/person/year, by year) and the large-scale rule."""
+    """Lines (yuan/person/year, by year), catastrophic health expenditure, the large-scale rule."""
 
     poverty_line: Dated = dated("pos")
     monitoring_line: Dated = dated("pos")
-    catastrophic_share: float = prob()
+    catastrophic: Catastrophic
     large_scale: LargeScale
 
 
@@ -76,6 +91,28 @@ def fgt_all(
     gap = (line - income[poor]) / line
     w = weight[poor]
     return tuple(float((w * gap**a).sum() / total) for a in alphas)
+
+
+@jit_inline
+def catastrophic(
+    shock_oop, routine, cash, n_members, floor_year, consumption_share, food_share, threshold
+):  # fmt: skip
+    """Whether a household's care over 12 months was catastrophic (yuan over 12 months).
+
+    Out of pocket: the care for shocks ``shock_oop`` plus everyday care ``routine``. Spending:
+    ordinary consumption (the consumption rule of :class:`sim.livelihood.Livelihood` on
+    ``cash``, income net of ``shock_oop``; everyday care is part of it) plus ``shock_oop``;
+    non-food spending is ``1 - food_share`` of it.
+
+    Example (3 members; floor 3,000 each; 80% of cash above the floor spent; food 1/3):
+        >>> catastrophic(8000.0, 1100.0, 30000.0, 3, 3000.0, 0.8, 1 / 3, 0.4)  # 9,100 >= 9,013
+        True
+    """
+    need = floor_year * n_members
+    consumption = need + consumption_share * max(cash - need, 0.0)
+    non_food = (1.0 - food_share) * (consumption + shock_oop)
+    oop = shock_oop + routine
+    return (oop > 0.0) & (oop >= threshold * non_food)
 
 
 @jit_inline
@@ -128,13 +165,34 @@ def large_scale_events(
 
 
 class Outcomes:
-    """Updates poverty status each month and keeps the series the model reports."""
+    """Updates poverty status each month and keeps the series the model reports.
+
+    ``calendar(t)`` gives the (year, month) of model month ``t``; ``months`` is the last one;
+    ``econ`` gives the consumption rule (capacity to pay for care).
+    """
 
     def __init__(
-        self, pars: OutcomePars, hh: Households, n_towns: int, years: list[int], floor_year: float
+        self,
+        pars: OutcomePars,
+        hh: Households,
+        n_towns: int,
+        years: list[int],
+        econ: Economy,
+        calendar: Callable[[int], tuple[int, int]],
+        months: int,
     ) -> None:
         self.pars = pars
-        self.floor_year = floor_year  # subsistence, yuan/person/year (capacity to pay for care)
+        # The lines for the income window ending in each month t = 0..months (t = 0: the
+        # window before the first month): means of the yearly lines over its 12 months.
+        window_years = [
+            [calendar(k)[0] for k in range(t - HISTORY + 1, t + 1)] for t in range(months + 1)
+        ]
+        self._lines = np.array(
+            [[np.mean([line(y) for y in ys]) for line in (pars.poverty_line, pars.monitoring_line)]
+             for ys in window_years]
+        )  # fmt: skip
+        self.floor_year = 12 * econ.consumption_floor  # yuan/person/year
+        self.consumption_share = econ.consumption_share
         self.n_towns = n_towns
         self.years = years
         self.pa_by_town = np.bincount(hh.town[hh.category == PA], minlength=n_towns)
@@ -142,15 +200,26 @@ class Outcomes:
         self.current: dict[str, float] = {}
         self.group_rows: list[dict[str, np.ndarray]] = []
 
-    def update(self, hh: Households, t: int, year: int, label: str) -> None:
+    def lines(self, t: int) -> tuple[float, float]:
+        """Poverty and monitoring lines for the 12-month income window ending in month ``t``.
+
+        Yuan per person per year: the mean of the yearly lines in force in those 12 months.
+        """
+        pline, mline = self._lines[t]
+        return float(pline), float(mline)
+
+    def update(
+        self, hh: Households, t: int, year: int, label: str, routine: tuple[float, float, float]
+    ) -> None:
         """Month ``t`` of ``year``: income history, status, the month's figures.
 
         The 12-month history gets own income net of care costs, transfers and care costs (slot
         ``t % HISTORY``; the sums are re-added from it once a year, so that rounding errors
-        cannot accumulate).
+        cannot accumulate). ``routine``: everyday care this month, yuan per person-equivalent,
+        and the extra weights of a member 60+ and of a chronically ill one
+        (:meth:`sim.shocks.Shocks.routine`).
         """
-        pline = self.pars.poverty_line(year)
-        mline = self.pars.monitoring_line(year)
+        pline, mline = self.lines(t)
         towns = np.zeros((len(TOWN_COUNTS), self.n_towns), np.int64)
         cats = np.zeros((2, len(CATEGORIES)), np.int64)
         causes = np.zeros(len(CAUSES), np.int64)
@@ -159,10 +228,11 @@ class Outcomes:
         _status(
             t % HISTORY, hh.income, hh.transfers, hh.med_oop, hh.med_cost, hh.hist_own,
             hh.hist_transfer, hh.hist_oop, hh.sum_own, hh.sum_transfer, hh.sum_oop,
-            hh.n_members, hh.active, hh.category, hh.town,
+            hh.n_members, hh.n_elderly, hh.n_chronic, hh.active, hh.category, hh.town,
             hh.pc_income, hh.poor, hh.at_risk, hh.ever_relapsed, hh.t_relapse, hh.relapse_year,
-            hh.cause, hh.loss, pline, mline, t, year, PA, self.floor_year,
-            self.pars.catastrophic_share, towns, cats, causes, totals, sums,
+            hh.cause, hh.loss, pline, mline, t, year, PA, self.floor_year, self.consumption_share,
+            self.pars.catastrophic.food_share, self.pars.catastrophic.threshold, *routine,
+            towns, cats, causes, totals, sums,
         )  # fmt: skip
         hh.decay_losses(LOSS_DECAY)  # after the causes
         s = dict(zip(SUMS, sums.tolist(), strict=True))
@@ -176,7 +246,7 @@ class Outcomes:
             "poverty_line": pline,
             "monitoring_line": mline,
             "mean_pc_income_pa": s["pa_income"] / n["n_pa"] if n["n_pa"] else 0.0,
-            **{k: s[k] for k in ("income", "transfers", "med_cost", "med_oop")},
+            **{k: s[k] for k in ("income", "transfers", "med_cost", "med_oop", "med_routine")},
         }
         for i, name in enumerate(CAUSES):
             c[f"new_relapsed_{name}"] = int(causes[i])
@@ -216,15 +286,19 @@ TOTALS = (
 TOWN_COUNTS = ("n_relapsed", "n_newly_poor", "n_at_risk", "new_relapsed", "counted")
 # and its sums: per-capita income of PA households, FGT sums over people (fgt_all times the
 # number of people), district totals this month (yuan).
-SUMS = ("pa_income", "fgt0", "fgt1", "fgt2", "income", "transfers", "med_cost", "med_oop")
+SUMS = (
+    "pa_income", "fgt0", "fgt1", "fgt2", "income", "transfers", "med_cost", "med_oop",
+    "med_routine",
+)  # fmt: skip
 
 
 @jit
 def _status(
     slot, income, transfers, med_oop, med_cost, hist_own, hist_transfer, hist_oop,
-    sum_own, sum_transfer, sum_oop, n_members, active, category, town,
+    sum_own, sum_transfer, sum_oop, n_members, n_elderly, n_chronic, active, category, town,
     pc_income, poor, at_risk, ever_relapsed, t_relapse, relapse_year, cause, loss,
-    pline, mline, t, year, pa_code, floor_year, catastrophic_share,
+    pline, mline, t, year, pa_code, floor_year, consumption_share, food_share, threshold,
+    routine_month, w_elderly, w_chronic,
     towns, cats, causes, totals, sums,
 ):  # fmt: skip
     """The loops of :meth:`Outcomes.update`: history, status, relapse events, counts, sums.
@@ -233,12 +307,12 @@ def _status(
     at risk x categories), ``causes`` (new relapse events by cause), ``totals`` (TOTALS) and
     ``sums`` (SUMS).
 
-    Catastrophic health spending: 12-month out-of-pocket >= ``catastrophic_share`` of income
-    above subsistence (WHO's capacity-to-pay rule). Impoverished by care: poor, but not poor
-    before paying for care.
+    Catastrophic health spending: :func:`catastrophic`, everyday care counted as 12 months at
+    this month's ``routine_month`` per person-equivalent. Impoverished by care: poor, but not
+    poor before paying for care.
     """
-    pa_income = f0 = f1 = f2 = y = tr = mc = oop = 0.0
-    catastrophic = impoverished = 0
+    pa_income = f0 = f1 = f2 = y = tr = mc = oop = routine = 0.0
+    n_catastrophic = impoverished = 0
     for i in range(pc_income.size):  # apart from the status: this loop vectorises
         _push(
             i, slot, active[i], income, transfers, med_oop, hist_own, hist_transfer, hist_oop,
@@ -306,13 +380,18 @@ def _status(
         tr += transfers[i]
         mc += med_cost[i]
         oop += med_oop[i]
-        before = sum_own[i] + sum_transfer[i] + sum_oop[i]  # 12-month income before care
-        capacity = max(before - floor_year * n_members[i], 0.0)
-        paid = sum_oop[i]
-        catastrophic += (paid > 0) & (paid >= catastrophic_share * capacity) & on
-        impoverished += is_poor & (before / max(n_members[i], 1) >= pline)
-    totals[9], totals[10] = catastrophic, impoverished
-    sums[:] = pa_income, f0, f1, f2, y, tr, mc, oop
+        weight = n_members[i] + w_elderly * n_elderly[i] + w_chronic * n_chronic[i]
+        care = routine_month * weight if on else 0.0  # everyday care this month
+        routine += care
+        cash = sum_own[i] + sum_transfer[i]
+        hit = catastrophic(
+            sum_oop[i], 12.0 * care, cash, n_members[i], floor_year, consumption_share,
+            food_share, threshold,
+        )  # fmt: skip
+        n_catastrophic += hit & on
+        impoverished += is_poor & ((cash + sum_oop[i]) / max(n_members[i], 1) >= pline)
+    totals[9], totals[10] = n_catastrophic, impoverished
+    sums[:] = pa_income, f0, f1, f2, y, tr, mc, oop, routine
 
 
 @jit_inline

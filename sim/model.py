@@ -101,13 +101,15 @@ class RelapseModel(mesa.Model):
         self.seed = int(self._seed)
         self.streams = Streams(self.seed)
         pop = run.population
-        self.hh = households if households is not None else population.build(pop, self.seed)
+        self.hh = (
+            households
+            if households is not None
+            else population.build(pop, self.seed, run.burn_in_policy)
+        )
         self.hh.init_state(len(CAUSES))
         self.n_towns = max(pop.n_towns, int(self.hh.town.max()) + 1)
         self.livelihood = Livelihood(pop.economy)
-        self.shocks = Shocks(
-            run.shocks, self.streams, self.n_towns, pop.economy.mustard_price_expected
-        )
+        self.shocks = Shocks(run.shocks, self.streams, self.n_towns, pop.economy)
         self.t = 0
         self.burn_in = run.pars.burn_in
         self.months = run.pars.months
@@ -116,8 +118,11 @@ class RelapseModel(mesa.Model):
         # in acting order, monitoring first; before ``start`` the burn-in policy is in force
         self.levers = build_levers(run.policy, self, run.burn_in_policy)
         years = list(range(self.calendar(1)[0], self.calendar(self.total_months)[0] + 1))
-        floor_year = 12 * pop.economy.consumption_floor  # yuan/person/year
-        self.outcomes = Outcomes(run.outcomes, self.hh, self.n_towns, years, floor_year)
+        self.outcomes = Outcomes(
+            run.outcomes, self.hh, self.n_towns, years, pop.economy, self.calendar,
+            self.total_months,
+        )  # fmt: skip
+        self.poverty_line, self.monitoring_line = self.outcomes.lines(0)  # set each month
         self._start_history()
         self._figures_t, self._figures = -1, {}
         self._shared: dict[str, Any] = {}
@@ -136,11 +141,14 @@ class RelapseModel(mesa.Model):
         """
         self.t += 1
         self.year, self.month = year, month = self.calendar(self.t)
+        self.poverty_line, self.monitoring_line = self.outcomes.lines(self.t)
         self.shocks.step(self.hh, self.t, year, month)
         self.livelihood.earn(self.hh, self.shocks.cov, self.t, year, month)
         self.apply_levers()
         self.livelihood.spend(self.hh)
-        self.outcomes.update(self.hh, self.t, year, f"{year}-{month:02d}")
+        self.outcomes.update(
+            self.hh, self.t, year, f"{year}-{month:02d}", self.shocks.routine(year)
+        )
         if self.t == self.burn_in:
             self.outcomes.reset(self.hh)
         if self.t > self.burn_in:
@@ -195,10 +203,10 @@ class RelapseModel(mesa.Model):
         hh.hist_own[:] = hh.annual_income(econ) / 12.0 * hh.active
         hh.hist_transfer[:] = hh.transfers0 / 12.0 * hh.active
         hh.sum_history()
-        year, _ = self.calendar(1)
+        pline, mline = self.outcomes.lines(0)
         hh.pc_income[:] = per_capita_income(hh)
-        hh.poor[:] = (hh.pc_income < self.cfg.outcomes.poverty_line(year)) & hh.active
-        hh.at_risk[:] = (hh.pc_income < self.cfg.outcomes.monitoring_line(year)) & hh.active
+        hh.poor[:] = (hh.pc_income < pline) & hh.active
+        hh.at_risk[:] = (hh.pc_income < mline) & hh.active
 
     def report_keys(self) -> list[str]:
         """Names of the monthly model-level series."""
@@ -210,6 +218,7 @@ class RelapseModel(mesa.Model):
         keys += [f"new_relapsed_{c}" for c in CAUSES]
         keys += [f"n_{k}_{c}" for c in population.CATEGORIES for k in ("poor", "at_risk")]
         keys += ["price", "migrant_factor", "income", "transfers", "med_cost", "med_oop"]
+        keys += ["med_routine"]
         keys += ["catastrophic_health", "medical_impoverished"]
         for lever in self.levers:
             keys += [f"spend_{lever.name}", f"recipients_{lever.name}"]

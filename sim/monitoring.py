@@ -7,9 +7,12 @@ Each month, in this order:
    visit rounds (every ``visit_every`` months) and department data screening (households with
    a medical bill, a one-off loss or on dibao);
 3. identification ``verify_months`` after detection (15 days rounds up to the next month),
-   if the clue still holds: the household is monitored, with a category (unstable
-   poverty-alleviated, edge, sudden severe hardship) and a risk type (illness, no labour,
-   labour) that steers the other levers;
+   if the clue still holds: the household is monitored, with a risk type (illness, no labour,
+   labour) that steers the other levers, and one of the plan's three categories:
+   unstable poverty-alleviated (脱贫不稳定户: a poverty-alleviated household), sudden severe
+   hardship (突发严重困难户: another household whose shocks of the past year, large rigid
+   spending or lost income, reach ``spending_alert`` of its yearly income) or edge
+   (边缘易致贫户: any other household, low income without such a shock);
 4. exit once monitored at least ``exit_months``, with at least one measure received and
    income above the monitoring line for ``exit_months`` months running.
 It pays nothing itself; the levers it steers pay.
@@ -21,14 +24,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.jit import jit
+from sim.jit import jit, jit_inline
 from sim.params import pos, prob
 from sim.policies.base import NOBODY, Lever
-from sim.population import EDGE, PA
+from sim.population import ILLNESS, LABOUR, NO_LABOUR, PA, RISKS
 from sim.random import uniform_at
 
 CATEGORY_NAMES = ("unstable", "edge", "hardship")
-RISK_NAMES = ("illness", "no_labour", "labour")
+RISK_NAMES = RISKS
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,7 +66,6 @@ class Monitoring(Lever):
 
     def select(self, model) -> np.ndarray:
         hh, p, t = model.hh, self.pars, model.t
-        year = model.year
         key = model.streams.key(self.stream, t)
         # The channels are independent: found by at least one with 1 - prod(1 - p_channel).
         visit = (t - 1) % p.visit_every == 0
@@ -72,11 +74,11 @@ class Monitoring(Lever):
         by_category = np.zeros(len(CATEGORY_NAMES), np.int64)
         delay = _monitor(
             key, hh.pc_income, hh.n_members, hh.med_cost, hh.one_off, hh.dibao, hh.active,
-            hh.category, hh.n_chronic, hh.n_labour,
+            hh.category, hh.n_chronic, hh.n_labour, hh.loss, hh.loss_unit,
             hh.monitored, hh.measures, hh.risk_type,
             self.months_above, self.t_clue, self.t_detect, self.t_start, self.category,
-            t, model.cfg.outcomes.monitoring_line(year), p.exit_months, p.verify_months,
-            p.spending_alert, 1 - miss, 1 - miss * (1 - p.p_data), PA, EDGE,
+            t, model.monitoring_line, p.exit_months, p.verify_months,
+            p.spending_alert, 1 - miss, 1 - miss * (1 - p.p_data), PA,
             counts, by_category,
         )  # fmt: skip
         n = dict(zip(COUNTS, counts.tolist(), strict=True))
@@ -89,6 +91,7 @@ class Monitoring(Lever):
             "share_monitored_assisted": n["assisted"] / n["monitored"] if n["monitored"] else 0.0,
             "monitoring_inclusion_errors": n["inclusion"],
             "monitoring_exclusion_errors": n["exclusion"],
+            "n_monitored_on_dibao": n["on_dibao"],
         }
         return NOBODY
 
@@ -112,20 +115,46 @@ class Monitoring(Lever):
         return [
             "n_monitored", *[f"n_monitored_{c}" for c in CATEGORY_NAMES], "new_monitored",
             "monitoring_exits", "detection_delay_months", "share_monitored_assisted",
-            "monitoring_inclusion_errors", "monitoring_exclusion_errors",
+            "monitoring_inclusion_errors", "monitoring_exclusion_errors", "n_monitored_on_dibao",
         ]  # fmt: skip
 
 
-COUNTS = ("monitored", "new", "exits", "assisted", "inclusion", "exclusion")
+COUNTS = ("monitored", "new", "exits", "assisted", "inclusion", "exclusion", "on_dibao")
+
+
+@jit_inline
+def monitoring_category(poverty_alleviated, losses, yearly_income, spending_alert):
+    """The plan's category of a newly monitored household (an index of ``CATEGORY_NAMES``).
+
+    Unstable poverty-alleviated (0) for a poverty-alleviated household; sudden severe hardship
+    (2) for another whose shock ``losses`` over the past year (yuan: rigid spending and lost
+    income) reach ``spending_alert`` of its ``yearly_income``; edge (1) otherwise.
+
+    Example:
+        >>> [monitoring_category(pa, loss, 10_000.0, 0.3) for pa, loss in
+        ...  [(True, 0.0), (False, 5_000.0), (False, 1_000.0)]]
+        [0, 2, 1]
+    """
+    if poverty_alleviated:
+        return 0
+    return 2 if losses >= spending_alert * yearly_income else 1
+
+
+@jit
+def shock_losses(loss, i):
+    """Household ``i``'s shock losses over the past year, in units of ``hh.loss_unit``."""
+    total = 0.0
+    for k in range(loss.shape[0]):
+        total += loss[k, i]
+    return total
 
 
 @jit
 def _monitor(
     key, pc_income, n_members, med_cost, one_off, dibao, active, category, n_chronic, n_labour,
-    monitored, measures, risk_type,
+    loss, loss_unit, monitored, measures, risk_type,
     months_above, t_clue, t_detect, t_start, mon_category,
-    t, mline, exit_months, verify_months, spending_alert, p_found, p_found_signal,
-    pa_code, edge_code,
+    t, mline, exit_months, verify_months, spending_alert, p_found, p_found_signal, pa_code,
     counts, by_category,
 ):  # fmt: skip
     """One pass of the mechanism: steps 4, 1, 2, 3 of the module docstring.
@@ -133,7 +162,7 @@ def _monitor(
     Uses last month's status; fills ``counts`` (COUNTS) and ``by_category``; returns the sum
     of the new households' delays from clue to identification, months.
     """
-    delay = monitored_n = new = exits = assisted = inclusion = exclusion = 0
+    delay = monitored_n = new = exits = assisted = inclusion = exclusion = on_dibao = 0
     for i in range(pc_income.size):
         above = pc_income[i] >= mline
         months_above[i] = months_above[i] + 1 if above else 0
@@ -166,28 +195,27 @@ def _monitor(
                 t_start[i] = t
                 t_clue[i] = -1  # the next clue starts a new clock
                 measures[i] = 0
-                if category[i] == pa_code and not above:
-                    mon_category[i] = 0  # unstable poverty-alleviated
-                elif category[i] == edge_code or not above:
-                    mon_category[i] = 1  # edge
-                else:
-                    mon_category[i] = 2  # sudden severe hardship
+                mon_category[i] = monitoring_category(
+                    category[i] == pa_code, shock_losses(loss, i) * loss_unit, yearly,
+                    spending_alert,
+                )  # fmt: skip
                 new += 1
         at_risk = ~above & active[i]
         if monitored[i]:
             if med_cost[i] > 0 or n_chronic[i] > 0:
-                risk_type[i] = 0  # illness
+                risk_type[i] = ILLNESS
             elif n_labour[i] == 0:
-                risk_type[i] = 1  # no labour
+                risk_type[i] = NO_LABOUR
             else:
-                risk_type[i] = 2  # labour
+                risk_type[i] = LABOUR
             monitored_n += 1
             if mon_category[i] >= 0:  # set on identification (tests may set monitored directly)
                 by_category[mon_category[i]] += 1
             assisted += measures[i] != 0
             inclusion += ~at_risk
+            on_dibao += dibao[i]
         else:
             risk_type[i] = -1
             exclusion += at_risk
-    counts[:] = monitored_n, new, exits, assisted, inclusion, exclusion  # as COUNTS
+    counts[:] = monitored_n, new, exits, assisted, inclusion, exclusion, on_dibao  # as COUNTS
     return delay

@@ -321,3 +321,35 @@ def sweep_chart(table: pd.DataFrame, x: str, outcome: str, stem: Path, what: str
         ax.legend()
         note(fig, L("source", version=sim.__version__, what=what, seeds=seeds))
         return save(fig, stem)
+
+
+def fit_chart(tables: dict[str, pd.DataFrame], stem: Path, title: str) -> list[Path]:
+    """Calibration: each target's band and the simulated values, as ratios to the target.
+
+    ``tables`` are fit tables (:func:`sim.calibration.fit_table`) by label, drawn in order;
+    the points are the means across seeds, the whiskers their range. Targets that are only
+    checked (not fitted) are marked "check".
+    """
+    first = next(iter(tables.values()))
+    labels = [f"{r.target} {r.year}" + ("" if r.fitted else " (check)") for r in first.itertuples()]
+    y = np.arange(len(first))[::-1]
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(8, 0.22 * len(first) + 1.6))
+        lo, hi = first["low"] / first["value"], first["high"] / first["value"]
+        ax.barh(y, hi - lo, left=lo, height=0.7, color="0.88", label="target band", zorder=1)
+        ax.axvline(1.0, color="0.5", lw=0.8, zorder=1)
+        markers = ["o", "s", "D"]
+        for k, (label, t) in enumerate(tables.items()):
+            ratio = t["simulated"] / t["value"]
+            err = [ratio - t["sim_min"] / t["value"], t["sim_max"] / t["value"] - ratio]
+            ax.errorbar(
+                ratio, y + (k - 1) * 0.22, xerr=err, fmt=markers[k % 3], ms=3.5, lw=0.8,
+                color=PALETTE[k], mfc="white" if k == 0 else PALETTE[k], label=label, zorder=3,
+            )  # fmt: skip
+        ax.set_yticks(y, labels, fontsize=7)
+        ax.set_xscale("log")
+        ax.grid(False, axis="y")
+        ax.set(title=title, xlabel="simulated / published figure (log scale)")
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        note(fig, f"Source: relapse-sim {sim.__version__} · whiskers: range across seeds")
+        return save(fig, stem)

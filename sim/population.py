@@ -88,10 +88,14 @@ STATE: dict[str, tuple[type, float, str]] = {
     "dibao": (np.bool_, False, "receives dibao"),
     "tekun": (np.bool_, False, "receives tekun support"),
     "monitored": (np.bool_, False, "in the monitoring mechanism"),
-    "risk_type": (np.int8, -1, "monitored risk: 0 illness, 1 no labour, 2 labour"),
+    "risk_type": (np.int8, -1, "monitored risk: an index of RISKS (-1 not monitored)"),
     "measures": (np.int16, 0, "bit set of levers received while monitored"),
 }
 HISTORY = 12  # months in the trailing income window
+# Risk types of monitored households (``risk_type``), which steer the levers: illness to medical
+# assistance, no labour to dibao and tekun, labour to posts and training.
+RISKS = ("illness", "no_labour", "labour")
+ILLNESS, NO_LABOUR, LABOUR = range(3)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -117,6 +121,15 @@ class ShareByCategory(ByCategory):
 
 
 @dataclass(frozen=True, kw_only=True)
+class IncomeTarget:
+    """Per-capita income in the base year, yuan/person/year, transfers included."""
+
+    poverty_alleviated: float = pos()
+    edge: float = pos()
+    rural: float = pos()  # all households
+
+
+@dataclass(frozen=True, kw_only=True)
 class Economy:
     """District economy: prices, yields, growth, pension, consumption (yuan, nominal)."""
 
@@ -126,6 +139,7 @@ class Economy:
     mustard_cost_share: float = prob()
     harvest_months: list[int] = pos()
     wage_growth: Dated = dated("any")
+    pa_wage_premium: float = nonneg()
     farm_growth: Dated = dated("any")
     pension: Dated = dated("nonneg")
     consumption_floor: float = nonneg()
@@ -160,7 +174,7 @@ class PopulationPars:
     share_growers_no_labour: float = prob()
     mustard_mu_mean: float = pos()
     mustard_mu_sigma: float = nonneg()
-    other_farm_median: float = nonneg()
+    other_farm_median: ByCategory
     other_farm_sigma: float = nonneg()
     property_median: float = nonneg()
     property_sigma: float = nonneg()
@@ -168,12 +182,9 @@ class PopulationPars:
     remittance_sigma: float = nonneg()
     remittance_no_labour: float = nonneg()
     savings_months: float = nonneg()
-    income_target: ByCategory
+    income_target: IncomeTarget
     poverty_line_base: float = pos()
     lift_to: float = pos()
-    dibao_standard: float = nonneg()
-    tekun_standard: float = nonneg()
-    dibao_take_up: ShareByCategory
     economy: Economy
 
 
@@ -267,12 +278,13 @@ def _match_total(rng: np.random.Generator, size: np.ndarray, total: int, max_siz
         size[pick] += np.sign(diff)
 
 
-def generate(pars: PopulationPars, seed: int) -> Households:
+def generate(pars: PopulationPars, seed: int, policy: dict | None = None) -> Households:
     """Build the synthetic district described by ``pars`` (scaled by ``pars.scale``).
 
-    Incomes are for the base year (2020). Wage rates are scaled per category so that the
-    category's per-capita income (total income over total people, transfers included) equals
-    ``pars.income_target``; everything else is drawn from the distributions in ``pars``.
+    Incomes are for the base year (2020), with the dibao and tekun that ``policy`` (lever name
+    -> checked parameters; default: the default config's burn-in policy, the status quo) paid
+    in that year. Wage rates are scaled so that per-capita income (transfers included) meets
+    ``pars.income_target`` (:func:`_calibrate`); the rest is drawn from ``pars``.
     """
     rng = Streams(seed).get("population", 0)
     n_by_cat = np.rint(pars.households.array() * pars.scale).astype(int)
@@ -326,11 +338,10 @@ def generate(pars: PopulationPars, seed: int) -> Households:
     grows = rng.random(n) < p_grow
     s = pars.mustard_mu_sigma
     mu = np.where(grows, _lognormal(rng, pars.mustard_mu_mean * np.exp(-s * s / 2), s, n), 0.0)
-    other = _lognormal(rng, pars.other_farm_median, pars.other_farm_sigma, n)
+    other = _lognormal(rng, pars.other_farm_median.array()[category], pars.other_farm_sigma, n)
     prop = _lognormal(rng, pars.property_median, pars.property_sigma, n)
     remit = _lognormal(rng, pars.remittance_median, pars.remittance_sigma, n) * elderly
     remit *= np.where(labour == 0, pars.remittance_no_labour, 1.0)
-    u_take = rng.random(n)
     u_save = rng.random(n)
 
     hh = Households.from_columns(
@@ -339,52 +350,55 @@ def generate(pars: PopulationPars, seed: int) -> Households:
         n_migrant=migrant, n_local=local, wage_migrant=wage_m, wage_local=wage_l,
         mustard_mu=mu, other_farm=other, property=prop, remittances=remit,
     )  # fmt: skip
-    _calibrate(hh, pars, u_take)
-    _no_absolute_poverty(hh, pars)
+    if policy is None:
+        from sim.config import check, compose
+
+        policy = check(compose([])).burn_in_policy
+    _calibrate(hh, pars, policy, Streams(seed))
     income = hh.annual_income(pars.economy) + hh.transfers0
     hh.savings[:] = income / 12 * pars.savings_months * 2 * u_save  # uniform, mean savings_months
     return hh
 
 
-def _base_support(hh: Households, pars: PopulationPars, u_take: np.ndarray) -> None:
-    """Base-year dibao and tekun (the transfers that lifted the weakest out of poverty)."""
-    pc = hh.annual_income(pars.economy) / hh.n_members
-    tekun_line = 12 * pars.tekun_standard
-    dibao_line = 12 * pars.dibao_standard
-    tekun = (hh.n_labour == 0) & (hh.n_members == 1) & (pc < tekun_line)
-    dibao = ~tekun & (pc < dibao_line) & (u_take < pars.dibao_take_up.array()[hh.category])
-    hh.transfers0[:] = np.where(tekun, tekun_line, 0.0)
-    hh.transfers0[dibao] = ((dibao_line - pc) * hh.n_members)[dibao]
+def _calibrate(
+    hh: Households, pars: PopulationPars, policy: dict, streams: Streams, rounds: int = 12
+) -> None:
+    """Base-year transfers, lifts and wage rates, until per-capita incomes meet the targets.
 
+    Each round: the base year's dibao and tekun (:func:`base_year_transfers`); family support
+    (remittances) lifts any household still below the base-year poverty line to ``lift_to``
+    times the line (absolute poverty was zero at the end of 2020, Fuling plan); then wage
+    rates are scaled so that per-capita income, transfers included, meets
+    ``income_target``: the poverty-alleviated and edge households their own, general
+    households so that all households together meet the rural one.
+    """
+    from sim.policies.social import base_year_transfers
 
-def _calibrate(hh: Households, pars: PopulationPars, u_take: np.ndarray, rounds: int = 8) -> None:
-    """Scale wage rates per category until per-capita income (with transfers) meets the target."""
-    target = pars.income_target.array()
-    for _ in range(rounds):
-        _base_support(hh, pars, u_take)
+    econ, target = pars.economy, pars.income_target
+    drawn = hh.remittances.copy()
+    people = hh.n_members.astype(float)
+    for r in range(rounds + 1):
+        hh.remittances[:] = drawn
+        own_pc = hh.annual_income(econ) / np.maximum(people, 1) / 12
+        hh.transfers0[:] = base_year_transfers(hh, policy, econ.base_year, own_pc, streams)
+        total = hh.annual_income(econ) + hh.transfers0
+        line = pars.poverty_line_base * people
+        short = total < line
+        hh.remittances[short] += (pars.lift_to * line - total)[short]
+        if r == rounds:
+            return
         wages = 12.0 * (hh.n_migrant * hh.wage_migrant + hh.n_local * hh.wage_local)
-        other = hh.annual_income(pars.economy) - wages + hh.transfers0
-        for c in range(3):
+        other = hh.annual_income(econ) - wages + hh.transfers0
+        goal = {PA: target.poverty_alleviated * people[hh.category == PA].sum(),
+                EDGE: target.edge * people[hh.category == EDGE].sum()}  # fmt: skip
+        for c in (PA, EDGE, GENERAL):
             m = hh.category == c
-            if not m.any():
-                continue
-            f = (target[c] * hh.n_members[m].sum() - other[m].sum()) / max(wages[m].sum(), 1.0)
-            f = max(f, 0.0)
+            if c == GENERAL:  # all households together meet the rural target
+                goal[c] = target.rural * people.sum() - (other + wages)[~m].sum()
+            f = max((goal[c] - other[m].sum()) / max(wages[m].sum(), 1.0), 0.0)
             hh.wage_migrant[m] *= f
             hh.wage_local[m] *= f
-    _base_support(hh, pars, u_take)
-
-
-def _no_absolute_poverty(hh: Households, pars: PopulationPars) -> None:
-    """Lift any household below the base-year poverty line to ``pars.lift_to`` times the line.
-
-    Absolute poverty was zero at the end of 2020 (Fuling plan); family support does the lifting.
-    """
-    line = pars.poverty_line_base * hh.n_members
-    goal = pars.lift_to * line
-    total = hh.annual_income(pars.economy) + hh.transfers0
-    short = total < line
-    hh.remittances[short] += (goal - total)[short]
+            wages[m] *= f
 
 
 # -- loader -------------------------------------------------------------------------------
@@ -486,6 +500,10 @@ def save(hh: Households, path: str | Path) -> None:
         df.to_csv(path, index=False)
 
 
-def build(pars: PopulationPars, seed: int) -> Households:
-    """The population a run uses: the user's register if ``pars.file`` is set, else synthetic."""
-    return load(pars.file) if pars.file else generate(pars, seed)
+def build(pars: PopulationPars, seed: int, policy: dict | None = None) -> Households:
+    """The population a run uses: the user's register if ``pars.file`` is set, else synthetic.
+
+    ``policy``: the burn-in policy, whose base-year rules give the synthetic households' base-year
+    dibao and tekun (:func:`generate`).
+    """
+    return load(pars.file) if pars.file else generate(pars, seed, policy)

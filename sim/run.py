@@ -10,6 +10,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import hashlib
 import platform
 import subprocess
 import time
@@ -141,21 +142,25 @@ def summarise(model: RelapseModel, monthly: pd.DataFrame) -> dict[str, Any]:
 
 @functools.cache
 def git_revision() -> str:
-    """The repository's commit (with ``-dirty`` if the tree has changes), or ``unknown``."""
+    """The repository's commit, or ``unknown``.
+
+    With uncommitted changes: ``<commit>-dirty-<hash of the diff>``, so that two different
+    working trees never share a revision (resumed runs are reused only for the same code).
+    """
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(REPO), *args], capture_output=True, text=True, check=True
+        ).stdout
+
     try:
-        rev = subprocess.run(
-            ["git", "-C", str(REPO), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
-        return rev + ("-dirty" if dirty else "")
+        rev = git("rev-parse", "HEAD").strip()
+        diff = git("diff", "HEAD")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    if not diff:
+        return rev
+    return f"{rev}-dirty-{hashlib.sha256(diff.encode()).hexdigest()[:12]}"
 
 
 def provenance(seed: int) -> dict[str, Any]:

@@ -15,15 +15,15 @@ Each event records the yuan it costs the household in ``hh.loss[cause]`` (a deca
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.special import ndtri
 
 from sim.errors import ConfigError
 from sim.jit import jit
-from sim.params import nonneg, parse, pos, prob
-from sim.population import Households
+from sim.params import dated, nonneg, parse, pos, prob
+from sim.population import Economy, Households
 from sim.random import Streams, uniform_at
 from sim.schedule import Dated
 
@@ -36,7 +36,14 @@ CAUSE = {name: i for i, name in enumerate(CAUSES)}
 
 @dataclass(frozen=True, kw_only=True)
 class Illness:
-    """Acute illness episodes; costs in yuan per episode."""
+    """Acute illness episodes (inpatient care); costs in yuan per episode, base-year prices.
+
+    ``routine_month`` is everyday care (outpatient visits, medicines), yuan per
+    person-equivalent (the same weights as the episodes) per month: part of ordinary
+    consumption, it is counted in out-of-pocket spending and in catastrophic health
+    expenditure, not deducted from income for poverty status (the poverty line's basket
+    covers it), and no lever reimburses it.
+    """
 
     enabled: bool
     p_person_year: float = prob()
@@ -45,6 +52,7 @@ class Illness:
     cost_median: float = nonneg()
     cost_sigma: float = nonneg()
     in_policy_share: float = prob()
+    routine_month: float = nonneg()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -150,6 +158,7 @@ class ShockPars:
     """All shock parameters (``scenarios/shocks/*.yaml``)."""
 
     name: str
+    medical_cost_growth: Dated = dated("any")
     illness: Illness
     chronic: Chronic
     disability: Disability
@@ -166,8 +175,15 @@ def shock_pars(data: dict) -> ShockPars:
     pars = parse(ShockPars, data, "shocks")
     for i, p in enumerate(pars.lockdown.periods):
         parse_month(p.start, f"shocks.lockdown.periods[{i}].start")
-    for year, value in (pars.price.fixed or {}).items():
-        Dated({year: value}, f"shocks.price.fixed.{year}")
+    if pars.price.fixed:  # {year: yuan/t}, years as integers, prices > 0
+
+        def positive(v, where):
+            if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
+                raise ConfigError(f"{where} = {v!r}: must be a price > 0 (yuan/t)")
+            return float(v)
+
+        table = Dated(pars.price.fixed, "shocks.price.fixed", positive).table()
+        pars = replace(pars, price=replace(pars.price, fixed=table))
     for i, e in enumerate(pars.disaster.events):
         if not 1 <= e.month <= 12:
             raise ConfigError(f"shocks.disaster.events[{i}].month = {e.month}: must be 1-12")
@@ -225,24 +241,43 @@ class Shocks:
 
     Example:
         >>> from sim.config import compose, shock_pars_from
-        >>> shocks = Shocks(shock_pars_from(compose([])), Streams(1), n_towns=2, expected_price=800)
-        >>> shocks.pars.illness.enabled
-        True
+        >>> from sim.config import population_pars
+        >>> cfg = compose([])
+        >>> shocks = Shocks(shock_pars_from(cfg), Streams(1), 2, population_pars(cfg).economy)
+        >>> shocks.pars.illness.enabled, shocks.cost_index(2020)
+        (True, 1.0)
     """
 
-    def __init__(self, pars: ShockPars, streams: Streams, n_towns: int, expected_price: float):
+    def __init__(self, pars: ShockPars, streams: Streams, n_towns: int, econ: Economy):
         self.pars = pars
         self.streams = streams
         self.n_towns = n_towns
-        self.expected_price = expected_price
-        self.cov = Covariates(price=expected_price)
+        self.econ = econ
+        self.expected_price = econ.mustard_price_expected
+        self.cov = Covariates(price=self.expected_price)
+        self.episodes = 0  # households with an illness episode this month
         self._lockdowns = [(parse_month(p.start, ""), p) for p in pars.lockdown.periods]
         self._tables = None  # (size, chance tables): see _chance_tables
         self._sick = None  # buffers: households with an illness episode, their quantiles
 
+    def cost_index(self, year: int) -> float:
+        """Medical costs in ``year`` relative to the base year (``medical_cost_growth``)."""
+        growth = self.pars.medical_cost_growth
+        return float(np.prod([1.0 + growth(y) for y in range(self.econ.base_year + 1, year + 1)]))
+
+    def routine(self, year: int) -> tuple[float, float, float]:
+        """Everyday care in ``year``, and who needs how much of it.
+
+        Yuan per person-equivalent per month (0 without illness), and the extra weights of a
+        member 60+ and of a chronically ill member.
+        """
+        p = self.pars.illness
+        month = p.routine_month * self.cost_index(year) if p.enabled else 0.0
+        return month, p.rr_elderly - 1.0, p.rr_chronic - 1.0
+
     def step(self, hh: Households, t: int, year: int, month: int) -> None:
         """Draw and apply this month's shocks (``t`` = model month, 1-based)."""
-        self._individual(hh, t)
+        self._individual(hh, t, year)
         self._migrant_demand(hh, t, month)
         self._lockdown(hh, t, year, month)
         self._disaster(hh, t, year, month)
@@ -256,7 +291,7 @@ class Shocks:
         hh.loss[CAUSE[cause], idx] += loss / hh.loss_unit
         hh.new_shock[idx] = CAUSE[cause]
 
-    def _individual(self, hh: Households, t: int) -> None:
+    def _individual(self, hh: Households, t: int, year: int) -> None:
         """Illness, chronic onset, disability, death, job loss and re-employment, in that order.
 
         One compiled pass (:func:`_individual_shocks`); then the cost of the illness episodes,
@@ -274,9 +309,10 @@ class Shocks:
             self._sick = np.empty(hh.n, np.int64), np.empty(hh.n)
             self._flags = np.empty(hh.n, np.bool_)
         months_out = 1.0 / max(p.jobs.p_reemploy, 1.0 / 24)  # expected months out of work
+        index = self.cost_index(year)
         n = _individual_shocks(
             keys, on, ill, by_count, death, self._bound(), p.chronic.p_lose_labour, monthly(p.death.p_elderly_year),
-            monthly(p.death.p_other_year), p.chronic.cost_month, p.illness.in_policy_share,
+            monthly(p.death.p_other_year), p.chronic.cost_month * index, p.illness.in_policy_share,
             p.death.funeral_cost, months_out, self.cov.migrant_factor,
             hh.n_members, hh.n_elderly, hh.n_chronic, hh.n_labour, hh.n_school, hh.n_disabled,
             hh.n_migrant, hh.n_local, hh.n_seek_migrant, hh.n_seek_local, hh.wage_migrant,
@@ -285,9 +321,10 @@ class Shocks:
         )  # fmt: skip
         if n == -1:
             raise IndexError("a household count outside 0..n_members: the state is corrupted")
+        self.episodes = n
         sick, v = self._sick[0][:n], self._sick[1][:n]
         # Given an episode, v = u / P(episode) is uniform: it sets the cost quantile.
-        cost = p.illness.cost_median * np.exp(p.illness.cost_sigma * ndtri(v))
+        cost = p.illness.cost_median * index * np.exp(p.illness.cost_sigma * ndtri(v))
         hh.med_cost[sick] += cost
         hh.med_in_policy[sick] += cost * p.illness.in_policy_share
         hh.loss[CAUSE["illness"], sick] += cost / hh.loss_unit
@@ -399,7 +436,9 @@ class Shocks:
         v = u[affected] / max(p.share_hit, 1e-300)
         assets = p.asset_median * np.exp(p.asset_sigma * ndtri(v))
         hh.one_off[affected] += assets
-        farm = hh.other_farm[affected] + hh.mustard_mu[affected] * self.expected_price
+        e = self.econ  # the year's farm income at the expected price, yuan
+        net_per_mu = e.mustard_yield * e.mustard_price_expected * (1 - e.mustard_cost_share)
+        farm = hh.other_farm[affected] + hh.mustard_mu[affected] * net_per_mu
         self._record(hh, "disaster", affected, assets + p.crop_loss * farm)
 
     def _price(self, t: int, year: int, month: int) -> None:

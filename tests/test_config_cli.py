@@ -10,13 +10,15 @@ from sim.config import CONFIG_DIR, check, compose
 from sim.errors import ConfigError
 from sim.run import simulate
 
-GROUPS = sorted(p.name for p in CONFIG_DIR.iterdir() if p.is_dir() and p.name != "experiment")
+ROOTS = {"experiment": "compare", "calibration": "calibrate"}  # groups of other root configs
+GROUPS = sorted(p.name for p in CONFIG_DIR.iterdir() if p.is_dir() and p.name not in ROOTS)
+CALIBRATIONS = sorted(f.stem for f in (CONFIG_DIR / "calibration").glob("*.yaml"))
 EXPERIMENTS = sorted(f.stem for f in (CONFIG_DIR / "experiment").glob("*.yaml"))
 OPTIONS = [(g, f.stem) for g in GROUPS for f in sorted((CONFIG_DIR / g).glob("*.yaml"))]
 
 
 def test_groups_are_found():
-    assert {"population", "shocks", "policy", "outcomes"} <= set(GROUPS)
+    assert {"population", "shocks", "policy", "outcomes", "calibrated"} <= set(GROUPS)
     assert {"default", "none", "price_crash", "flood", "lockdown"} <= {
         o for g, o in OPTIONS if g == "shocks"
     }
@@ -58,8 +60,8 @@ def test_every_experiment_and_its_scenarios_compose(name):
         ("+shocks.illness.typo=1", r"^shocks\.illness\.typo: unknown key"),
         ("months=0", r"^months = 0: must be > 0"),
         ("start=2021-13", r"^start = '2021-13': must be a month written YYYY-MM"),
-        ("outcomes.poverty_line={2021:-1}", r"^outcomes\.poverty_line\.2021 = -1\.0: must be > 0"),
-        ("policy.dibao.take_up={2021: 0.8, 2026: 1.5}", r"^policy\.dibao\.take_up\.2026 = 1\.5: must be a probability"),
+        ("outcomes.poverty_line.2021=-1", r"^outcomes\.poverty_line\.2021 = -1\.0: must be > 0"),
+        ("policy.dibao.take_up.general={2021: 0.8, 2026: 1.5}", r"^policy\.dibao\.take_up\.general\.2026 = 1\.5: must be a probability"),
         ("policy.dibao.enabled={2021: true, 2026: 3}", r"^policy\.dibao\.enabled\.2026 = 3: must be true or false"),
     ],
 )  # fmt: skip
@@ -120,3 +122,19 @@ def test_cli_runs_and_reports(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "relapsed households" in proc.stdout and str(out) in proc.stdout
     assert (out / "monthly.parquet").exists() and (out / "relapse.png").exists()
+
+
+@pytest.mark.parametrize("name", CALIBRATIONS)
+def test_every_calibration_parses_and_its_keys_exist(name):
+    from omegaconf import OmegaConf
+
+    from sim.config import to_dict
+    from sim.fit import calibration, current_values, with_values
+
+    cfg = compose([f"calibration={name}"], config_name="calibrate")
+    cal, table, free = calibration(OmegaConf.to_container(cfg.calibration, resolve=True))
+    base = to_dict(compose(list(cal.base)))
+    values = current_values(base, free)
+    moved = with_values(base, free, {k: (f.low + f.high) / 2 for k, f in free.items()})
+    check(moved)  # every key exists and the midpoint of every range is a valid value
+    assert set(values) == set(free) and len(table) >= 10

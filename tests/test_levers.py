@@ -6,6 +6,7 @@ import pytest
 from sim.config import compose
 from sim.model import RelapseModel
 from sim.policies import LEVERS
+from sim.population import PA
 from sim.run import simulate
 
 SMALL = ["population.scale=0.05", "months=24"]
@@ -166,7 +167,7 @@ def test_anti_poverty_insurance_selects_the_insured_over_the_alert_line_each_yea
         cost = (hh.med_cost > 0) | (hh.one_off > 0)
         spent[:] += np.where(cost, hh.med_cost - hh.reimbursed_fen / 100 + hh.one_off, 0.0)
         idx = select(model)
-        line = p.income_multiple * model.cfg.outcomes.poverty_line(year)
+        line = p.income_multiple * model.poverty_line  # the line of the income window
         rule = lever.insured & (spent > p.alert_line) & (hh.pc_income <= line) & hh.active
         assert np.array_equal(idx, np.flatnonzero(rule)), model.t
         state["paid"] += idx.size
@@ -176,3 +177,27 @@ def test_anti_poverty_insurance_selects_the_insured_over_the_alert_line_each_yea
     while m.running:
         m.step()
     assert state["paid"] > 0
+
+
+def test_monitoring_categories_follow_the_plan():
+    """Poverty-alleviated households are 'unstable'; the others 'hardship' after a large shock,
+    'edge' otherwise; both occur."""
+    m = RelapseModel(compose(["population.scale=0.05", "months=36", "seed=2"]))
+    mon = m.lever("monitoring")
+    seen = np.zeros(3, np.int64)
+    while m.running:
+        m.step()
+        on = m.hh.monitored
+        pa = m.hh.category == PA
+        assert (mon.category[on & pa] == 0).all() and (mon.category[on & ~pa] > 0).all(), m.t
+        seen += np.bincount(mon.category[on], minlength=3)
+    assert (seen > 0).all(), seen
+
+
+def test_insured_count_leaves_out_dissolved_households():
+    m = RelapseModel(compose(["population.scale=0.05", "months=60", "seed=1"]))
+    while m.running:
+        m.step()
+    lever = m.lever("basic_insurance")
+    assert not m.hh.active.all()
+    assert lever.report()["n_insured"] == int((lever.insured & m.hh.active).sum())

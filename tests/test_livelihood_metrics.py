@@ -1,13 +1,20 @@
 """Hand-made households with exact expected yuan."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from sim.config import compose, to_dict
 from sim.livelihood import Livelihood
 from sim.metrics import LargeScale, Outcomes, fgt, large_scale_events, outcome_pars
+from sim.model import RelapseModel
 from sim.population import Households
+from sim.run import simulate
+from sim.schedule import Dated
 from sim.shocks import CAUSE, CAUSES, Covariates
+
+NO_CARE = (0.0, 1.0, 1.0)  # no everyday care
 
 
 def two_households():
@@ -21,8 +28,10 @@ def two_households():
 
 
 def test_earnings_at_harvest_and_outside(econ):
-    # default economy: yield 2.2 t/mu, cost share 0.35, harvest Feb+Mar, wage growth 7% (2021),
+    # yield 2.2 t/mu, cost share 0.35, harvest Feb+Mar (defaults); wage growth 7% (2021),
     # farm growth 2%, pension 115 yuan/month in 2021.
+    econ = replace(econ, wage_growth=Dated(0.07), farm_growth=Dated(0.02), pension=Dated(115),
+                   pa_wage_premium=0.0)  # fmt: skip
     hh, lv = two_households(), Livelihood(econ)
     cov = Covariates(migrant_factor=1.0, price=1000.0)
     lv.earn(hh, cov, t=2, year=2021, month=2)
@@ -38,6 +47,10 @@ def test_earnings_at_harvest_and_outside(econ):
     lv.earn(hh, Covariates(migrant_factor=0.3, price=1000.0), t=5, year=2021, month=4)
     assert hh.farm_income[0] == pytest.approx(51)
     assert hh.wage_income[0] == pytest.approx(1.07 * (900 + 2000))
+    # poverty-alleviated wages grow faster by pa_wage_premium a year (household 0 is PA)
+    lv = Livelihood(replace(econ, pa_wage_premium=0.05))
+    lv.earn(hh, cov, t=4, year=2022, month=4)
+    assert hh.wage_income[0] == pytest.approx(1.07**2 * 1.05**2 * (3000 + 2000))
 
 
 def test_a_year_of_earnings_adds_up_to_the_register_income():
@@ -87,25 +100,25 @@ def test_fgt_limits():
     assert fgt(y, 4.0, 1, np.zeros(3)) == 0.0
 
 
-def test_relapse_events_and_causes():
+def test_relapse_events_and_causes(econ):
     cfg = to_dict(compose([]))
     pars = outcome_pars(cfg["outcomes"])  # poverty line 4,100 in 2021
     hh = Households.from_columns(town=[0, 0, 1, 1], category=[0, 0, 0, 2], n_members=[2, 2, 2, 2])
     hh.init_state(len(CAUSES))
-    out = Outcomes(pars, hh, n_towns=2, years=[2021], floor_year=3000.0)
+    out = Outcomes(pars, hh, 2, [2021], econ, lambda t: (2021, t), months=3)
 
     def earn(yearly):  # the same own income every month: the pushed month changes nothing
         hh.hist_own[:] = hh.income[:] = np.array(yearly) / 12
         hh.sum_own[:] = hh.hist_own.sum(axis=0)
 
     earn([9000.0, 9000.0, 9000.0, 9000.0])  # 4,500 per person
-    out.update(hh, 1, 2021, "2021-01")
+    out.update(hh, 1, 2021, "2021-01", NO_CARE)
     assert out.current["n_poor"] == 0
     # households 0, 1 and 3 fall to 3,000 per person; 0 had an illness, 1 nothing.
     earn([6000.0, 6000.0, 9000.0, 6000.0])
     hh.loss[CAUSE["illness"], 0] = 5000.0
     hh.loss[CAUSE["price"], 0] = 100.0
-    out.update(hh, 2, 2021, "2021-02")
+    out.update(hh, 2, 2021, "2021-02", NO_CARE)
     c = out.current
     assert (c["n_poor"], c["n_relapsed"], c["n_newly_poor"], c["new_relapsed"]) == (3, 2, 1, 2)
     assert c["new_relapsed_illness"] == 1 and c["new_relapsed_structural"] == 1
@@ -116,7 +129,7 @@ def test_relapse_events_and_causes():
     for a in (0, 1, 2):  # the status pass's FGT sums against the plain formula
         assert c[f"fgt{a}"] == pytest.approx(fgt(hh.pc_income, line, a, hh.n_members), rel=1e-12)
     # still poor next month: no new event; the town-year tally counts households once
-    out.update(hh, 3, 2021, "2021-03")
+    out.update(hh, 3, 2021, "2021-03", NO_CARE)
     assert out.current["new_relapsed"] == 0
     assert out.new_by_town_year.tolist() == [[2, 0]]
     assert out.group_rows[1]["n_relapsed"].tolist() == [2, 0]
@@ -157,3 +170,63 @@ def test_shock_losses_decay_through_their_unit():
         eager *= 0.9
     assert 1e-6 <= hh.loss_unit <= 1.0
     assert np.allclose(hh.loss * hh.loss_unit, eager, rtol=1e-4)
+
+
+def test_lines_are_the_mean_over_the_income_window():
+    """A new year's line comes in month by month, as the 12-month income window moves."""
+    m = RelapseModel(compose(["population.scale=0.002", "months=24", "burn_in=0"]))
+    out, lines = m.outcomes, m.cfg.outcomes
+    for t in (1, 6, 12, 13, 24):
+        years = [m.calendar(k)[0] for k in range(t - 11, t + 1)]
+        want = [
+            np.mean([line(y) for y in years])
+            for line in (lines.poverty_line, lines.monitoring_line)
+        ]
+        assert out.lines(t) == pytest.approx(want, rel=1e-12)
+    assert out.lines(12) == (lines.poverty_line(2021), lines.monitoring_line(2021))
+    assert out.lines(13)[1] == pytest.approx((11 * 6000 + 6600) / 12)  # January 2022
+
+
+@pytest.mark.slow
+def test_the_at_risk_series_has_no_january_steps():
+    """Without shocks, incomes move smoothly; so must the count below the monitoring line.
+
+    With lines that step up each January the count jumped 3-4 times in January (seed 1:
+    2,788 in Dec 2022, 10,313 in Jan 2023); here no month may change it by more than a
+    quarter. Checked against the stepped lines, the same run fails.
+    """
+    cfg = compose(["population.scale=0.2", "shocks=none"])
+    months = simulate(cfg).monthly
+    change = months["n_at_risk"].pct_change().abs().iloc[1:]
+    assert change.max() < 0.25, months[["month", "n_at_risk"]].to_string()
+    stepped = RelapseModel(cfg)
+    lines = stepped.cfg.outcomes
+    stepped.outcomes.lines = lambda t: (
+        lines.poverty_line(stepped.calendar(max(t, 1))[0]),
+        lines.monitoring_line(stepped.calendar(max(t, 1))[0]),
+    )
+    while stepped.running:
+        stepped.step()
+    jumps = stepped.datacollector.get_model_vars_dataframe()["n_at_risk"].pct_change().abs()
+    assert jumps.max() > 0.25
+
+
+def test_catastrophic_spending_counts_households_by_the_rule():
+    """The status pass's count equals the rule applied to every household's 12 months."""
+    from sim.metrics import catastrophic
+
+    m = RelapseModel(compose(["population.scale=0.02", "months=14"]))
+    while m.running:
+        m.step()
+    hh, econ, che = m.hh, m.cfg.population.economy, m.cfg.outcomes.catastrophic
+    routine, w_e, w_c = m.shocks.routine(m.year)
+    weight = hh.n_members + w_e * hh.n_elderly + w_c * hh.n_chronic
+    hit = [
+        catastrophic.py_func(
+            hh.sum_oop[i], 12 * routine * weight[i], hh.sum_own[i] + hh.sum_transfer[i],
+            hh.n_members[i], 12 * econ.consumption_floor, econ.consumption_share,
+            che.food_share, che.threshold,
+        ) and hh.active[i]
+        for i in range(hh.n)
+    ]  # fmt: skip
+    assert m.outcomes.current["catastrophic_health"] == sum(hit) > 0

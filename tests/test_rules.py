@@ -36,6 +36,11 @@ def run_case(case: dict) -> RelapseModel:
     for key, value in case.get("state", {}).items():
         getattr(hh, key)[:] = value
     model.livelihood.earn(hh, model.shocks.cov, 1, year, mon)
+    lines = model.cfg.outcomes  # the case year's lines (a year of income at the year's line)
+    model.poverty_line, model.monitoring_line = (
+        lines.poverty_line(year),
+        lines.monitoring_line(year),
+    )
     model.apply_levers()
     return model
 

@@ -6,26 +6,32 @@ import numpy as np
 import pytest
 from conftest import se_binomial, uniform_households
 
+from sim.config import compose, population_pars
 from sim.random import Streams
+from sim.schedule import Dated
 from sim.shocks import CAUSE, CAUSES, Shocks, monthly
 
 N = 200_000
+ECON = population_pars(compose([])).economy
 Z = 4.0  # tolerance in standard errors
 
 
 def only(pars, name, **changes):
-    """Shock parameters with every shock off except ``name`` (changed by ``changes``)."""
+    """Shock parameters with every shock off except ``name`` (changed by ``changes``).
+
+    Medical costs stay at base-year prices.
+    """
     off = {f: replace(getattr(pars, f), enabled=False) for f in
            ("illness", "chronic", "disability", "death", "jobs", "migrant_demand", "disaster",
             "price", "lockdown")}  # fmt: skip
     off[name] = replace(getattr(pars, name), enabled=True, **changes)
-    return replace(pars, **off)
+    return replace(pars, medical_cost_growth=Dated(0.0), **off)
 
 
 def one_month(pars, hh=None, t=1, year=2021, month=1, seed=11, n_towns=5):
     hh = hh or uniform_households(N)
     hh.init_state(len(CAUSES))
-    shocks = Shocks(pars, Streams(seed), n_towns=n_towns, expected_price=800.0)
+    shocks = Shocks(pars, Streams(seed), n_towns, ECON)
     shocks.step(hh, t, year, month)
     return hh, shocks
 
@@ -36,14 +42,17 @@ def assert_count(count, n, p):
 
 def test_illness_frequency_and_cost(shock_defaults):
     pars = only(shock_defaults, "illness", p_person_year=0.3, rr_elderly=2.0)
-    hh, _ = one_month(pars)
+    pars = replace(pars, medical_cost_growth=Dated({2021: 0.1, 2022: 0.05}))
+    hh, shocks = one_month(pars, year=2022)
+    assert shocks.cost_index(2020) == 1.0 and shocks.cost_index(2022) == pytest.approx(1.1 * 1.05)
     sick = hh.med_cost > 0
     # 3 members, 1 elderly at twice the rate: 4 person-equivalents at risk.
     assert_count(sick.sum(), N, 1 - (1 - monthly(0.3)) ** 4)
     cost = hh.med_cost[sick]
-    # log cost ~ Normal(log median, sigma): check its mean within 4 SE.
+    # log cost ~ Normal(log median, sigma), the median at 2022 prices: its mean within 4 SE.
     p = pars.illness
-    assert abs(np.log(cost).mean() - np.log(p.cost_median)) < Z * p.cost_sigma / np.sqrt(sick.sum())
+    median = p.cost_median * 1.1 * 1.05
+    assert abs(np.log(cost).mean() - np.log(median)) < Z * p.cost_sigma / np.sqrt(sick.sum())
     assert np.allclose(hh.med_in_policy, hh.med_cost * p.in_policy_share)
     assert np.array_equal(hh.loss[CAUSE["illness"]] > 0, sick)
 
@@ -92,7 +101,7 @@ def test_job_loss_and_reemployment(shock_defaults):
     hh2 = uniform_households(N, n_local=0)
     hh2.init_state(len(CAUSES))
     hh2.n_seek_local[:] = 1
-    Shocks(replace(pars, jobs=replace(pars.jobs, p_loss_migrant=0.0)), Streams(3), 5, 800.0).step(
+    Shocks(replace(pars, jobs=replace(pars.jobs, p_loss_migrant=0.0)), Streams(3), 5, ECON).step(
         hh2, 1, 2021, 1
     )
     assert_count((hh2.n_local == 1).sum(), N, 0.3)
@@ -105,6 +114,16 @@ def test_disaster_hits_towns_and_households(shock_defaults):
     hit = hh.crop_loss > 0
     assert_count(hit.sum(), N, 0.4)
     assert (hh.crop_loss_until[hit] == 1 + pars.disaster.loss_months).all()
+    # the loss recorded for the cause: assets, and the crop share of a year's farm income
+    farm = uniform_households(N, other_farm=1000.0, mustard_mu=2.0)
+    farm, _ = one_month(pars, hh=farm, month=7)
+    hit = farm.crop_loss > 0
+    net_mustard = (
+        2.0 * ECON.mustard_yield * ECON.mustard_price_expected * (1 - ECON.mustard_cost_share)
+    )
+    crop = pars.disaster.crop_loss * (1000.0 + net_mustard)
+    loss = farm.loss[CAUSE["disaster"], hit] * farm.loss_unit
+    np.testing.assert_allclose(loss, farm.one_off[hit] + crop, rtol=1e-6)
     hh, shocks = one_month(pars, month=8)  # out of season: nothing
     assert shocks.cov.towns_hit == () and not (hh.crop_loss > 0).any()
 
@@ -144,7 +163,7 @@ def test_lockdown_cuts_wages_and_sends_migrants_home(shock_defaults):
     shocks_pars = replace(pars, migrant_demand=replace(pars.migrant_demand, enabled=False))
     hh = uniform_households(N)
     hh.init_state(len(CAUSES))
-    shocks = Shocks(shocks_pars, Streams(1), 5, 800.0)
+    shocks = Shocks(shocks_pars, Streams(1), 5, ECON)
     factors = []
     for t, month in enumerate([3, 4, 5, 6], start=1):
         shocks.step(hh, t, 2022, month)
@@ -165,7 +184,7 @@ def test_the_pass_refuses_counts_outside_its_tables(shock_defaults):
     hh = uniform_households(100)
     hh.init_state(len(CAUSES))
     hh.n_seek_migrant[7] = 50  # more seekers than members: the compiled lookups would overrun
-    shocks = Shocks(shock_defaults, Streams(1), n_towns=5, expected_price=800.0)
+    shocks = Shocks(shock_defaults, Streams(1), 5, ECON)
     with pytest.raises(IndexError, match="outside 0..n_members"):
         shocks.step(hh, 1, 2021, 1)
 
@@ -181,7 +200,7 @@ def test_illness_episodes_are_the_households_below_their_chance(shock_defaults):
     hh.init_state(len(CAUSES))
     hh.active[:] = rng.random(hh.n) < 0.9
     pars = only(shock_defaults, "illness", p_person_year=0.5, rr_elderly=2.0, rr_chronic=3.0)
-    shocks = Shocks(pars, Streams(5), n_towns=5, expected_price=800.0)
+    shocks = Shocks(pars, Streams(5), 5, ECON)
     shocks.step(hh, 7, 2021, 7)
     ill = shocks._chance_tables(6)[0]
     u = Streams(5).uniform("illness", 7, hh.n)

@@ -34,7 +34,7 @@ def test_every_launcher_gives_identical_results(tmp_path):
 
 def test_a_sweep_resumes_and_collects_partially(tmp_path):
     folder = tmp_path / "grid"
-    grid = [*SWEEP[:-1], "seed=1", "shocks=default,flood", "policy.dibao.take_up=0.5,1.0"]
+    grid = [*SWEEP[:-1], "seed=1", "shocks=default,flood", "policy.dibao.take_up.general=0.5,1.0"]
     sweep(folder, *grid)
     runs = sorted(folder.glob("*/summary.json"))
     assert len(runs) == 4

@@ -123,7 +123,7 @@ class AntiPovertyInsurance(Lever):
             self.over, self.n_over, self.listed,
         )  # fmt: skip
         over = np.sort(self.over[: self.n_over])
-        line = self.pars.income_multiple * model.cfg.outcomes.poverty_line(year)
+        line = self.pars.income_multiple * model.poverty_line
         due = self.insured[over] & (self.spent[over] > alert) & (hh.pc_income[over] <= line)
         return over[due & hh.active[over]]
 

@@ -14,7 +14,7 @@ import numpy as np
 from sim.jit import jit, jit_inline
 from sim.params import nonneg, prob
 from sim.policies.base import FEN, Lever, spenders
-from sim.population import PA, ShareByCategory
+from sim.population import ILLNESS, PA, ShareByCategory
 
 
 def poor_groups(hh, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
@@ -162,6 +162,7 @@ class BasicInsurance(MedicalTier):
         super().setup(model)
         # Whether a household enrols is a lasting trait: its draw, against the year's rate.
         self.u_enrol = model.streams.uniform(self.stream, 0, model.hh.n)
+        self.active = model.hh.active  # the live array: households dissolve
         self.refresh(model)
 
     def refresh(self, model) -> None:
@@ -186,7 +187,7 @@ class BasicInsurance(MedicalTier):
         return float((share * p.premium * hh.n_members * self.insured * hh.active).sum())
 
     def report(self) -> dict[str, float]:
-        return {"n_insured": int(self.insured.sum())}
+        return {"n_insured": int((self.insured & self.active).sum())}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -282,5 +283,5 @@ def _assisted(who, dibao, tekun, category, monitored, risk_type, include_pa, out
     """Which households ``who`` medical assistance covers (see :class:`MedicalAssistance`)."""
     for j in range(who.size):
         i = who[j]
-        ill = monitored[i] & (risk_type[i] == 0)  # monitored, with illness the risk
+        ill = monitored[i] & (risk_type[i] == ILLNESS)  # monitored, with illness the risk
         out[j] = dibao[i] | tekun[i] | ((category[i] == PA) & include_pa) | ill
