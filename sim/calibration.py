@@ -39,6 +39,7 @@ STATISTICS = {
     "edge_income": "per-capita income of edge households (yuan/person/year)",
     "wage_share_rural": "wages (lever wages included) as a share of all households' income",
     "wage_share_pa": "wages as a share of poverty-alleviated households' income",
+    "transfer_share_rural": "pensions, remittances and lever cash as a share of all households' income",
     "dibao_share": "people on dibao, share of all people, December",
     "tekun_share": "people on tekun, share of all people, December",
     "pa_dibao_tekun_share": "poverty-alleviated people on dibao or tekun, share of them, December",
@@ -79,6 +80,12 @@ class Tally:
         people = hh.n_members * on
         income = (hh.income + hh.transfers) * on
         wages = (hh.wage_income + hh.earned_fen / FEN) * on
+        econ, livelihood = model.cfg.population.economy, model.livelihood
+        received = (  # pensions, remittances (growing with wages) and lever cash
+            econ.pension(year) * hh.n_elderly
+            + hh.remittances * livelihood.wage_index(year) / 12
+            + hh.transfers
+        ) * on
         cur = model.outcomes.current
         basic = model.lever("basic_insurance")
         insured = people[basic.insured].sum() if basic is not None else 0
@@ -96,6 +103,7 @@ class Tally:
             "income_edge": income[on & (hh.category == 1)].sum(),
             "wages": wages.sum(),
             "wages_pa": wages[pa].sum(),
+            "received": received.sum(),
             "oop": cur["med_oop"] + cur["med_routine"],
             "med_cost": cur["med_cost"] + cur["med_routine"],
             "insurance": ledger,
@@ -142,6 +150,7 @@ class Tally:
                 "edge_income": s["income_edge"] / max(s["people_edge"] / 12, 1),
                 "wage_share_rural": s["wages"] / max(s["income"], 1),
                 "wage_share_pa": s["wages_pa"] / max(s["income_pa"], 1),
+                "transfer_share_rural": s["received"] / max(s["income"], 1),
                 "oop_pc": s["oop"] / people,
                 "med_cost_pc": s["med_cost"] / people,
                 "insurance_pc": s["insurance"] / max(s["insured"] / 12, 1),

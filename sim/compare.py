@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 from joblib import Parallel, delayed
@@ -39,7 +38,13 @@ RUNS = "runs"
 
 @dataclass(frozen=True, kw_only=True)
 class Experiment:
-    """A named comparison (see ``scenarios/experiment/``)."""
+    """A named comparison (see ``scenarios/experiment/``).
+
+    With ``cross`` (e.g. shock scenarios) every scenario runs under every cross option; the
+    cell ``"plan / flood"`` is compared with the ``baseline`` scenario under the same option
+    (``"status_quo / flood"``). ``labels`` names scenarios and cross options in charts and
+    tables, by language (``{zh: {no_dibao: 无低保}}``); English defaults to the keys.
+    """
 
     name: str
     title: str
@@ -49,6 +54,7 @@ class Experiment:
     scenarios: dict
     cross: dict | None = None
     band: float = prob(0.9)
+    labels: dict | None = None
 
 
 def experiment(data: dict) -> Experiment:
@@ -59,25 +65,35 @@ def experiment(data: dict) -> Experiment:
     exp = parse(Experiment, data, "experiment")
     if not exp.scenarios:
         raise ConfigError("experiment.scenarios: empty; list at least two scenarios")
-    names = list(scenario_overrides(exp))
-    if exp.baseline not in names:
+    if exp.baseline not in exp.scenarios:
         raise ConfigError(
-            f"experiment.baseline = {exp.baseline!r}: not a scenario; choose one of {', '.join(names)}"
+            f"experiment.baseline = {exp.baseline!r}: not a scenario; choose one of "
+            f"{', '.join(exp.scenarios)}"
         )
     if len(set(exp.seeds)) != len(exp.seeds) or not exp.seeds:
         raise ConfigError(f"experiment.seeds = {list(exp.seeds)}: give distinct seeds")
     return exp
 
 
+def cells(exp: Experiment) -> dict[str, tuple[str, str | None]]:
+    """Run name -> (scenario, cross option or None), in order: scenarios x cross options."""
+    if not exp.cross:
+        return {name: (name, None) for name in exp.scenarios}
+    return {f"{s} / {c}": (s, c) for s in exp.scenarios for c in exp.cross}
+
+
+def baseline_of(exp: Experiment, name: str) -> str:
+    """The run name a cell is compared with: the baseline under the same cross option."""
+    _, cross = cells(exp)[name]
+    return exp.baseline if cross is None else f"{exp.baseline} / {cross}"
+
+
 def scenario_overrides(exp: Experiment) -> dict[str, list[str]]:
-    """Scenario name -> overrides, the scenarios crossed with ``exp.cross`` when given."""
+    """Run name -> overrides: the base, the scenario's, then its cross option's."""
     out = {}
-    for name, over in exp.scenarios.items():
-        if not exp.cross:
-            out[name] = list(exp.base) + list(over or [])
-            continue
-        for cname, cover in exp.cross.items():
-            out[f"{name} / {cname}"] = list(exp.base) + list(over or []) + list(cover or [])
+    for name, (scenario, cross) in cells(exp).items():
+        over = list(exp.base) + list(exp.scenarios[scenario] or [])
+        out[name] = over + (list(exp.cross[cross] or []) if cross is not None else [])
     return out
 
 
@@ -108,23 +124,27 @@ def run_one(scenario: str, seed: int, cfg: dict, code: str, out: Path) -> dict[s
             return row | {"reused": True}
     res = simulate(cfg)
     tag = {"scenario": scenario, "seed": seed}
+    scale = {"scale": float(cfg["population"]["scale"])}
     write_parquet(res.monthly.assign(**tag), folder / "monthly.parquet")
     write_parquet(res.towns.assign(**tag), folder / "towns.parquet")
-    row = summary_row(res.summary) | tag | {"config_hash": key}
+    row = summary_row(res.summary) | tag | scale | {"config_hash": key}
     write_json(row, done)  # written last: its presence means the run is complete
     return row | {"reused": False}
 
 
 def summary_row(s: dict[str, Any]) -> dict[str, Any]:
-    """A flat row of one run's headline figures."""
+    """A flat row of one run's headline figures (counts are households; see ``COLUMNS``)."""
     row = {
         "households": s["n_households"],
         "poverty_alleviated": s["n_poverty_alleviated"],
+        "first_month": s["first_month"],
+        "last_month": s["last_month"],
         "relapsed": s["households_ever_relapsed"],
         "relapse_rate": s["share_ever_relapsed"],
         "relapse_events": s["relapse_events"],
         "newly_poor_peak": s["newly_poor_peak"],
-        "at_risk_peak": s["at_risk_peak"],
+        "at_risk_pa_peak": s["at_risk_pa_peak"],
+        "at_risk_all_peak": s["at_risk_all_peak"],
         "large_scale": s["large_scale_relapse"],
         "spending": s["spending_total_yuan"],
     }
@@ -196,20 +216,35 @@ def upper_bound_95(k: int, n: int) -> float:
     return 1.0 if k >= n else float(stats.beta.ppf(0.95, k + 1, n - k))
 
 
+# What each summary column counts, and in which population.
+COLUMNS = {
+    "relapsed": "poverty-alleviated households that were poor at least once (relapsed)",
+    "newly_poor_peak": "other households below the poverty line, highest month",
+    "at_risk_pa_peak": "poverty-alleviated households below the monitoring line, highest month",
+    "at_risk_all_peak": "all households below the monitoring line, highest month",
+    "spending": "spending of every lever over the period, yuan",
+}
+
+
 def summary_table(exp: Experiment, runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per scenario: means and bands across seeds, paired differences, cost-effectiveness."""
+    """One row per run name: means and bands across seeds, paired differences against its
+    baseline (:func:`baseline_of`), cost-effectiveness (:func:`cost_effect`).
+    """
     lo, hi = (1 - exp.band) / 2, 1 - (1 - exp.band) / 2
-    base = runs[runs["scenario"] == exp.baseline].set_index("seed")
     levers = [c for c in runs.columns if c.startswith("spend_")]
+    by_name = {name: g.set_index("seed") for name, g in runs.groupby("scenario", sort=False)}
     rows = []
-    for scenario, g in runs.groupby("scenario", sort=False):
-        g = g.set_index("seed").loc[base.index]
+    for name, g in by_name.items():
+        base = by_name[baseline_of(exp, name)]
+        g = g.loc[base.index]
         diff = g["relapsed"] - base["relapsed"]
         extra_cost = g["spending"].mean() - base["spending"].mean()
         averted = -diff.mean()
         n, k = len(g), int(g["large_scale"].sum())
+        quadrant, ratio = cost_effect(extra_cost, averted)
         row = {
-            "scenario": scenario,
+            "scenario": name,
+            "baseline": baseline_of(exp, name),
             "seeds": n,
             "relapsed_mean": g["relapsed"].mean(),
             "relapsed_lo": g["relapsed"].quantile(lo),
@@ -220,63 +255,108 @@ def summary_table(exp: Experiment, runs: pd.DataFrame) -> pd.DataFrame:
             "newly_poor_peak_mean": g["newly_poor_peak"].mean(),
             "newly_poor_peak_lo": g["newly_poor_peak"].quantile(lo),
             "newly_poor_peak_hi": g["newly_poor_peak"].quantile(hi),
-            "at_risk_peak_mean": g["at_risk_peak"].mean(),
+            "at_risk_pa_peak_mean": g["at_risk_pa_peak"].mean(),
+            "at_risk_all_peak_mean": g["at_risk_all_peak"].mean(),
             "p_large_scale": k / n,
             "p_large_scale_upper95": upper_bound_95(k, n),
             "diff_relapsed_mean": diff.mean(),
             "diff_relapsed_lo": diff.quantile(lo),
             "diff_relapsed_hi": diff.quantile(hi),
             "spending_mean": g["spending"].mean(),
+            "spending_lo": g["spending"].quantile(lo),
+            "spending_hi": g["spending"].quantile(hi),
             "extra_cost": extra_cost,
             "relapse_averted": averted,
-            "cost_per_relapse_averted": extra_cost / averted if averted != 0 else np.nan,
+            "cost_effect": quadrant,
+            "yuan_per_relapse": ratio,
         }
         row.update({c: g[c].mean() for c in levers})
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def cost_effect_text(extra_cost: float, averted: float) -> str:
-    """Yuan per relapse averted, or which of scenario and baseline dominates.
+# The four quadrants of the cost-effectiveness plane, and the baseline itself.
+QUADRANTS = {
+    "costs": "costs {x} yuan per relapse averted",
+    "saves": "saves {x} yuan per extra relapse",
+    "dominant": "dominant: cheaper, fewer relapses",
+    "dominated": "dominated: dearer, more relapses",
+    "same": "no difference in relapse",
+}
+
+
+def cost_effect(extra_cost: float, averted: float) -> tuple[str, float]:
+    """The quadrant of (extra cost, relapses averted) against the baseline, and its yuan.
+
+    Yuan per relapse averted when it costs, per extra relapse when it saves; NaN for the
+    dominant, the dominated and no difference.
 
     Example:
-        >>> cost_effect_text(2e6, 10), cost_effect_text(1e6, -3), cost_effect_text(-1e6, 2)
-        ('200,000', 'dominated', 'dominant')
+        >>> cost_effect(2e6, 10), cost_effect(-3e6, -2), cost_effect(1e6, -3), cost_effect(-1e6, 2)
+        (('costs', 200000.0), ('saves', 1500000.0), ('dominated', nan), ('dominant', nan))
     """
     if averted == 0:
-        return ""
-    if extra_cost >= 0 and averted < 0:
-        return "dominated"  # costs more, averts fewer
-    if extra_cost <= 0 and averted > 0:
-        return "dominant"  # costs less, averts more
-    return f"{extra_cost / averted:,.0f}"
+        return "same", float("nan")
+    if averted > 0:
+        return ("costs", extra_cost / averted) if extra_cost > 0 else ("dominant", float("nan"))
+    return ("saves", extra_cost / averted) if extra_cost < 0 else ("dominated", float("nan"))
 
 
-def markdown(table: pd.DataFrame, exp: Experiment) -> str:
-    """The summary table as Markdown, money in million yuan, bands as [lo, hi]."""
+def cost_effect_text(quadrant: str, ratio: float) -> str:
+    """A quadrant in words (:data:`QUADRANTS`).
+
+    Example:
+        >>> cost_effect_text("saves", 1_500_000.0)
+        'saves 1,500,000 yuan per extra relapse'
+    """
+    return QUADRANTS[quadrant].format(x=f"{ratio:,.0f}")
+
+
+def markdown(table: pd.DataFrame, exp: Experiment, runs: pd.DataFrame) -> str:
+    """The summary table as Markdown: what was run (scale, seeds, period), then its rows.
+
+    One row per run name; money in million yuan, bands as [lo, hi].
+    """
     pct = int(round(100 * exp.band))
+    first = runs.iloc[0]
+    seeds = f"seeds {min(exp.seeds)}-{max(exp.seeds)}" if exp.seeds == list(
+        range(min(exp.seeds), max(exp.seeds) + 1)
+    ) else f"seeds {', '.join(map(str, exp.seeds))}"  # fmt: skip
+    band = f"{pct}% of seeds" if len(exp.seeds) > 5 else "the range of the seeds (min-max)"
+    baseline = exp.baseline + (" under the same cross option" if exp.cross else "")
     lines = [
         f"# {exp.title}",
         "",
-        f"Baseline: {exp.baseline}; {len(exp.seeds)} paired seeds; bands are {pct}% of seeds.",
-        "Relapsed = poverty-alleviated households that relapsed at least once in the horizon.",
+        f"- Population: {first['households']:,} households, {first['poverty_alleviated']:,} "
+        f"poverty-alleviated (population.scale {scale_of(runs):g}).",
+        f"- Period: {first['first_month']} to {first['last_month']}; {len(exp.seeds)} paired "
+        f"{seeds}; bands are {band}.",
+        f"- Baseline: {baseline}. Counts are households:",
+        *[f"  - {k.replace('_', ' ')}: {v}" for k, v in COLUMNS.items()],
         "",
-        f"| scenario | relapsed households [{pct}% band] | relapse rate | vs baseline [{pct}% band] "
-        "| newly poor, peak | at risk, peak | P(large-scale) [95% upper] | spending, M yuan "
-        "| yuan per relapse averted |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"| scenario | relapsed [{pct}% band] | relapse rate | vs baseline [{pct}% band] "
+        "| newly poor, peak | at risk PA, peak | at risk all, peak "
+        "| P(large-scale) [95% upper] | spending, M yuan [band] | cost-effectiveness |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in table.itertuples():
-        cpa = cost_effect_text(r.extra_cost, r.relapse_averted)
+        ce = "baseline" if r.scenario == r.baseline else cost_effect_text(r.cost_effect, r.yuan_per_relapse)
         lines.append(
             f"| {r.scenario} | {r.relapsed_mean:,.0f} [{r.relapsed_lo:,.0f}, {r.relapsed_hi:,.0f}] "
             f"| {100 * r.relapse_rate_mean:.2f}% | {r.diff_relapsed_mean:+,.0f} "
             f"[{r.diff_relapsed_lo:+,.0f}, {r.diff_relapsed_hi:+,.0f}] "
-            f"| {r.newly_poor_peak_mean:,.0f} | {r.at_risk_peak_mean:,.0f} "
+            f"| {r.newly_poor_peak_mean:,.0f} | {r.at_risk_pa_peak_mean:,.0f} "
+            f"| {r.at_risk_all_peak_mean:,.0f} "
             f"| {r.p_large_scale:.2f} [{r.p_large_scale_upper95:.2f}] "
-            f"| {r.spending_mean / 1e6:,.1f} | {cpa} |"
+            f"| {r.spending_mean / 1e6:,.1f} [{r.spending_lo / 1e6:,.1f}, {r.spending_hi / 1e6:,.1f}] "
+            f"| {ce} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def scale_of(runs: pd.DataFrame) -> float:
+    """The population scale of a comparison's runs (their households over the full district's)."""
+    return float(runs["scale"].iloc[0])
 
 
 def compare(exp: Experiment, out: Path, n_jobs: int = 1, lang: str = "en") -> pd.DataFrame:
@@ -292,7 +372,7 @@ def compare(exp: Experiment, out: Path, n_jobs: int = 1, lang: str = "en") -> pd
     stream_tables(exp, out, "towns")
     table = summary_table(exp, runs)
     atomic_write(out / "summary.csv", lambda p: table.to_csv(p, index=False))
-    write_text(markdown(table, exp), out / "summary.md")
+    write_text(markdown(table, exp, runs), out / "summary.md")
     comparison_charts(exp, out, runs, table, lang=lang)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # this process only
     write_json(

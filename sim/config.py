@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.errors import HydraException
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.errors import ConfigError
@@ -44,10 +45,74 @@ def compose(overrides: list[str] | tuple[str, ...] = (), config_name: str = "con
 
 
 def to_dict(cfg: DictConfig | dict) -> dict[str, Any]:
-    """A resolved plain-dict copy of a config (without Hydra's own node)."""
-    data = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
+    """A resolved plain-dict copy of a config (without Hydra's own node), ``adjust`` applied.
+
+    The relative changes in ``adjust`` are applied before interpolations are resolved, so
+    that values that follow another (``tekun.income_limit: ${..dibao.standard}``) follow it.
+    """
+    if isinstance(cfg, DictConfig):
+        cfg = cfg.copy()
+        with open_dict(cfg):
+            apply_adjust(cfg)
+        data = OmegaConf.to_container(cfg, resolve=True)
+    else:
+        data = OmegaConf.to_container(OmegaConf.create(cfg), resolve=True)
     data.pop("hydra", None)
+    data["adjust"] = []  # applied
     return data  # type: ignore[return-value]
+
+
+_ADJUST = re.compile(r"^(?P<key>[A-Za-z_][\w.]*)\s*(?P<op>[-+*])\s*(?P<num>\d+(\.\d*)?)(?P<pct>%?)$")
+
+
+def adjust_value(value: Any, change: str, where: str) -> Any:
+    """``value`` (a number or a {year: number} table) changed by ``change``.
+
+    ``+10%`` and ``-5%`` are relative, ``+500`` and ``-500`` absolute, ``*1.1`` a factor;
+    every year of a table changes.
+
+    Example:
+        >>> adjust_value({"2021": 515, "2022": 581}, "+10%", "policy.dibao.standard")
+        {'2021': 566.5, '2022': 639.1}
+        >>> adjust_value(2000, "+500", "policy.public_jobs.posts")
+        2500.0
+    """
+    m = _ADJUST.match("x" + change.replace(" ", ""))
+    if m is None:
+        raise ConfigError(f"adjust: {where}{change}: write key+10%, key-5%, key+500 or key*1.1")
+    num = float(m["num"])
+    op = m["op"]
+    if m["pct"]:
+        if op == "*":
+            raise ConfigError(f"adjust: {where}{change}: a factor takes no %; write *1.1")
+        op, num = "*", 1 + (num if m["op"] == "+" else -num) / 100
+
+    def one(v: Any, key: str) -> float:
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise ConfigError(f"adjust: {key} = {v!r} is not a number; only numbers change")
+        return v * num if op == "*" else v + num if op == "+" else v - num
+
+    if isinstance(value, dict):
+        return {y: one(v, f"{where}.{y}") for y, v in value.items()}
+    return one(value, where)
+
+
+def apply_adjust(cfg: DictConfig) -> None:
+    """Apply the config's ``adjust`` list (relative changes, :func:`adjust_value`) in place."""
+    for item in cfg.get("adjust") or []:
+        m = _ADJUST.match(str(item).replace(" ", ""))
+        if m is None:
+            raise ConfigError(
+                f"adjust: {item!r}: write key+10%, key-5%, key+500 or key*1.1, e.g. "
+                "adjust=[policy.dibao.standard+10%]"
+            )
+        key = m["key"]
+        if OmegaConf.select(cfg, key, default=None) is None:
+            raise ConfigError(f"adjust: {key}: no such key (or it is null)")
+        value = OmegaConf.to_container(cfg, resolve=True)
+        for part in key.split("."):
+            value = value[part]
+        OmegaConf.update(cfg, key, adjust_value(value, str(item)[len(key):], key), merge=False)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,6 +130,8 @@ class RunPars:
     outcomes: dict
     policy: dict
     burn_in_policy: dict
+    lang: str = "en"
+    adjust: list[str] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

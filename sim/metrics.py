@@ -261,6 +261,20 @@ class Outcomes:
             }
         )
 
+    def book_reimbursed(self, hh: Households, chronic_month: float) -> None:
+        """Take this month's reimbursements off the illness and chronic-care loss accounts.
+
+        Shocks book the gross cost of care; what the medical levers pay back was no loss to the
+        household. The reimbursement is split between the month's acute and chronic care in
+        proportion to their cost; ``chronic_month`` is the month's care per chronically ill
+        member, yuan.
+        """
+        idx = np.flatnonzero(hh.reimbursed_fen)
+        _book_reimbursed(
+            idx, hh.reimbursed_fen, hh.med_cost, hh.n_chronic, chronic_month, hh.loss,
+            1.0 / hh.loss_unit, CAUSES.index("illness"), CAUSES.index("chronic"),
+        )  # fmt: skip
+
     def reset(self, hh: Households) -> None:
         """Forget events so far (end of the burn-in); the current status stays."""
         self.new_by_town_year[:] = 0
@@ -412,3 +426,16 @@ def _push(
     hist_own[slot, i] = own
     hist_transfer[slot, i] = transfer
     hist_oop[slot, i] = oop
+
+
+@jit
+def _book_reimbursed(
+    idx, reimbursed_fen, med_cost, n_chronic, chronic_month, loss, per_yuan, ill, chronic
+):  # fmt: skip
+    """One pass of :meth:`Outcomes.book_reimbursed` over the reimbursed households ``idx``."""
+    for i in idx:
+        paid = reimbursed_fen[i] / 100.0 * per_yuan  # in loss units
+        care = chronic_month * n_chronic[i]
+        acute = max(med_cost[i] - care, 0.0) / med_cost[i] if med_cost[i] > 0 else 0.0
+        loss[ill, i] = max(loss[ill, i] - np.float32(paid * acute), np.float32(0.0))
+        loss[chronic, i] = max(loss[chronic, i] - np.float32(paid * (1.0 - acute)), np.float32(0.0))

@@ -136,6 +136,9 @@ class RelapseModel(mesa.Model):
     def step(self) -> None:
         """One month: shocks, earnings, levers, spending, income history and status, collection.
 
+        Loss accounts (for the cause of a relapse) hold what shocks cost households, so the
+        care the medical levers pay back is taken off them.
+
         The first ``burn_in`` months (before ``start``) bring incomes, medical spending and
         lever states to a steady state; they are simulated in full but not reported.
         """
@@ -145,6 +148,7 @@ class RelapseModel(mesa.Model):
         self.shocks.step(self.hh, self.t, year, month)
         self.livelihood.earn(self.hh, self.shocks.cov, self.t, year, month)
         self.apply_levers()
+        self.outcomes.book_reimbursed(self.hh, self.shocks.chronic_month(year))
         self.livelihood.spend(self.hh)
         self.outcomes.update(
             self.hh, self.t, year, f"{year}-{month:02d}", self.shocks.routine(year)

@@ -98,6 +98,9 @@ class Monitoring(Lever):
     def apply(self, model, idx: np.ndarray) -> np.ndarray:
         return np.zeros(idx.size)
 
+    def in_kind(self, model) -> np.ndarray:
+        return np.flatnonzero(model.hh.monitored & model.hh.active)  # followed up
+
     def stop(self, model) -> None:
         hh = model.hh
         hh.monitored[:] = False

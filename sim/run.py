@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import platform
 import subprocess
 import time
@@ -132,7 +133,8 @@ def summarise(model: RelapseModel, monthly: pd.DataFrame) -> dict[str, Any]:
         "relapsed_peak": int(monthly["n_relapsed"].max()),
         "newly_poor_final": int(monthly["n_newly_poor"].iloc[-1]),
         "newly_poor_peak": int(monthly["n_newly_poor"].max()),
-        "at_risk_peak": int(monthly["n_at_risk"].max()),
+        "at_risk_pa_peak": int(monthly["n_at_risk_poverty_alleviated"].max()),
+        "at_risk_all_peak": int(monthly["n_at_risk"].max()),
         "fgt_final": {f"fgt{a}": round(float(monthly[f"fgt{a}"].iloc[-1]), 6) for a in range(3)},
         "relapse_events_by_cause": {c: int(monthly[f"new_relapsed_{c}"].sum()) for c in CAUSES},
         "large_scale_relapse": bool(events),
@@ -200,12 +202,21 @@ def write(result: Result, cfg: DictConfig | dict, out_dir: str | Path, chart: bo
 
 
 def is_complete(cfg: DictConfig | dict, out: str | Path) -> bool:
-    """Whether ``out`` already holds a finished run of exactly this config (sweeps resume)."""
+    """Whether ``out`` already holds a finished run of exactly this config and code.
+
+    Sweeps resume with it: as comparisons do, a run of another code revision (or version) is
+    run again.
+    """
     out = Path(out)
-    if not (out / "summary.json").exists() or not (out / "config.yaml").exists():
+    files = [out / name for name in ("summary.json", "config.yaml", "provenance.json")]
+    if not all(f.exists() for f in files):
         return False
     stored = OmegaConf.to_container(OmegaConf.load(out / "config.yaml"), resolve=True)
-    return stored == to_dict(cfg)
+    prov = json.loads((out / "provenance.json").read_text())
+    same_code = (prov.get("relapse_sim"), prov.get("git_revision")) == (
+        sim.__version__, git_revision()
+    )
+    return same_code and stored == to_dict(cfg)
 
 
 def report(result: Result, out: Path) -> str:
@@ -216,7 +227,9 @@ def report(result: Result, out: Path) -> str:
         f"{s['first_month']} to {s['last_month']}, seed {s['seed']}",
         f"relapsed households: {s['households_ever_relapsed']:,} ever "
         f"({100 * s['share_ever_relapsed']:.1f}% of PA), {s['relapsed_final']:,} at the end",
-        f"newly poor at the end: {s['newly_poor_final']:,}; peak at risk: {s['at_risk_peak']:,}",
+        f"newly poor (other households) at the end: {s['newly_poor_final']:,}; below the "
+        f"monitoring line at the peak: {s['at_risk_pa_peak']:,} poverty-alleviated, "
+        f"{s['at_risk_all_peak']:,} in all",
         f"large-scale relapse: {'YES' if s['large_scale_relapse'] else 'no'}"
         + (f" ({len(s['large_scale_events'])} town-years)" if s["large_scale_relapse"] else ""),
         f"lever spending: {s['spending_total_yuan'] / 1e6:,.1f} million yuan over the run",

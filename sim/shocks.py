@@ -265,6 +265,11 @@ class Shocks:
         growth = self.pars.medical_cost_growth
         return float(np.prod([1.0 + growth(y) for y in range(self.econ.base_year + 1, year + 1)]))
 
+    def chronic_month(self, year: int) -> float:
+        """Care of a chronically ill member in ``year``, yuan per month (0 when switched off)."""
+        p = self.pars.chronic
+        return p.cost_month * self.cost_index(year) if p.enabled else 0.0
+
     def routine(self, year: int) -> tuple[float, float, float]:
         """Everyday care in ``year``, and who needs how much of it.
 

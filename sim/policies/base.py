@@ -26,6 +26,7 @@ class Ledger:
 
     ``paid`` is money households receive (cash, wages, reimbursements); ``other`` is spending
     that reaches no household directly (premiums, training fees, interest subsidies).
+    ``recipients`` are the households paid, or served in kind (monitored, trained, lent to).
     """
 
     def __init__(self, months: int) -> None:
@@ -119,6 +120,20 @@ class Lever:
             return
         idx = self.select(model)
         self.pay(model, idx, self.apply(model, idx) if idx.size else np.zeros(0))
+        served = self.in_kind(model)
+        if served.size:
+            self.count_served(model, served)
+
+    def in_kind(self, model: RelapseModel) -> np.ndarray:
+        """Households served in kind this month (monitored, trained, lent to) (optional)."""
+        return NOBODY
+
+    def count_served(self, model: RelapseModel, idx: np.ndarray) -> None:
+        """Count households served in kind as this month's recipients, as :meth:`pay` does."""
+        self.ledger.recipients[model.t] += idx.size
+        new = idx[self.last_paid_year[idx] != model.year]
+        self.last_paid_year[new] = model.year
+        self.recipients_by_year[model.year] = self.recipients_by_year.get(model.year, 0) + new.size
 
     def select(self, model: RelapseModel) -> np.ndarray:
         """Indices of the active households to pay this month (default: from ``eligible``)."""

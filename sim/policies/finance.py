@@ -202,6 +202,9 @@ class Credit(Lever):
     def apply(self, model, idx: np.ndarray) -> np.ndarray:
         return np.zeros(idx.size)
 
+    def in_kind(self, model) -> np.ndarray:
+        return self.holders[self.loan[self.holders] > 0]  # households with a loan
+
     def other_cost(self, model) -> float:
         interest = self.loan[self.holders].sum() * self.pars.interest_rate / 12
         return float(interest + self.pars.risk_share * self.defaulted)

@@ -218,6 +218,7 @@ class Employment(Lever):
     def setup(self, model) -> None:
         self.trained_at = np.full(model.hh.n, -10_000, np.int32)
         self.recent = np.zeros(0, np.int64)  # households whose training still helps
+        self.trained_now = np.zeros(0, np.int64)  # this month's trainees
         self.intake = 0
         self.placed = 0
 
@@ -231,6 +232,7 @@ class Employment(Lever):
             idle.idx, idle.key, idle.served, one_group, recent, np.ones(1, bool), False
         )
         take = idx[first_in_order(group, key, np.array([self.intake]))]
+        self.trained_now = np.sort(take)
         self.trained_at[take] = model.t
         self.intake = take.size
         since = model.t - self.trained_at[self.recent]  # (0: trained again now, in take)
@@ -247,11 +249,15 @@ class Employment(Lever):
     def apply(self, model, idx: np.ndarray) -> np.ndarray:
         return np.zeros(idx.size)
 
+    def in_kind(self, model) -> np.ndarray:
+        return self.trained_now
+
     def other_cost(self, model) -> float:
         return self.intake * self.pars.cost_per_trainee
 
     def stop(self, model) -> None:
         self.recent = self.recent[:0]
+        self.trained_now = self.trained_now[:0]
         self.intake = self.placed = 0
 
     def report(self) -> dict[str, float]:
