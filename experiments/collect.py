@@ -5,6 +5,7 @@ into the folder. Works on a partial sweep: unfinished runs are counted and left 
 """
 
 import argparse
+import logging
 import sys
 
 from sim.collect import collect
@@ -17,6 +18,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--outcome", default="relapsed", help="column for the charts")
     parser.add_argument("--lang", default="en", choices=["en", "zh"])
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     try:
         collect(args.folder, args.outcome, args.lang)
     except DataError as exc:

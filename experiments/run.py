@@ -3,7 +3,7 @@
 Examples:
     python -m experiments.run                              # the default Fuling district
     python -m experiments.run shocks=flood population.scale=0.1 seed=3
-    python -m experiments.run -m seed=1,2,3                # a sweep (outputs/multiruns/...)
+    python -m experiments.run -m seed=1,2,3                # a sweep (outputs/sweeps/sweep/)
 """
 
 import logging
@@ -15,7 +15,10 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from sim.errors import ConfigError, DataError
+from sim.jit import compiled_before
 from sim.run import is_complete, report, simulate, write
+
+log = logging.getLogger("experiments.run")
 
 
 @hydra.main(config_path="../scenarios", config_name="config", version_base="1.3")
@@ -23,14 +26,16 @@ def main(cfg: DictConfig) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     out = Path(HydraConfig.get().runtime.output_dir)
     if is_complete(cfg, out):
-        print(f"already done, skipped: {out}")
+        log.info("already done, skipped: %s", out)
         return
+    if not compiled_before():
+        log.info("first run: compiling the model's loops once (10-50 s); later runs load them")
     try:
         result = simulate(cfg)
-    except (ConfigError, DataError) as exc:
+        write(result, cfg, out, chart=cfg.chart, lang=cfg.lang)
+    except (ConfigError, DataError, ValueError) as exc:
         sys.exit(f"error: {exc}")
-    write(result, cfg, out, chart=cfg.chart)
-    print(report(result, out))
+    log.info("%s", report(result, out))
 
 
 if __name__ == "__main__":

@@ -177,7 +177,8 @@ class Target:
 
     ``value`` is a number (the same every year of ``years``) or ``{year: number}``; the band
     is ``value`` times (1 -/+ ``tolerance``), or the absolute ``[low, high]`` of ``band``.
-    ``fit`` says whether the calibration fits it or only reports it (a check).
+    ``fit`` says whether the calibration fits it or only reports it (a check); ``stage`` with
+    which free parameters (:class:`sim.fit.Free`).
     """
 
     statistic: str
@@ -191,7 +192,9 @@ class Target:
     source: str
     confidence: str
     fit: bool = True
+    stage: str = "all"
     weight: float = pos(1.0)
+    note: str = ""
 
     def rows(self) -> list[tuple[int, float, float, float]]:
         """(year, value, low, high) for each year of the target."""
@@ -257,6 +260,7 @@ def fit_table(table: dict[str, Target], runs: list[dict[str, dict[int, float]]])
                     "level": t.level,
                     "confidence": t.confidence,
                     "source": t.source,
+                    "note": t.note,
                 }
             )
     return pd.DataFrame(rows)

@@ -7,6 +7,7 @@ the run's ``.hydra/overrides.yaml``. Folders without a summary are reported as i
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +16,8 @@ import yaml
 from sim.compare import summary_row
 from sim.errors import DataError
 from sim.io import atomic_write, write_parquet
+
+log = logging.getLogger(__name__)
 
 
 def _value(text: str):
@@ -66,14 +69,25 @@ def collect(folder: str | Path, outcome: str = "relapsed", lang: str = "en") -> 
     atomic_write(folder / "collected.csv", lambda p: table.to_csv(p, index=False))
     params = [c for c in table.columns[1 : table.columns.get_loc("households")] if c != "seed"]
     varying = [p for p in params if table[p].nunique() > 1]
-    seeds = f"{table['seed'].nunique() if 'seed' in table else 1} seeds per point"
-    what = f"sweep {folder.name}, {len(table)} runs"
+    n_seeds = table["seed"].nunique() if "seed" in table else 1
+    first = table.iloc[0]
+    what = (
+        f"sweep {folder.name} · {len(table)} runs · scale {first['scale']:g} "
+        f"({first['households']:,} households) · {n_seeds} seeds per point · "
+        f"{first['first_month']} – {first['last_month']}"
+    )
+    if len(varying) > 2:
+        what += f" · pooled over {', '.join(varying[2:])}"
+    suffix = f"{outcome}" + ("" if lang == "en" else f"_{lang}")
+    charts = folder / "charts"
     if len(varying) >= 2:
         x, y = varying[:2]
-        heatmap(table, x, y, outcome, folder / "charts" / "heatmap", what, seeds, lang=lang)
+        heatmap(table, x, y, outcome, charts / f"heatmap_{suffix}", what, lang=lang)
     if varying:
-        sweep_chart(table, varying[0], outcome, folder / "charts" / "sweep", what, seeds, lang=lang)
-    print(
-        f"{len(table)} runs collected, {len(incomplete)} incomplete; swept: {', '.join(varying) or 'nothing'}"
-    )
+        by = varying[1] if len(varying) >= 2 else None
+        sweep_chart(table, varying[0], outcome, charts / f"sweep_{suffix}", what, by, lang=lang)
+    log.info(
+        "%d runs collected, %d incomplete; swept: %s", len(table), len(incomplete),
+        ", ".join(varying) or "nothing",
+    )  # fmt: skip
     return table

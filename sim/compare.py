@@ -124,10 +124,9 @@ def run_one(scenario: str, seed: int, cfg: dict, code: str, out: Path) -> dict[s
             return row | {"reused": True}
     res = simulate(cfg)
     tag = {"scenario": scenario, "seed": seed}
-    scale = {"scale": float(cfg["population"]["scale"])}
     write_parquet(res.monthly.assign(**tag), folder / "monthly.parquet")
     write_parquet(res.towns.assign(**tag), folder / "towns.parquet")
-    row = summary_row(res.summary) | tag | scale | {"config_hash": key}
+    row = summary_row(res.summary) | tag | {"config_hash": key}
     write_json(row, done)  # written last: its presence means the run is complete
     return row | {"reused": False}
 
@@ -137,6 +136,7 @@ def summary_row(s: dict[str, Any]) -> dict[str, Any]:
     row = {
         "households": s["n_households"],
         "poverty_alleviated": s["n_poverty_alleviated"],
+        "scale": s["scale"],
         "first_month": s["first_month"],
         "last_month": s["last_month"],
         "relapsed": s["households_ever_relapsed"],
@@ -227,8 +227,10 @@ COLUMNS = {
 
 
 def summary_table(exp: Experiment, runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per run name: means and bands across seeds, paired differences against its
-    baseline (:func:`baseline_of`), cost-effectiveness (:func:`cost_effect`).
+    """One row per run name: means and bands across seeds, differences, cost-effectiveness.
+
+    Differences are paired (seed by seed) against the run's baseline (:func:`baseline_of`);
+    cost-effectiveness: :func:`cost_effect`.
     """
     lo, hi = (1 - exp.band) / 2, 1 - (1 - exp.band) / 2
     levers = [c for c in runs.columns if c.startswith("spend_")]
@@ -275,13 +277,57 @@ def summary_table(exp: Experiment, runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-# The four quadrants of the cost-effectiveness plane, and the baseline itself.
+# The four quadrants of the cost-effectiveness plane, and no difference; by language.
 QUADRANTS = {
-    "costs": "costs {x} yuan per relapse averted",
-    "saves": "saves {x} yuan per extra relapse",
-    "dominant": "dominant: cheaper, fewer relapses",
-    "dominated": "dominated: dearer, more relapses",
-    "same": "no difference in relapse",
+    "en": {
+        "costs": "costs {x} yuan per relapse averted",
+        "saves": "saves {x} yuan per extra relapse",
+        "dominant": "dominant: cheaper, fewer relapses",
+        "dominated": "dominated: dearer, more relapses",
+        "same": "no difference in relapse",
+    },
+    "zh": {
+        "costs": "每避免一户返贫多支出{x}元",
+        "saves": "每多一户返贫节省{x}元",
+        "dominant": "占优：支出更少、返贫更少",
+        "dominated": "劣势：支出更多、返贫更多",
+        "same": "返贫无差异",
+    },
+}
+# The text of summary.md, by language.
+TEXT = {
+    "en": {
+        "population": "Population: {households:,} households, {pa:,} poverty-alleviated "
+        "(population.scale {scale:g}).",
+        "period": "Period: {first} to {last}; {n} paired seeds ({seeds}); bands are {band}.",
+        "band_pct": "{pct}% of seeds",
+        "band_range": "the range of the seeds (min-max)",
+        "baseline": "Baseline: {baseline}{cross}. Counts are households:",
+        "cross": " under the same cross option",
+        "columns": COLUMNS,
+        "head": "| scenario | relapsed [band] | relapse rate | vs baseline [band] | newly poor, "
+        "peak | at risk PA, peak | at risk all, peak | P(large-scale) [95% upper] | spending, "
+        "M yuan [band] | cost-effectiveness |",
+        "is_baseline": "baseline",
+    },
+    "zh": {
+        "population": "人口：{households:,}户，其中脱贫户{pa:,}户（population.scale {scale:g}）。",
+        "period": "时期：{first}至{last}；{n}个配对随机种子（{seeds}）；区间为{band}。",
+        "band_pct": "{pct}%种子区间",
+        "band_range": "各种子的范围（最小至最大）",
+        "baseline": "基准：{baseline}{cross}。以下均为户数：",
+        "cross": "（同一冲击情景下）",
+        "columns": {
+            "relapsed": "期间内至少一次低于贫困线的脱贫户（返贫户）",
+            "newly_poor_peak": "低于贫困线的其他农户，最高月份",
+            "at_risk_pa_peak": "低于监测线的脱贫户，最高月份",
+            "at_risk_all_peak": "低于监测线的全部农户，最高月份",
+            "spending": "期间内全部政策支出（元）",
+        },
+        "head": "| 情景 | 返贫户 [区间] | 返贫率 | 与基准之差 [区间] | 新致贫户峰值 | 风险脱贫户峰值 "
+        "| 风险户峰值 | 规模性返贫概率 [95%上限] | 支出（百万元）[区间] | 成本效果 |",
+        "is_baseline": "基准",
+    },
 }
 
 
@@ -302,60 +348,70 @@ def cost_effect(extra_cost: float, averted: float) -> tuple[str, float]:
     return ("saves", extra_cost / averted) if extra_cost < 0 else ("dominated", float("nan"))
 
 
-def cost_effect_text(quadrant: str, ratio: float) -> str:
+def cost_effect_text(quadrant: str, ratio: float, lang: str = "en") -> str:
     """A quadrant in words (:data:`QUADRANTS`).
 
     Example:
         >>> cost_effect_text("saves", 1_500_000.0)
         'saves 1,500,000 yuan per extra relapse'
     """
-    return QUADRANTS[quadrant].format(x=f"{ratio:,.0f}")
+    return QUADRANTS[lang][quadrant].format(x=f"{ratio:,.0f}")
 
 
-def markdown(table: pd.DataFrame, exp: Experiment, runs: pd.DataFrame) -> str:
+def markdown(table: pd.DataFrame, exp: Experiment, runs: pd.DataFrame, lang: str = "en") -> str:
     """The summary table as Markdown: what was run (scale, seeds, period), then its rows.
 
-    One row per run name; money in million yuan, bands as [lo, hi].
+    One row per run name (named by the experiment's labels in ``lang``); money in million
+    yuan, bands as [lo, hi].
     """
-    pct = int(round(100 * exp.band))
+    from sim.plotting import scenario_labels
+
+    t = TEXT[lang]
+    label = scenario_labels(exp, lang)
     first = runs.iloc[0]
-    seeds = f"seeds {min(exp.seeds)}-{max(exp.seeds)}" if exp.seeds == list(
-        range(min(exp.seeds), max(exp.seeds) + 1)
-    ) else f"seeds {', '.join(map(str, exp.seeds))}"  # fmt: skip
-    band = f"{pct}% of seeds" if len(exp.seeds) > 5 else "the range of the seeds (min-max)"
-    baseline = exp.baseline + (" under the same cross option" if exp.cross else "")
+    s = exp.seeds
+    seeds = (
+        f"{min(s)}-{max(s)}"
+        if list(s) == list(range(min(s), max(s) + 1))
+        else ", ".join(map(str, s))
+    )
+    pct = int(round(100 * exp.band))
+    band = t["band_pct"].format(pct=pct) if len(s) > 5 else t["band_range"]
     lines = [
         f"# {exp.title}",
         "",
-        f"- Population: {first['households']:,} households, {first['poverty_alleviated']:,} "
-        f"poverty-alleviated (population.scale {scale_of(runs):g}).",
-        f"- Period: {first['first_month']} to {first['last_month']}; {len(exp.seeds)} paired "
-        f"{seeds}; bands are {band}.",
-        f"- Baseline: {baseline}. Counts are households:",
-        *[f"  - {k.replace('_', ' ')}: {v}" for k, v in COLUMNS.items()],
+        "- " + t["population"].format(households=first["households"],
+                                      pa=first["poverty_alleviated"], scale=scale_of(runs)),
+        "- " + t["period"].format(first=first["first_month"], last=first["last_month"],
+                                  n=len(s), seeds=seeds, band=band),
+        "- " + t["baseline"].format(baseline=label[exp.baseline] if not exp.cross else
+                                    exp.baseline, cross=t["cross"] if exp.cross else ""),
+        *[f"  - {k.replace('_', ' ')}: {v}" for k, v in t["columns"].items()],
         "",
-        f"| scenario | relapsed [{pct}% band] | relapse rate | vs baseline [{pct}% band] "
-        "| newly poor, peak | at risk PA, peak | at risk all, peak "
-        "| P(large-scale) [95% upper] | spending, M yuan [band] | cost-effectiveness |",
+        t["head"],
         "|---|---|---|---|---|---|---|---|---|---|",
-    ]
+    ]  # fmt: skip
     for r in table.itertuples():
-        ce = "baseline" if r.scenario == r.baseline else cost_effect_text(r.cost_effect, r.yuan_per_relapse)
+        ce = (
+            t["is_baseline"]
+            if r.scenario == r.baseline
+            else cost_effect_text(r.cost_effect, r.yuan_per_relapse, lang)
+        )
         lines.append(
-            f"| {r.scenario} | {r.relapsed_mean:,.0f} [{r.relapsed_lo:,.0f}, {r.relapsed_hi:,.0f}] "
-            f"| {100 * r.relapse_rate_mean:.2f}% | {r.diff_relapsed_mean:+,.0f} "
-            f"[{r.diff_relapsed_lo:+,.0f}, {r.diff_relapsed_hi:+,.0f}] "
-            f"| {r.newly_poor_peak_mean:,.0f} | {r.at_risk_pa_peak_mean:,.0f} "
-            f"| {r.at_risk_all_peak_mean:,.0f} "
+            f"| {label[r.scenario]} | {r.relapsed_mean:,.0f} [{r.relapsed_lo:,.0f}, "
+            f"{r.relapsed_hi:,.0f}] | {100 * r.relapse_rate_mean:.2f}% "
+            f"| {r.diff_relapsed_mean:+,.0f} [{r.diff_relapsed_lo:+,.0f}, "
+            f"{r.diff_relapsed_hi:+,.0f}] | {r.newly_poor_peak_mean:,.0f} "
+            f"| {r.at_risk_pa_peak_mean:,.0f} | {r.at_risk_all_peak_mean:,.0f} "
             f"| {r.p_large_scale:.2f} [{r.p_large_scale_upper95:.2f}] "
-            f"| {r.spending_mean / 1e6:,.1f} [{r.spending_lo / 1e6:,.1f}, {r.spending_hi / 1e6:,.1f}] "
-            f"| {ce} |"
+            f"| {r.spending_mean / 1e6:,.1f} [{r.spending_lo / 1e6:,.1f}, "
+            f"{r.spending_hi / 1e6:,.1f}] | {ce} |"
         )
     return "\n".join(lines) + "\n"
 
 
 def scale_of(runs: pd.DataFrame) -> float:
-    """The population scale of a comparison's runs (their households over the full district's)."""
+    """The population scale of a comparison's runs."""
     return float(runs["scale"].iloc[0])
 
 
@@ -372,7 +428,7 @@ def compare(exp: Experiment, out: Path, n_jobs: int = 1, lang: str = "en") -> pd
     stream_tables(exp, out, "towns")
     table = summary_table(exp, runs)
     atomic_write(out / "summary.csv", lambda p: table.to_csv(p, index=False))
-    write_text(markdown(table, exp, runs), out / "summary.md")
+    write_text(markdown(table, exp, runs, lang), out / "summary.md")
     comparison_charts(exp, out, runs, table, lang=lang)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # this process only
     write_json(

@@ -62,7 +62,9 @@ def to_dict(cfg: DictConfig | dict) -> dict[str, Any]:
     return data  # type: ignore[return-value]
 
 
-_ADJUST = re.compile(r"^(?P<key>[A-Za-z_][\w.]*)\s*(?P<op>[-+*])\s*(?P<num>\d+(\.\d*)?)(?P<pct>%?)$")
+_ADJUST = re.compile(
+    r"^(?P<key>[A-Za-z_][\w.]*)\s*(?P<op>[-+*])\s*(?P<num>\d+(\.\d*)?)(?P<pct>%?)$"
+)
 
 
 def adjust_value(value: Any, change: str, where: str) -> Any:
@@ -112,7 +114,7 @@ def apply_adjust(cfg: DictConfig) -> None:
         value = OmegaConf.to_container(cfg, resolve=True)
         for part in key.split("."):
             value = value[part]
-        OmegaConf.update(cfg, key, adjust_value(value, str(item)[len(key):], key), merge=False)
+        OmegaConf.update(cfg, key, adjust_value(value, str(item)[len(key) :], key), merge=False)
 
 
 @dataclass(frozen=True, kw_only=True)

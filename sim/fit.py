@@ -43,6 +43,7 @@ class Free:
     keys: list[str]
     low: float
     high: float
+    stage: str = "all"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,6 +56,7 @@ class Calibration:
     scale: float = pos()
     validate_seeds: int = pos()
     max_evaluations: int = pos()
+    rounds: int = pos(1)
     diff_step: float = pos(0.05)
     base: list[str]
     targets: dict
@@ -66,9 +68,16 @@ def calibration(data: dict) -> tuple[Calibration, dict[str, Target], dict[str, F
     cal = parse(Calibration, data, "calibration")
     table = targets(cal.targets)
     free = {k: parse(Free, v, f"calibration.free.{k}") for k, v in cal.free.items()}
+    stages = {f.stage for f in free.values()}
     for name, f in free.items():
         if not f.low < f.high:
             raise ConfigError(f"calibration.free.{name}: low = {f.low} must be below high")
+    for name, t in table.items():
+        if t.fit and t.stage not in stages:
+            raise ConfigError(
+                f"calibration.targets.{name}.stage = {t.stage!r}: no free parameter has this "
+                f"stage; use one of {', '.join(sorted(stages))}"
+            )
     if not free:
         raise ConfigError("calibration.free: empty; name at least one parameter to fit")
     return cal, table, free
@@ -184,60 +193,80 @@ def fit(
 ) -> tuple[dict[str, float], dict[str, float], pd.DataFrame]:
     """Fit the free parameters; returns (start values, fitted values, history of evaluations).
 
-    ``cfg`` is the plain base config (its values are the start); runs use ``cal.scale``. The
-    history (each evaluation's values and cost) is rewritten to ``history_file`` as it grows.
+    Stage by stage (:attr:`Free.stage`, :attr:`Target.stage`, in the order they first appear),
+    ``cal.rounds`` times: each stage fits its parameters to its targets, the others held at
+    their current values. ``cfg`` is the plain base config (its values are the start); runs
+    use ``cal.scale``. The history (each evaluation's values and cost over every fitted
+    target) is rewritten to ``history_file`` as it grows.
     """
-    from scipy.optimize import least_squares
-
-    names = list(free)
-    lo = np.array([free[n].low for n in names])
-    span = np.array([free[n].high for n in names]) - lo
-    start = current_values(cfg, free)
+    current = current_values(cfg, free)
+    start = dict(current)
     base = copy.deepcopy(cfg)
     base["population"]["scale"] = cal.scale
     seeds = list(range(1, cal.seeds + 1))
     history: list[dict] = []
-    memo: dict[tuple, np.ndarray] = {}
+    memo: dict[tuple, list] = {}
     t0 = time.perf_counter()
 
-    def values(x: np.ndarray) -> dict[str, float]:
-        return dict(zip(names, (lo + span * np.clip(x, 0, 1)).tolist(), strict=True))
-
-    def run(points: list[np.ndarray]) -> list[np.ndarray]:
-        new = [p for p in points if tuple(p) not in memo]
+    def run(points: list[dict[str, float]]) -> list[list]:
+        keys = [tuple(sorted(p.items())) for p in points]
+        new = [p for p, k in zip(points, keys, strict=True) if k not in memo]
         if new:
-            cfgs = [with_values(base, free, values(p)) for p in new]
+            cfgs = [with_values(base, free, p) for p in new]
             for p, runs in zip(new, evaluate(cfgs, seeds), strict=True):
+                memo[tuple(sorted(p.items()))] = runs
                 r = residuals(table, runs)
-                memo[tuple(p)] = r
-                history.append({**values(p), "cost": float(r @ r)})
-        return [memo[tuple(p)] for p in points]
+                history.append({**p, "cost": float(r @ r)})
+        return [memo[k] for k in keys]
 
-    def fun(x: np.ndarray) -> np.ndarray:
-        (r,) = run([x])
+    def save_history() -> None:
         if history_file is not None:
             write_text(pd.DataFrame(history).to_csv(index=False), history_file)
-        log.info(
-            "evaluation %d: cost %.3f, largest residual %.2f (%.0f s, %d runs)",
-            len(history), r @ r, np.abs(r).max(), time.perf_counter() - t0, evaluate.runs,
-        )  # fmt: skip
+
+    stages = list(dict.fromkeys(f.stage for f in free.values()))
+    for round_ in range(1, cal.rounds + 1):
+        for stage in stages:
+            stage_targets = {k: t for k, t in table.items() if t.stage == stage}
+            label = f"round {round_}, {stage}"
+            current = _fit_stage(cal, free, stage, stage_targets, current, run, save_history,
+                                 label, t0, evaluate)  # fmt: skip
+    return start, current, pd.DataFrame(history)
+
+
+def _fit_stage(
+    cal, free, stage, targets_, current, run, save_history, label, t0, evaluate
+) -> dict[str, float]:  # fmt: skip
+    """One stage of :func:`fit`: its parameters fitted to its targets; the new values."""
+    from scipy.optimize import least_squares
+
+    names = [n for n, f in free.items() if f.stage == stage]
+    lo = np.array([free[n].low for n in names])
+    span = np.array([free[n].high for n in names]) - lo
+
+    def point(x: np.ndarray) -> dict[str, float]:
+        return current | dict(zip(names, (lo + span * np.clip(x, 0, 1)).tolist(), strict=True))
+
+    def fun(x: np.ndarray) -> np.ndarray:
+        (runs,) = run([point(x)])
+        r = residuals(targets_, runs)
+        save_history()
+        log.info("%s: cost %.3f, largest residual %.2f (%.0f s, %d runs)", label, r @ r,
+                 np.abs(r).max(), time.perf_counter() - t0, evaluate.runs)  # fmt: skip
         return r
 
     def jac(x: np.ndarray) -> np.ndarray:
         h = cal.diff_step
         steps = [np.clip(x + h * e if x[i] + h <= 1 else x - h * e, 0, 1)
                  for i, e in enumerate(np.eye(x.size))]  # fmt: skip
-        r0, *rs = run([x, *steps])
+        r0, *rs = (residuals(targets_, r) for r in run([point(x)] + [point(s) for s in steps]))
         cols = [(r - r0) / (s[i] - x[i]) for i, (r, s) in enumerate(zip(rs, steps, strict=True))]
         return np.stack(cols, 1)
 
-    x0 = (np.array([start[n] for n in names]) - lo) / span
-    res = least_squares(
-        fun, x0, jac=jac, bounds=(0, 1), method="trf", max_nfev=cal.max_evaluations, x_scale=1.0
-    )
-    log.info("%s after %d evaluations: %s", "converged" if res.success else "stopped", res.nfev,
-             res.message)  # fmt: skip
-    return start, values(res.x), pd.DataFrame(history)
+    x0 = (np.array([current[n] for n in names]) - lo) / span
+    res = least_squares(fun, x0, jac=jac, bounds=(0, 1), method="trf", max_nfev=cal.max_evaluations)
+    log.info("%s: %s after %d evaluations (%s)", label,
+             "converged" if res.success else "stopped", res.nfev, res.message)  # fmt: skip
+    return point(res.x)
 
 
 def calibrated_config(free: dict[str, Free], values: dict[str, float], header: str) -> str:
@@ -262,7 +291,10 @@ def write_fit(out: Path, name: str, table: pd.DataFrame) -> None:
     write_text(table.to_csv(index=False), out / f"{name}.csv")
     cols = ["target", "year", "value", "low", "high", "unit", "simulated", "sim_min", "sim_max",
             "within", "fitted"]  # fmt: skip
-    write_text(markdown_table(table[cols]), out / f"{name}.md")
+    notes = table.drop_duplicates("target")
+    notes = [f"- **{r.target}**: {r.note}" for r in notes.itertuples() if r.note]
+    text = markdown_table(table[cols]) + ("\nNotes:\n" + "\n".join(notes) + "\n" if notes else "")
+    write_text(text, out / f"{name}.md")
 
 
 def markdown_table(df: pd.DataFrame) -> str:

@@ -26,4 +26,11 @@ jit = numba.njit(cache=True, nogil=True)
 # For small functions called inside those loops: inlined by numba (a call costs ~10 ns).
 jit_inline = numba.njit(cache=True, nogil=True, inline="always")
 
-__all__ = ["jit", "jit_inline"]
+__all__ = ["compiled_before", "jit", "jit_inline"]
+
+
+def compiled_before() -> bool:
+    """Whether numba's disk cache already holds compiled loops (a run after the first)."""
+    from pathlib import Path
+
+    return any(Path(__file__).parent.glob("**/__pycache__/*.nbi"))

@@ -20,7 +20,7 @@ class Livelihood:
 
     Example:
         >>> from sim.config import compose, population_pars
-        >>> lv = Livelihood(population_pars(compose([])).economy)
+        >>> lv = Livelihood(population_pars(compose(["calibrated=none"])).economy)  # unfitted
         >>> round(lv.wage_index(2021), 4), round(lv.wage_index(2023) / lv.wage_index(2022), 4)
         (1.088, 1.036)
     """

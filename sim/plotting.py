@@ -1,28 +1,34 @@
 """Charts in one house style (matplotlib, Agg): PNG for screens, SVG for print.
 
-Every chart has a title, axes with units, a legend and a source note (version, scenario,
-seeds). A scenario keeps its colour across all charts. Labels are English by default; with
-``lang="zh"`` they are Chinese when a CJK font is installed (e.g. Debian's fonts-noto-cjk),
-else a warning is given and English is used.
+Every chart has a title, axes with units, a legend where colours carry meaning and a source
+note (version, what was run: scale, seeds, period). Money and counts have thousands
+separators. Labels are English by default; with ``lang="zh"`` they are Chinese when a CJK
+font is installed (e.g. Debian's fonts-noto-cjk; found even when matplotlib's font cache
+predates it), else a warning is given and English is used. SVG output is reproducible: no
+date, fixed ids.
 """
 
 from __future__ import annotations
 
-import itertools
+import logging
 import warnings
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 import sim  # noqa: E402
 from sim.io import atomic_write  # noqa: E402
+
+logging.getLogger("matplotlib.font_manager").setLevel(logging.WARNING)
 
 STYLE = {
     "figure.figsize": (8, 4.5),
@@ -33,70 +39,174 @@ STYLE = {
     "axes.grid": True,
     "grid.alpha": 0.3,
     "font.size": 10,
-    "axes.titlesize": 12,
+    "axes.titlesize": 11,
     "legend.frameon": False,
+    "legend.fontsize": 8,
     "svg.fonttype": "none",
+    "svg.hashsalt": "relapse-sim",  # fixed clip-path ids: the same figure, the same SVG
 }
-# Okabe-Ito, colour-blind safe; the named mixes keep their colour everywhere.
-# Okabe-Ito, then Paul Tol's muted colours: 18, so 15 scenarios besides FIXED differ.
+# Okabe-Ito (colour-blind safe), then Paul Tol's muted colours.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",
            "#000000", "#999999", "#882255", "#44AA99", "#117733", "#332288", "#AA4499",
            "#DDCC77", "#88CCEE", "#661100", "#6699CC"]  # fmt: skip
-FIXED = {"status_quo": "#0072B2", "none": "#D55E00", "plan_2025": "#009E73"}
-SERIES = {"n_relapsed": "#c0392b", "n_at_risk": "#e69f00", "n_newly_poor": "#0072b2"}
+BASE, ACCENT, BAND = "#222222", "#D55E00", "#0072B2"  # baseline, the scenario, a third series
+SERIES = {"n_relapsed": "#c0392b", "n_newly_poor": "#0072b2",
+          "n_at_risk": "#e69f00", "n_at_risk_poverty_alleviated": "#7a4fa0"}  # fmt: skip
+# Each cause keeps its colour in every chart, whichever causes occur.
+CAUSE_COLOURS = {
+    "structural": "#999999", "illness": "#D55E00", "chronic": "#E69F00", "disability": "#CC79A7",
+    "death": "#000000", "job_loss": "#0072B2", "migrant_demand": "#56B4E9", "disaster": "#009E73",
+    "price": "#F0E442", "lockdown": "#882255",
+}  # fmt: skip
 CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han Sans SC",
              "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei"]  # fmt: skip
 
 LABELS = {
     "en": {
         "month": "month",
-        "households": "households (count)",
+        "households": "households",
         "run_title": "Households in or near poverty, by month",
-        "n_relapsed": "relapsed (poverty-alleviated below the poverty line)",
-        "n_newly_poor": "newly poor (other households below the poverty line)",
-        "n_at_risk": "at risk (below the monitoring line)",
-        "traj_title": "Relapsed households by month (mean and {band}% band across seeds)",
-        "relapsed_axis": "relapsed households (count)",
-        "cmp_title": "Relapse and cost by scenario",
-        "relapsed_ever": "households that relapsed, 5 years (count)",
-        "spending": "lever spending, 5 years (million yuan)",
-        "ce_title": "Cost-effectiveness against {baseline}",
-        "averted": "relapses averted vs baseline (households)",
-        "extra_cost": "extra spending vs baseline (million yuan)",
-        "cause_title": "Relapse events by cause (mean across seeds)",
-        "events": "relapse events (count)",
+        "poor_panel": "below the poverty line",
+        "risk_panel": "below the monitoring line",
+        "n_relapsed": "relapsed (poverty-alleviated households)",
+        "n_newly_poor": "newly poor (other households)",
+        "n_at_risk": "all households",
+        "n_at_risk_poverty_alleviated": "poverty-alleviated households",
+        "traj_title": "Relapsed households by month: each scenario against its baseline",
+        "band": "mean and {band}",
+        "band_pct": "{pct}% of seeds",
+        "band_range": "range of the {n} seeds",
+        "relapsed_axis": "relapsed households",
+        "cmp_title": "Relapse and spending by scenario",
+        "relapsed_ever": "poverty-alleviated households that relapsed, {period}",
+        "spending": "spending of all levers, {period} (million yuan)",
+        "baseline": "baseline",
+        "scenario": "scenario",
+        "ce_title": "Cost-effectiveness against the baseline",
+        "averted": "relapses averted (households; negative: more relapse)",
+        "extra_cost": "extra spending (million yuan; negative: saved)",
+        "q_costs": "costs more,\nfewer relapses",
+        "q_dominant": "saves money,\nfewer relapses",
+        "q_dominated": "costs more,\nmore relapses",
+        "q_saves": "saves money,\nmore relapses",
+        "ce_note": "points: mean paired difference against the baseline; bars: {band}",
+        "cause_title": "Relapse events by cause (mean across seeds; bar: {band} of the total)",
+        "events": "relapse events",
         "town_title": "Relapsed households by town (mean across seeds)",
-        "heat_title": "{outcome} over a two-parameter sweep (mean across seeds)",
-        "source": "Source: relapse-sim {version} · {what} · {seeds}",
+        "town_worst": "highest relapse: {name}",
+        "heat_title": "{outcome}: mean across seeds",
+        "sweep_title": "{outcome} against {x}",
+        "mean": "mean",
+        "range": "range across seeds",
+        "source": "Source: relapse-sim {version} · {what}",
+        "synthetic_towns": "synthetic district: towns carry Fuling's names, not its town data",
+        "run_what": "policy {policy} · shocks {shocks} · scale {scale:g} ({households:,} "
+        "households) · seed {seed} · {period}",
+        "cmp_what": "experiment {name} · scale {scale:g} ({households:,} households) · "
+        "{n} paired seeds · {period}",
     },
     "zh": {
         "month": "月份",
         "households": "户数",
         "run_title": "贫困及临界户数（按月）",
-        "n_relapsed": "返贫户（脱贫户低于贫困线）",
-        "n_newly_poor": "新致贫户（其他农户低于贫困线）",
-        "n_at_risk": "风险户（低于监测线）",
-        "traj_title": "返贫户数（按月，均值及{band}%区间）",
+        "poor_panel": "低于贫困线",
+        "risk_panel": "低于监测线",
+        "n_relapsed": "返贫户（脱贫户）",
+        "n_newly_poor": "新致贫户（其他农户）",
+        "n_at_risk": "全部农户",
+        "n_at_risk_poverty_alleviated": "脱贫户",
+        "traj_title": "返贫户数（按月）：各情景与基准对比",
+        "band": "均值及{band}",
+        "band_pct": "{pct}%种子区间",
+        "band_range": "{n}个种子的范围",
         "relapsed_axis": "返贫户数",
-        "cmp_title": "各情景返贫与成本",
-        "relapsed_ever": "五年内返贫户数",
-        "spending": "五年政策支出（百万元）",
-        "ce_title": "相对于{baseline}的成本效果",
-        "averted": "避免返贫户数",
-        "extra_cost": "新增支出（百万元）",
-        "cause_title": "返贫原因（各种子均值）",
+        "cmp_title": "各情景返贫与支出",
+        "relapsed_ever": "返贫脱贫户数（{period}）",
+        "spending": "全部政策支出（{period}，百万元）",
+        "baseline": "基准",
+        "scenario": "情景",
+        "ce_title": "相对于基准的成本效果",
+        "averted": "避免返贫户数（负值：返贫增加）",
+        "extra_cost": "新增支出（百万元；负值：节省）",
+        "q_costs": "支出增加，\n返贫减少",
+        "q_dominant": "节省支出，\n返贫减少",
+        "q_dominated": "支出增加，\n返贫增加",
+        "q_saves": "节省支出，\n返贫增加",
+        "ce_note": "点：与基准的配对差异均值；误差线：{band}",
+        "cause_title": "返贫原因（各种子均值；误差线：总数的{band}）",
         "events": "返贫次数",
         "town_title": "各乡镇返贫户数（各种子均值）",
-        "heat_title": "{outcome}：双参数扫描（各种子均值）",
-        "source": "来源：relapse-sim {version} · {what} · {seeds}",
+        "town_worst": "返贫最多：{name}",
+        "heat_title": "{outcome}：各种子均值",
+        "sweep_title": "{outcome}随{x}变化",
+        "mean": "均值",
+        "range": "种子间范围",
+        "source": "来源：relapse-sim {version} · {what}",
+        "synthetic_towns": "合成区县：乡镇仅借用涪陵乡镇名称，并非其实际数据",
+        "run_what": "政策 {policy} · 冲击 {shocks} · 规模 {scale:g}（{households:,}户）· "
+        "种子 {seed} · {period}",
+        "cmp_what": "实验 {name} · 规模 {scale:g}（{households:,}户）· {n}个配对种子 · {period}",
     },
 }
+CAUSE_LABELS = {
+    "en": {"structural": "no shock (structural)", "illness": "illness", "chronic": "chronic illness",
+           "disability": "disability", "death": "death of a member", "job_loss": "job loss",
+           "migrant_demand": "less migrant work", "disaster": "natural disaster",
+           "price": "mustard price", "lockdown": "lockdown"},
+    "zh": {"structural": "无冲击（结构性）", "illness": "疾病", "chronic": "慢性病",
+           "disability": "残疾", "death": "家庭成员死亡", "job_loss": "失业",
+           "migrant_demand": "务工需求下降", "disaster": "自然灾害", "price": "榨菜价格",
+           "lockdown": "疫情封控"},
+}  # fmt: skip
+# Outcomes (summary columns) and swept parameters: label with unit, by language.
+NAMES = {
+    "relapsed": ("relapsed poverty-alleviated households", "返贫脱贫户数"),
+    "relapse_rate": ("share of poverty-alleviated households that relapsed", "返贫率"),
+    "newly_poor_peak": ("newly poor (other) households, peak month", "新致贫户数（峰值）"),
+    "at_risk_pa_peak": ("poverty-alleviated households at risk, peak", "风险脱贫户数（峰值）"),
+    "at_risk_all_peak": ("households at risk, peak", "风险户数（峰值）"),
+    "spending": ("spending of all levers (yuan)", "全部政策支出（元）"),
+    "seed": ("seed", "随机种子"),
+    "policy.dibao.take_up.general": ("dibao take-up, general households (share)",
+                                     "低保申请率（一般农户）"),
+    "policy.dibao.take_up.poverty_alleviated": ("dibao take-up, poverty-alleviated (share)",
+                                                "低保申请率（脱贫户）"),
+    "policy.medical_assistance.share": ("medical assistance, share of cost left",
+                                        "医疗救助比例"),
+    "policy.public_jobs.posts": ("public-welfare posts, full district", "公益性岗位数"),
+    "policy.work_relief.posts": ("work-relief posts, full district", "以工代赈岗位数"),
+    "shocks.illness.p_person_year": ("illness episodes per person per year", "人均年患病次数"),
+    "policy.monitoring.p_data": ("data screening, monthly chance of detection",
+                                 "部门数据筛查月发现概率"),
+}  # fmt: skip
+# Fuling's 25 agriculture-related towns and streets (Fuling plan), for the synthetic towns.
+TOWNS = {
+    "en": ["Jiangbei", "Jiangdong", "Lidu", "Longqiao", "Baitao", "Ma'an", "Yihe", "Lizhi",
+           "Nantuo", "Zhenxi", "Qingxi", "Jiaoshi", "Mawu", "Linshi", "Xinmiao", "Shituo",
+           "Longtan", "Luoyun", "Baisheng", "Zengfu", "Wulingshan", "Dashun", "Tongle",
+           "Qingyang", "Damu"],
+    "zh": ["江北街道", "江东街道", "李渡街道", "龙桥街道", "白涛街道", "马鞍街道", "义和街道",
+           "荔枝街道", "南沱镇", "珍溪镇", "清溪镇", "焦石镇", "马武镇", "蔺市镇", "新妙镇",
+           "石沱镇", "龙潭镇", "罗云镇", "百胜镇", "增福镇", "武陵山镇", "大顺镇", "同乐镇",
+           "青羊镇", "大木乡"],
+}  # fmt: skip
 
 
 def cjk_font() -> str | None:
-    """Name of an installed CJK font, or None."""
+    """Name of an installed CJK font, or None.
+
+    Fonts installed after matplotlib built its font cache are added from the system's font
+    folders (``font_manager.findSystemFonts``), so installing fonts-noto-cjk is enough.
+    """
     names = {f.name for f in font_manager.fontManager.ttflist}
-    return next((f for f in CJK_FONTS if f in names), None)
+    found = next((f for f in CJK_FONTS if f in names), None)
+    if found is None:
+        for path in font_manager.findSystemFonts():
+            if any(k in Path(path).name for k in ("CJK", "wqy", "SourceHanSans")):
+                font_manager.fontManager.addfont(path)
+        names = {f.name for f in font_manager.fontManager.ttflist}
+        found = next((f for f in CJK_FONTS if f in names), None)
+    return found
 
 
 class Labels:
@@ -121,205 +231,383 @@ class Labels:
         """The text for ``key``, formatted with ``kw``."""
         return LABELS[self.lang][key].format(**kw)
 
+    def name(self, key: str) -> str:
+        """An outcome's or a parameter's name with its unit (the key itself if unknown)."""
+        if key in NAMES:
+            return NAMES[key][self.lang == "zh"]
+        return key
+
+    def cause(self, cause: str) -> str:
+        """A cause of relapse in words."""
+        return CAUSE_LABELS[self.lang].get(cause, cause)
+
+    def town(self, town: int, n_towns: int) -> str:
+        """A town's name (Fuling's names for the 25 towns of the default district)."""
+        names = TOWNS[self.lang]
+        return names[town] if n_towns <= len(names) else f"{town}"
+
+    def band(self, band: float, n_seeds: int) -> str:
+        """What a band across seeds is: a share of the seeds, or their range if few."""
+        if n_seeds <= 5:
+            return self("band_range", n=n_seeds)
+        return self("band_pct", pct=int(round(100 * band)))
+
     def style(self) -> dict:
         """RcParams for this language."""
         extra = {"font.family": "sans-serif", "font.sans-serif": [self.font]} if self.font else {}
         return STYLE | extra
 
 
-def colours(names: list[str]) -> dict[str, str]:
-    """A stable colour per scenario: fixed for the named mixes, else by position in the list.
+def scenario_labels(exp, lang: str) -> dict[str, str]:
+    """How charts name each run of an experiment: its ``labels`` in ``lang``, else its keys."""
+    from sim.compare import cells
 
-    Example:
-        >>> colours(["none", "a", "status_quo", "b"])
-        {'none': '#D55E00', 'a': '#CC79A7', 'status_quo': '#0072B2', 'b': '#E69F00'}
-    """
-    free = itertools.cycle([c for c in PALETTE if c not in FIXED.values()])
-    return {name: FIXED.get(name) or next(free) for name in names}
+    labels = (exp.labels or {}).get(lang) or (exp.labels or {}).get("en") or {}
+    out = {}
+    for name, (scenario, cross) in cells(exp).items():
+        text = labels.get(scenario, scenario)
+        out[name] = text if cross is None else f"{text} / {labels.get(cross, cross)}"
+    return out
+
+
+THOUSANDS = FuncFormatter(lambda v, _: f"{v:,.0f}")
 
 
 def save(fig: plt.Figure, stem: Path) -> list[Path]:
-    """Save ``fig`` as ``stem.png`` and ``stem.svg`` (atomically) and close it."""
+    """Save ``fig`` as ``stem.png`` and ``stem.svg`` (atomically, reproducibly) and close it."""
     out = []
     for ext in ("png", "svg"):
-        write = lambda p, e=ext: fig.savefig(p, format=e, bbox_inches="tight")  # noqa: E731
+        meta = {"Date": None} if ext == "svg" else {}
+
+        def write(p: Path, e: str = ext, m: dict = meta) -> None:
+            fig.savefig(p, format=e, bbox_inches="tight", metadata=m)
+
         out.append(atomic_write(stem.with_suffix(f".{ext}"), write))
     plt.close(fig)
     return out
 
 
 def note(fig: plt.Figure, text: str) -> None:
-    """The source note, bottom left under the axes."""
-    fig.text(0.01, -0.02, text, fontsize=7, color="0.4", ha="left", va="top")
+    """The source note, under everything at the bottom left (constrained layout)."""
+    fig.supxlabel(text, x=0.01, ha="left", fontsize=7, color="0.4")
 
 
-def run_chart(monthly: pd.DataFrame, stem: Path, what: str, lang: str = "en") -> list[Path]:
-    """Relapsed, newly poor and at-risk households by month, for one run."""
+def run_chart(monthly: pd.DataFrame, stem: Path, run: dict, lang: str = "en") -> list[Path]:
+    """One run by month: households below the poverty line, and below the monitoring line.
+
+    Two panels, each with its own scale, so that a few dozen relapsed households stay
+    visible beside thousands of households at risk. ``run`` names what was run: policy,
+    shocks, scale, households, seed, period (the keys of the ``run_what`` label).
+    """
     L = Labels(lang)
+    what = L("run_what", **run)
+    x = pd.to_datetime(monthly["month"])
     with plt.rc_context(L.style()):
-        fig, ax = plt.subplots()
-        x = pd.to_datetime(monthly["month"])
-        for key, colour in SERIES.items():
-            ax.plot(x, monthly[key], label=L(key), color=colour, lw=1.8)
-        ax.set(title=L("run_title"), xlabel=L("month"), ylabel=L("households"))
-        ax.set_ylim(bottom=0)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=8)
-        ax.annotate(
-            L("source", version=sim.__version__, what=what, seeds="1 run"),
-            (0, -0.45), xycoords="axes fraction", fontsize=7, color="0.4",
-        )  # fmt: skip
+        fig, axes = plt.subplots(2, 1, figsize=(8, 5.5), sharex=True, layout="constrained")
+        panels = [("poor_panel", ["n_relapsed", "n_newly_poor"]),
+                  ("risk_panel", ["n_at_risk_poverty_alleviated", "n_at_risk"])]  # fmt: skip
+        for ax, (title, keys) in zip(axes, panels, strict=True):
+            for key in keys:
+                ax.plot(x, monthly[key], label=L(key), color=SERIES[key], lw=1.8)
+            ax.set_title(L(title), loc="left", fontsize=10)
+            ax.set_ylabel(L("households"))
+            ax.set_ylim(bottom=0)
+            ax.yaxis.set_major_formatter(THOUSANDS)
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
+            ax.legend(loc="upper left")
+        axes[-1].set_xlabel(L("month"))
+        fig.suptitle(L("run_title"))
+        note(fig, L("source", version=sim.__version__, what=what))
         return save(fig, stem)
+
+
+def _period(runs: pd.DataFrame) -> str:
+    first, last = runs["first_month"].iloc[0], runs["last_month"].iloc[0]
+    return f"{first} – {last}"
+
+
+def _what(exp, runs: pd.DataFrame, L: Labels) -> str:
+    """What a comparison ran: experiment, scale, households, seeds, period."""
+    r = runs.iloc[0]
+    return L("cmp_what", name=exp.name, scale=r["scale"], households=r["households"],
+             n=len(exp.seeds), period=_period(runs))  # fmt: skip
 
 
 def comparison_charts(exp, out: Path, runs: pd.DataFrame, table: pd.DataFrame, lang: str = "en"):
-    """Every chart of a comparison, into ``out/charts``."""
+    """Every chart of a comparison, into ``out/charts`` (names end in ``_zh`` for Chinese)."""
+    from sim.compare import baseline_of
+
     L = Labels(lang)
+    label = scenario_labels(exp, L.lang)
     names = list(table["scenario"])
-    col = colours(names)
-    what = f"experiment {exp.name}, baseline {exp.baseline}"
-    seeds = f"{len(exp.seeds)} seeds per scenario"
-    src = L("source", version=sim.__version__, what=what, seeds=seeds)
+    others = [n for n in names if baseline_of(exp, n) != n]
+    src = L("source", version=sim.__version__, what=_what(exp, runs, L))
     charts = out / "charts"
-    band = int(round(100 * exp.band))
+    suffix = "" if L.lang == "en" else f"_{L.lang}"
+    band_text = L.band(exp.band, len(exp.seeds))
     lo, hi = (1 - exp.band) / 2, 1 - (1 - exp.band) / 2
+    if len(exp.seeds) <= 5:
+        lo, hi = 0.0, 1.0  # the range of a few seeds
     with plt.rc_context(L.style()):
-        # 1. trajectories with bands
-        monthly = pq.read_table(
-            out / "monthly.parquet", columns=["scenario", "seed", "month", "n_relapsed"]
-        ).to_pandas()
-        fig, ax = plt.subplots()
-        for name, g in monthly.groupby("scenario", sort=False):
-            q = g.groupby("month")["n_relapsed"]
-            x = pd.to_datetime(q.mean().index)
-            ax.plot(x, q.mean(), color=col[name], label=name, lw=1.6)
-            ax.fill_between(x, q.quantile(lo), q.quantile(hi), color=col[name], alpha=0.15, lw=0)
-        ax.set(title=L("traj_title", band=band), xlabel=L("month"), ylabel=L("relapsed_axis"))
+        _trajectories(exp, out, names, others, label, L, band_text, lo, hi, src,
+                      charts / f"trajectories{suffix}")  # fmt: skip
+        _dots(exp, runs, names, label, L, band_text, lo, hi, src, charts / f"comparison{suffix}")
+        _cost_effectiveness(exp, runs, others, label, L, band_text, lo, hi, src,
+                            charts / f"cost_effectiveness{suffix}")  # fmt: skip
+        _causes(runs, names, label, L, band_text, lo, hi, src, charts / f"causes{suffix}")
+        _towns(exp, out, names, runs, label, L, src, charts / f"towns{suffix}")
+
+
+def _grid(n: int, width: float = 2.6, height: float = 1.9) -> tuple[plt.Figure, np.ndarray]:
+    ncol = min(n, 4)
+    nrow = int(np.ceil(n / ncol))
+    fig, axes = plt.subplots(
+        nrow, ncol, figsize=(width * ncol + 0.6, height * nrow + 1.2), sharex=True, sharey=True,
+        layout="constrained", squeeze=False,
+    )  # fmt: skip
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    return fig, axes
+
+
+def _years_axis(ax) -> None:
+    ax.xaxis.set_major_locator(mdates.YearLocator(2))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    ax.tick_params(labelsize=7)
+
+
+def _trajectories(exp, out, names, others, label, L, band_text, lo, hi, src, stem):
+    """Small multiples: each scenario against its baseline, mean and band by month."""
+    from sim.compare import baseline_of
+
+    monthly = pq.read_table(
+        out / "monthly.parquet", columns=["scenario", "seed", "month", "n_relapsed"]
+    ).to_pandas()
+    q = monthly.groupby(["scenario", "month"])["n_relapsed"]
+    stats = pd.DataFrame({"mean": q.mean(), "lo": q.quantile(lo), "hi": q.quantile(hi)})
+    panels = others or names
+    fig, axes = _grid(len(panels))
+    for ax, name in zip(axes.ravel(), panels, strict=False):
+        for run, colour in ((baseline_of(exp, name), BASE), (name, ACCENT)):
+            s = stats.loc[run]
+            x = pd.to_datetime(s.index)
+            ax.fill_between(x, s["lo"], s["hi"], color=colour, alpha=0.18, lw=0)
+            ax.plot(x, s["mean"], color=colour, lw=1.3)
+        ax.set_title(label[name], fontsize=8)
         ax.set_ylim(bottom=0)
-        ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-        note(fig, src)
-        save(fig, charts / "trajectories")
+        ax.yaxis.set_major_formatter(THOUSANDS)
+        _years_axis(ax)
+    handles = [plt.Line2D([], [], color=BASE, label=L("baseline")),
+               plt.Line2D([], [], color=ACCENT, label=L("scenario"))]  # fmt: skip
+    fig.legend(handles=handles, loc="outside upper right", ncol=2, title=L("band", band=band_text))
+    fig.suptitle(L("traj_title"))
+    fig.supylabel(L("relapsed_axis"), fontsize=9)
+    note(fig, src)
+    save(fig, stem)
 
-        # 2. relapse and cost side by side
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 0.35 * len(names) + 2), sharey=True)
-        y = np.arange(len(names))[::-1]
-        err = [
-            table["relapsed_mean"] - table["relapsed_lo"],
-            table["relapsed_hi"] - table["relapsed_mean"],
-        ]
-        a1.barh(y, table["relapsed_mean"], xerr=err, color=[col[n] for n in names], capsize=2)
-        a1.set(yticks=y, yticklabels=names, xlabel=L("relapsed_ever"))
-        a2.barh(y, table["spending_mean"] / 1e6, color=[col[n] for n in names])
-        a2.set(xlabel=L("spending"))
-        fig.suptitle(L("cmp_title"))
-        note(fig, src)
-        save(fig, charts / "comparison")
 
-        # 3. cost-effectiveness plane
-        base = runs[runs["scenario"] == exp.baseline].set_index("seed")
-        fig, ax = plt.subplots(figsize=(7, 5))
-        for name, g in runs.groupby("scenario", sort=False):
-            g = g.set_index("seed").loc[base.index]
-            averted = base["relapsed"] - g["relapsed"]
-            cost = (g["spending"] - base["spending"]) / 1e6
-            ax.errorbar(
-                averted.mean(), cost.mean(),
-                xerr=[[averted.mean() - averted.quantile(lo)], [averted.quantile(hi) - averted.mean()]],
-                yerr=[[cost.mean() - cost.quantile(lo)], [cost.quantile(hi) - cost.mean()]],
-                fmt="o", color=col[name], label=name, capsize=2,
-            )  # fmt: skip
-        ax.axhline(0, color="0.5", lw=0.8)
-        ax.axvline(0, color="0.5", lw=0.8)
-        ax.set(
-            title=L("ce_title", baseline=exp.baseline), xlabel=L("averted"), ylabel=L("extra_cost")
-        )
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-        note(fig, src)
-        save(fig, charts / "cost_effectiveness")
+def _interval(ax, y, g: pd.Series, lo: float, hi: float, colour: str, scale: float = 1.0):
+    mean = g.mean() / scale
+    ax.plot([g.quantile(lo) / scale, g.quantile(hi) / scale], [y, y], color=colour, lw=2.2,
+            alpha=0.5, solid_capstyle="butt")  # fmt: skip
+    ax.plot([mean], [y], "o", color=colour, ms=5)
 
-        # 4. relapse by cause
-        causes = [c for c in runs.columns if c.startswith("cause_")]
-        means = runs.groupby("scenario", sort=False)[causes].mean().loc[names]
-        means = means.loc[:, means.sum() > 0]
-        fig, ax = plt.subplots(figsize=(10, 0.35 * len(names) + 2))
-        left = np.zeros(len(names))
-        cmap = plt.get_cmap("tab10")
-        for i, c in enumerate(means.columns):
-            ax.barh(y, means[c], left=left, color=cmap(i % 10), label=c.removeprefix("cause_"))
-            left += means[c].to_numpy()
-        ax.set(yticks=y, yticklabels=names, title=L("cause_title"), xlabel=L("events"))
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-        note(fig, src)
-        save(fig, charts / "causes")
 
-        # 5. small multiples by town
-        towns = pq.read_table(
-            out / "towns.parquet", columns=["scenario", "month", "town", "n_relapsed"]
-        ).to_pandas()
-        mean = towns.groupby(["scenario", "town", "month"])["n_relapsed"].mean()
-        n_towns = int(towns["town"].max()) + 1
-        ncol = int(np.ceil(np.sqrt(n_towns)))
-        nrow = int(np.ceil(n_towns / ncol))
-        fig, axes = plt.subplots(
-            nrow, ncol, figsize=(2.2 * ncol, 1.7 * nrow), sharex=True, sharey=True,
-            gridspec_kw={"hspace": 0.5},
+def _dots(exp, runs, names, label, L, band_text, lo, hi, src, stem):
+    """Relapse and spending by scenario: mean and band, the baselines in black."""
+    from sim.compare import baseline_of
+
+    by = {n: g for n, g in runs.groupby("scenario", sort=False)}
+    y = np.arange(len(names))[::-1]
+    fig, (a1, a2) = plt.subplots(
+        1, 2, figsize=(10, 0.32 * len(names) + 1.8), sharey=True, layout="constrained"
+    )
+    for yi, name in zip(y, names, strict=True):
+        colour = BASE if baseline_of(exp, name) == name else ACCENT
+        _interval(a1, yi, by[name]["relapsed"], lo, hi, colour)
+        _interval(a2, yi, by[name]["spending"], lo, hi, colour, scale=1e6)
+    a1.set_yticks(y, [label[n] for n in names], fontsize=8)
+    for tick, name in zip(a1.get_yticklabels(), names, strict=True):
+        if baseline_of(exp, name) == name:
+            tick.set_fontweight("bold")
+    period = _period(runs)
+    a1.set_xlabel(L("relapsed_ever", period=period))
+    a2.set_xlabel(L("spending", period=period))
+    for ax in (a1, a2):
+        ax.xaxis.set_major_formatter(THOUSANDS)
+        ax.grid(False, axis="y")
+    handles = [plt.Line2D([], [], color=BASE, marker="o", label=L("baseline")),
+               plt.Line2D([], [], color=ACCENT, marker="o", label=L("scenario"))]  # fmt: skip
+    fig.legend(handles=handles, loc="outside upper right", ncol=2, title=L("band", band=band_text))
+    fig.suptitle(L("cmp_title"))
+    note(fig, src)
+    save(fig, stem)
+
+
+def _place_labels(ax, xs, ys, texts, fontsize=7):
+    """Label points, nudging labels vertically (in screen space) so that none overlap."""
+    fig = ax.figure
+    fig.canvas.draw()
+    to_px = ax.transData.transform
+    pts = np.array([to_px((x, y)) for x, y in zip(xs, ys, strict=True)])
+    height = fontsize * 1.5 * fig.dpi / 72
+    order = np.argsort(pts[:, 1])
+    placed: list[tuple[float, float]] = []
+    for i in order:
+        px, py = pts[i]
+        ty = py
+        for qx, qy in placed:  # push up past any label close by on the right of its point
+            if abs(qx - px) < 120 and abs(qy - ty) < height:
+                ty = qy + height
+        placed.append((px, ty))
+        tx, ty_data = ax.transData.inverted().transform((px + 8, ty))
+        ax.annotate(texts[i], (xs[i], ys[i]), xytext=(tx, ty_data), fontsize=fontsize,
+                    va="center", arrowprops={"arrowstyle": "-", "color": "0.6", "lw": 0.5})  # fmt: skip
+
+
+def _cost_effectiveness(exp, runs, others, label, L, band_text, lo, hi, src, stem):
+    """Relapses averted against extra spending, paired by seed, with the quadrants named."""
+    from sim.compare import baseline_of
+
+    if not others:
+        return
+    by = {n: g.set_index("seed") for n, g in runs.groupby("scenario", sort=False)}
+    fig, ax = plt.subplots(figsize=(8, 6), layout="constrained")
+    xs, ys = [], []
+    for name in others:
+        base = by[baseline_of(exp, name)]
+        g = by[name].loc[base.index]
+        averted = base["relapsed"] - g["relapsed"]
+        cost = (g["spending"] - base["spending"]) / 1e6
+        x, y = averted.mean(), cost.mean()
+        ax.errorbar(
+            x, y, xerr=[[x - averted.quantile(lo)], [averted.quantile(hi) - x]],
+            yerr=[[y - cost.quantile(lo)], [cost.quantile(hi) - y]],
+            fmt="o", color=ACCENT, ecolor="0.55", elinewidth=0.8, capsize=2, ms=4,
         )  # fmt: skip
-        for town, ax in enumerate(np.ravel(axes)):
-            if town >= n_towns:
-                ax.set_visible(False)
-                continue
-            for name in names:
-                s = mean.loc[(name, town)]
-                ax.plot(pd.to_datetime(s.index), s.to_numpy(), color=col[name], lw=1)
-            ax.set_title(f"town {town}", fontsize=8)
-            ax.tick_params(labelsize=6)
-        fig.suptitle(L("town_title"), y=1.06)
-        fig.supylabel(L("relapsed_axis"), fontsize=9)
-        handles = [plt.Line2D([], [], color=col[n], label=n) for n in names]
-        fig.legend(
-            handles=handles,
-            fontsize=7,
-            loc="lower center",
-            ncol=min(len(names), 4),
-            bbox_to_anchor=(0.5, 0.99),
-        )
-        note(fig, src)
-        save(fig, charts / "towns")
+        xs.append(x)
+        ys.append(y)
+    ax.axhline(0, color="0.5", lw=0.8)
+    ax.axvline(0, color="0.5", lw=0.8)
+    xmax = max(np.abs(ax.get_xlim()).max(), 1.0)
+    ymax = max(np.abs(ax.get_ylim()).max(), 1.0)
+    ax.set_xlim(-xmax * 1.15, xmax * 1.15)
+    ax.set_ylim(-ymax * 1.15, ymax * 1.15)
+    corners = {"q_costs": (0.98, 0.98, "right", "top"), "q_dominant": (0.98, 0.02, "right", "bottom"),
+               "q_dominated": (0.02, 0.98, "left", "top"), "q_saves": (0.02, 0.02, "left", "bottom")}  # fmt: skip
+    for key, (cx, cy, ha, va) in corners.items():
+        ax.text(cx, cy, L(key), transform=ax.transAxes, ha=ha, va=va, fontsize=8, color="0.45")
+    _place_labels(ax, xs, ys, [label[n] for n in others])
+    ax.set(title=L("ce_title"), xlabel=L("averted"), ylabel=L("extra_cost"))
+    ax.xaxis.set_major_formatter(THOUSANDS)
+    ax.yaxis.set_major_formatter(THOUSANDS)
+    note(fig, L("ce_note", band=band_text) + "\n" + src)
+    save(fig, stem)
+
+
+def _causes(runs, names, label, L, band_text, lo, hi, src, stem):
+    """Relapse events by cause, stacked (fixed colours), with the band of the total."""
+    from sim.shocks import CAUSES
+
+    cols = [f"cause_{c}" for c in CAUSES]
+    means = runs.groupby("scenario", sort=False)[cols].mean().loc[names]
+    total = runs.groupby("scenario", sort=False)["relapse_events"]
+    y = np.arange(len(names))[::-1]
+    fig, ax = plt.subplots(figsize=(10, 0.32 * len(names) + 1.8), layout="constrained")
+    left = np.zeros(len(names))
+    for c, col in zip(CAUSES, cols, strict=True):
+        ax.barh(y, means[col], left=left, color=CAUSE_COLOURS[c], label=L.cause(c), height=0.7)
+        left += means[col].to_numpy()
+    q_lo, q_hi = total.quantile(lo).loc[names], total.quantile(hi).loc[names]
+    mid = total.mean().loc[names]
+    ax.errorbar(mid, y, xerr=[mid - q_lo, q_hi - mid], fmt="none", ecolor="0.2", capsize=2, lw=0.8)
+    ax.set_yticks(y, [label[n] for n in names], fontsize=8)
+    ax.set(title=L("cause_title", band=band_text), xlabel=L("events"))
+    ax.xaxis.set_major_formatter(THOUSANDS)
+    ax.grid(False, axis="y")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    note(fig, src)
+    save(fig, stem)
+
+
+def _towns(exp, out, names, runs, label, L, src, stem):
+    """Small multiples by town: the baseline, and the scenario with the most relapse."""
+    from sim.compare import baseline_of
+
+    towns = pq.read_table(
+        out / "towns.parquet", columns=["scenario", "month", "town", "n_relapsed"]
+    ).to_pandas()
+    mean = towns.groupby(["scenario", "town", "month"])["n_relapsed"].mean()
+    worst = runs.groupby("scenario", sort=False)["relapsed"].mean().idxmax()
+    base = baseline_of(exp, worst)
+    n_towns = int(towns["town"].max()) + 1
+    fig, axes = _grid(n_towns, width=2.0, height=1.45)
+    for town, ax in enumerate(axes.ravel()[:n_towns]):
+        for run, colour in ((base, BASE), (worst, ACCENT)):
+            s = mean.loc[(run, town)]
+            ax.plot(pd.to_datetime(s.index), s.to_numpy(), color=colour, lw=1)
+        ax.set_title(L.town(town, n_towns), fontsize=8)
+        ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=3, min_n_ticks=1))
+        _years_axis(ax)
+    handles = [plt.Line2D([], [], color=BASE, label=label[base]),
+               plt.Line2D([], [], color=ACCENT, label=L("town_worst", name=label[worst]))]  # fmt: skip
+    fig.legend(handles=handles, loc="outside upper right", ncol=2)
+    fig.suptitle(L("town_title"))
+    fig.supylabel(L("relapsed_axis"), fontsize=9)
+    extra = " · " + L("synthetic_towns") if n_towns == len(TOWNS["en"]) else ""
+    note(fig, src + extra)
+    save(fig, stem)
 
 
 def heatmap(table: pd.DataFrame, x: str, y: str, outcome: str, stem: Path, what: str,
-            seeds: str, lang: str = "en") -> list[Path]:  # fmt: skip
+            lang: str = "en") -> list[Path]:  # fmt: skip
     """Mean of ``outcome`` over a grid of two swept parameters ``x`` and ``y``."""
     L = Labels(lang)
     grid = table.pivot_table(index=y, columns=x, values=outcome, aggfunc="mean")
+    values = grid.to_numpy()
     with plt.rc_context(L.style()):
-        fig, ax = plt.subplots(figsize=(7, 5))
-        im = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", cmap="viridis")
+        fig, ax = plt.subplots(figsize=(7, 5), layout="constrained")
+        im = ax.imshow(values, origin="lower", aspect="auto", cmap="viridis")
         ax.grid(False)
-        ax.set_xticks(range(grid.shape[1]), [str(v) for v in grid.columns])
-        ax.set_yticks(range(grid.shape[0]), [str(v) for v in grid.index])
-        for (i, j), v in np.ndenumerate(grid.to_numpy()):
-            ax.text(j, i, f"{v:,.0f}", ha="center", va="center", fontsize=8, color="w")
-        ax.set(title=L("heat_title", outcome=outcome), xlabel=x, ylabel=y)
-        fig.colorbar(im, ax=ax, label=outcome)
-        note(fig, L("source", version=sim.__version__, what=what, seeds=seeds))
+        ax.set_xticks(range(grid.shape[1]), [f"{v:g}" if isinstance(v, float) else str(v)
+                                             for v in grid.columns])  # fmt: skip
+        ax.set_yticks(range(grid.shape[0]), [f"{v:g}" if isinstance(v, float) else str(v)
+                                             for v in grid.index])  # fmt: skip
+        span = np.nanmax(values) - np.nanmin(values)
+        for (i, j), v in np.ndenumerate(values):
+            shade = (v - np.nanmin(values)) / span if span > 0 else 0.0
+            ax.text(j, i, f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}", ha="center",
+                    va="center", fontsize=8, color="black" if shade > 0.6 else "white")  # fmt: skip
+        ax.set(title=L("heat_title", outcome=L.name(outcome)), xlabel=L.name(x), ylabel=L.name(y))
+        fig.colorbar(im, ax=ax, label=L.name(outcome), format=THOUSANDS if span > 100 else None)
+        note(fig, L("source", version=sim.__version__, what=what))
         return save(fig, stem)
 
 
-def sweep_chart(table: pd.DataFrame, x: str, outcome: str, stem: Path, what: str, seeds: str,
-                lang: str = "en") -> list[Path]:  # fmt: skip
-    """Mean of ``outcome`` against one swept parameter, with the range across seeds."""
+def sweep_chart(table: pd.DataFrame, x: str, outcome: str, stem: Path, what: str,
+                by: str | None = None, lang: str = "en") -> list[Path]:  # fmt: skip
+    """Mean of ``outcome`` against one swept parameter, with the range across seeds.
+
+    With ``by`` (a second swept parameter), one line per value of it: nothing is pooled.
+    """
     L = Labels(lang)
-    g = table.groupby(x)[outcome]
+    groups = [(None, table)] if by is None else list(table.groupby(by))
     with plt.rc_context(L.style()):
-        fig, ax = plt.subplots()
-        xs = [str(v) for v in g.mean().index]
-        ax.plot(xs, g.mean().to_numpy(), "o-", color=PALETTE[0], label="mean")
-        ax.fill_between(
-            xs, g.min().to_numpy(), g.max().to_numpy(), color=PALETTE[0], alpha=0.15, label="range"
-        )
-        ax.set(title=f"{outcome} by {x}", xlabel=x, ylabel=outcome)
-        ax.legend()
-        note(fig, L("source", version=sim.__version__, what=what, seeds=seeds))
+        fig, ax = plt.subplots(layout="constrained")
+        for k, (value, g) in enumerate(groups):
+            s = g.groupby(x)[outcome]
+            xs = [f"{v:g}" if isinstance(v, float) else str(v) for v in s.mean().index]
+            colour = PALETTE[k % len(PALETTE)]
+            name = L("mean") if by is None else f"{L.name(by)} = {value}"
+            ax.plot(xs, s.mean().to_numpy(), "o-", color=colour, label=name)
+            ax.fill_between(xs, s.min().to_numpy(), s.max().to_numpy(), color=colour, alpha=0.15,
+                            lw=0)  # fmt: skip
+        ax.set(title=L("sweep_title", outcome=L.name(outcome), x=L.name(x)), xlabel=L.name(x),
+               ylabel=L.name(outcome))  # fmt: skip
+        ax.yaxis.set_major_formatter(THOUSANDS)
+        ax.legend(title=L("range"))
+        note(fig, L("source", version=sim.__version__, what=what))
         return save(fig, stem)
 
 
@@ -334,7 +622,7 @@ def fit_chart(tables: dict[str, pd.DataFrame], stem: Path, title: str) -> list[P
     labels = [f"{r.target} {r.year}" + ("" if r.fitted else " (check)") for r in first.itertuples()]
     y = np.arange(len(first))[::-1]
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(8, 0.22 * len(first) + 1.6))
+        fig, ax = plt.subplots(figsize=(8.5, 0.22 * len(first) + 1.6), layout="constrained")
         lo, hi = first["low"] / first["value"], first["high"] / first["value"]
         ax.barh(y, hi - lo, left=lo, height=0.7, color="0.88", label="target band", zorder=1)
         ax.axvline(1.0, color="0.5", lw=0.8, zorder=1)
@@ -348,6 +636,9 @@ def fit_chart(tables: dict[str, pd.DataFrame], stem: Path, title: str) -> list[P
             )  # fmt: skip
         ax.set_yticks(y, labels, fontsize=7)
         ax.set_xscale("log")
+        ticks = [t for t in (0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4) if t]
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
         ax.grid(False, axis="y")
         ax.set(title=title, xlabel="simulated / published figure (log scale)")
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))

@@ -121,6 +121,7 @@ def summarise(model: RelapseModel, monthly: pd.DataFrame) -> dict[str, Any]:
     events = model.outcomes.large_scale()
     return {
         "seed": model.seed,
+        "scale": model.cfg.population.scale,
         "months": len(monthly),
         "first_month": monthly["month"].iloc[0],
         "last_month": monthly["month"].iloc[-1],
@@ -179,7 +180,10 @@ def provenance(seed: int) -> dict[str, Any]:
     }
 
 
-def write(result: Result, cfg: DictConfig | dict, out_dir: str | Path, chart: bool = True) -> Path:
+def write(
+    result: Result, cfg: DictConfig | dict, out_dir: str | Path, chart: bool = True,
+    lang: str = "en",
+) -> Path:  # fmt: skip
     """Write a run folder: config, provenance, monthly and town Parquet, summary, chart."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -192,11 +196,13 @@ def write(result: Result, cfg: DictConfig | dict, out_dir: str | Path, chart: bo
     if chart:
         from sim.plotting import run_chart
 
-        what = (
-            f"policy {data['policy'].get('name', '?')}, shocks {data['shocks']['name']}, "
-            f"seed {result.model.seed}, {result.summary['n_households']:,} households"
-        )
-        run_chart(result.monthly, out / "relapse", what)
+        s = result.summary
+        what = {
+            "policy": data["policy"].get("name", "?"), "shocks": data["shocks"]["name"],
+            "scale": data["population"]["scale"], "households": s["n_households"],
+            "seed": result.model.seed, "period": f"{s['first_month']} – {s['last_month']}",
+        }  # fmt: skip
+        run_chart(result.monthly, out / "relapse", what, lang=lang)
     write_json(result.summary, out / "summary.json")  # last: its presence marks a complete run
     return out
 
@@ -214,7 +220,8 @@ def is_complete(cfg: DictConfig | dict, out: str | Path) -> bool:
     stored = OmegaConf.to_container(OmegaConf.load(out / "config.yaml"), resolve=True)
     prov = json.loads((out / "provenance.json").read_text())
     same_code = (prov.get("relapse_sim"), prov.get("git_revision")) == (
-        sim.__version__, git_revision()
+        sim.__version__,
+        git_revision(),
     )
     return same_code and stored == to_dict(cfg)
 

@@ -6,7 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.compare import Experiment, compare, cost_effect_text, experiment, run_folder, summary_table
+from sim.compare import (
+    Experiment,
+    baseline_of,
+    compare,
+    cost_effect,
+    cost_effect_text,
+    experiment,
+    run_folder,
+    summary_table,
+)
 
 TINY = ["population.scale=0.01", "months=6", "burn_in=2"]
 
@@ -84,7 +93,8 @@ def test_summary_statistics_by_hand():
             "relapsed": [10, 12, 14, 16, 20, 21, 30, 31],
             "relapse_rate": [0.1, 0.12, 0.14, 0.16, 0.2, 0.21, 0.3, 0.31],
             "newly_poor_peak": [1, 1, 1, 1, 2, 2, 2, 2],
-            "at_risk_peak": [5] * 8,
+            "at_risk_pa_peak": [3] * 8,
+            "at_risk_all_peak": [5] * 8,
             "large_scale": [False] * 4 + [True, False, False, False],
             "spending": [100e6] * 4 + [60e6] * 4,
             "spend_dibao": [40e6] * 4 + [0.0] * 4,
@@ -98,10 +108,43 @@ def test_summary_statistics_by_hand():
     assert t.loc["no_dibao", "p_large_scale"] == 0.25
     assert t.loc["status_quo", "p_large_scale"] == 0.0
     assert t.loc["status_quo", "p_large_scale_upper95"] == pytest.approx(1 - 0.05 ** (1 / 4))
-    # removing dibao saves 40 M yuan and lets 12.5 more households relapse
-    assert t.loc["no_dibao", "cost_per_relapse_averted"] == pytest.approx(40e6 / 12.5)
-    assert np.isnan(t.loc["status_quo", "cost_per_relapse_averted"])
-    assert cost_effect_text(-40e6, -12.5) == "3,200,000"
+    # removing dibao saves 40 M yuan and lets 12.5 more households relapse: it saves yuan per
+    # extra relapse (the other quadrant's ratio has the opposite meaning)
+    assert t.loc["no_dibao", "cost_effect"] == "saves"
+    assert t.loc["no_dibao", "yuan_per_relapse"] == pytest.approx(40e6 / 12.5)
+    assert t.loc["status_quo", "cost_effect"] == "same"
+    assert np.isnan(t.loc["status_quo", "yuan_per_relapse"])
+    text = cost_effect_text("saves", 40e6 / 12.5)
+    assert text == "saves 3,200,000 yuan per extra relapse"
+
+
+@pytest.mark.parametrize(
+    "extra, averted, quadrant",
+    [(1e6, 5, "costs"), (-1e6, 5, "dominant"), (1e6, -5, "dominated"), (-1e6, -5, "saves"),
+     (0.0, 5, "dominant"), (0.0, -5, "dominated"), (1e6, 0, "same")],
+)  # fmt: skip
+def test_cost_effect_quadrants(extra, averted, quadrant):
+    assert cost_effect(extra, averted)[0] == quadrant
+
+
+def test_a_crossed_cell_is_compared_with_the_baseline_under_the_same_cross_option():
+    exp = tiny_experiment(cross={"calm": [], "flood": ["shocks=flood"]})
+    assert baseline_of(exp, "no_dibao / flood") == "status_quo / flood"
+    runs = pd.DataFrame(
+        {
+            "scenario": ["status_quo / calm", "status_quo / flood", "no_dibao / calm",
+                         "no_dibao / flood"] * 2,
+            "seed": [1] * 4 + [2] * 4,
+            "relapsed": [10, 50, 20, 70, 12, 52, 22, 72],
+            "relapse_rate": [0.0] * 8, "newly_poor_peak": [0] * 8, "at_risk_pa_peak": [0] * 8,
+            "at_risk_all_peak": [0] * 8, "large_scale": [False] * 8,
+            "spending": [100.0, 100.0, 60.0, 60.0] * 2,
+        }
+    )  # fmt: skip
+    t = summary_table(exp, runs).set_index("scenario")
+    assert t.loc["no_dibao / calm", "diff_relapsed_mean"] == 10  # against status_quo / calm
+    assert t.loc["no_dibao / flood", "diff_relapsed_mean"] == 20  # against status_quo / flood
+    assert t.loc["status_quo / flood", "diff_relapsed_mean"] == 0
 
 
 def test_bad_experiments_are_named():
@@ -119,6 +162,24 @@ def test_bad_experiments_are_named():
             __import__("pathlib").Path("/tmp/never"),
             1,
         )
+
+
+def test_outputs_say_what_was_run_in_the_chosen_language(tmp_path):
+    """summary.md names scale, seeds and period, and the population of every column; in
+    Chinese with lang=zh (when a CJK font is installed)."""
+    from sim.plotting import cjk_font
+
+    exp = tiny_experiment(labels={"zh": {"status_quo": "现行政策", "no_dibao": "无低保"}})
+    compare(exp, tmp_path, n_jobs=1)
+    text = (tmp_path / "summary.md").read_text()
+    assert "population.scale 0.01" in text and "3 paired seeds (1-3)" in text, text
+    assert "2021-01 to 2021-06" in text and "the range of the seeds" in text
+    assert "poverty-alleviated households below the monitoring line" in text
+    if cjk_font() is not None:
+        compare(exp, tmp_path, n_jobs=1, lang="zh")
+        text = (tmp_path / "summary.md").read_text()
+        assert "现行政策" in text and "无低保" in text and "情景" in text
+        assert (tmp_path / "charts" / "comparison_zh.png").exists()
 
 
 def test_chinese_labels_fall_back_with_a_warning_without_a_cjk_font():

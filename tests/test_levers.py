@@ -37,6 +37,10 @@ def test_spending_and_recipients_are_reported(tmp_path):
     assert set(s["spending_by_lever_yuan"]) == set(LEVERS)
     assert s["spending_by_lever_yuan"]["dibao"]["2021"] > 0
     assert s["recipients_by_lever"]["dibao"]["2021"] > 0
+    # levers that help in kind count the households they serve: followed, trained, lent to
+    for lever in ("monitoring", "employment", "credit"):
+        assert s["recipients_by_lever"][lever]["2021"] > 0, lever
+        assert res.monthly[f"recipients_{lever}"].sum() > 0, lever
     total = (res.ledgers["paid_yuan"] + res.ledgers["other_yuan"]).sum()
     assert s["spending_total_yuan"] == pytest.approx(total)
     # monthly series carry spending and recipients per lever

@@ -17,9 +17,9 @@ SMALL = ["population.scale=0.02", "months=12"]
 def test_same_seed_gives_byte_identical_outputs(tmp_path):
     paths = []
     for name in ("a", "b"):
-        cfg = compose(SMALL + ["seed=5", "chart=false"])
-        paths.append(write(simulate(cfg), cfg, tmp_path / name, chart=False))
-    for f in ("monthly.parquet", "towns.parquet"):
+        cfg = compose(SMALL + ["seed=5"])
+        paths.append(write(simulate(cfg), cfg, tmp_path / name, chart=True))
+    for f in ("monthly.parquet", "towns.parquet", "ledgers.parquet", "relapse.svg"):
         assert (paths[0] / f).read_bytes() == (paths[1] / f).read_bytes(), f
     other = simulate(compose(SMALL + ["seed=6"]))
     first = pd.read_parquet(paths[0] / "monthly.parquet")

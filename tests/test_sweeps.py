@@ -50,7 +50,8 @@ def test_a_sweep_resumes_and_collects_partially(tmp_path):
     assert "3 runs collected, 1 incomplete" in proc.stdout
     table = pd.read_csv(folder / "collected.csv")
     assert len(table) == 3 and set(table["shocks"]) == {"default", "flood"}
-    assert (folder / "charts" / "heatmap.png").exists()  # shocks x take-up
+    assert (folder / "charts" / "heatmap_relapsed.png").exists()  # shocks x take-up
+    assert (folder / "charts" / "sweep_relapsed.png").exists()
 
 
 def test_collect_names_a_bad_folder(tmp_path):

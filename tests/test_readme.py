@@ -1,0 +1,69 @@
+"""Every example command of the README runs as written, at a small scale.
+
+The commands are read from the README's ``sh`` blocks, in order (a sweep before the command
+that collects it), and run in a scratch folder with small-scale settings appended (Hydra and
+argparse take the last value of a key). Templates with ``<placeholders>`` are listed in
+``TEMPLATES``: a new example cannot slip through untested.
+"""
+
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+SMALL = {
+    "experiments.run": ["population.scale=0.005", "months=2", "burn_in=1"],
+    "experiments.compare": ["scale=0.005", "months=2", "experiment.seeds=2", "n_jobs=1"],
+    "experiments.calibrate": [
+        "calibration.max_evaluations=1", "calibration.rounds=1", "calibration.seeds=1",
+        "calibration.validate_seeds=1", "calibration.scale=0.005", "write_config=false",
+    ],
+    "experiments.benchmark": ["--sizes", "2000", "--repeats", "1", "--months", "2"],
+    "experiments.collect": [],
+}  # fmt: skip
+TEMPLATES = {"hydra.launcher.partition=<p>"}  # needs a real SLURM partition
+
+
+def readme_commands() -> list[str]:
+    """The ``python -m experiments.*`` lines of the README's sh blocks, comments removed."""
+    text = (ROOT / "README.md").read_text()
+    commands = []
+    for block in re.findall(r"```sh\n(.*?)```", text, re.S):
+        block = block.replace("\\\n", " ")
+        for line in block.splitlines():
+            line = line.split(" # ")[0].strip()
+            if line.startswith("python -m experiments."):
+                commands.append(line)
+    return commands
+
+
+def test_the_readme_has_example_commands():
+    commands = readme_commands()
+    assert len(commands) >= 15
+    assert any("policy.dibao.standard.2023=700" in c for c in commands)
+    assert any("adjust=" in c for c in commands)
+
+
+@pytest.mark.slow
+def test_every_readme_command_runs(tmp_path):
+    from sim.config import compose, population_pars
+    from sim.population import generate, save
+
+    save(generate(population_pars(compose(["population.scale=0.005"])), 1),
+         tmp_path / "my_register.csv")  # fmt: skip
+    ran = 0
+    for command in readme_commands():
+        if any(t in command for t in TEMPLATES):
+            continue
+        args = shlex.split(command)[2:]  # after "python -m"
+        module = args[0]
+        cmd = [sys.executable, "-m", *args, *SMALL[module]]
+        proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, (command, proc.stderr[-3000:])
+        assert "Traceback" not in proc.stderr, command
+        ran += 1
+    assert ran >= 15
