@@ -3,9 +3,10 @@
 A comparison is a named experiment (``scenarios/experiment/*.yaml``): scenarios (each a list
 of config overrides), optionally crossed with a second set (e.g. shock scenarios), a baseline
 and seeds. Each (scenario, seed) run writes its own folder; a run whose folder already holds a
-summary for the same resolved config and code revision is skipped, so an interrupted
-comparison started again runs only what is missing. Runs go through joblib on local cores; the parent keeps only one
-small summary row per run, and the tidy monthly table is streamed file by file.
+summary for the same resolved config and model code (``sim.run.code_version``) is skipped, so
+an interrupted comparison started again runs only what is missing. Runs go through joblib on
+local cores; the parent keeps only one small summary row per run, and the tidy monthly table
+is streamed file by file.
 """
 
 from __future__ import annotations
@@ -26,12 +27,11 @@ import pyarrow.parquet as pq
 from joblib import Parallel, delayed
 from scipy import stats
 
-import sim
 from sim.config import check, compose, to_dict
 from sim.errors import ConfigError
 from sim.io import atomic_write, write_json, write_parquet, write_text
 from sim.params import nonneg, parse, prob
-from sim.run import git_revision, simulate
+from sim.run import code_version, simulate
 
 RUNS = "runs"
 
@@ -112,7 +112,7 @@ def run_one(scenario: str, seed: int, cfg: dict, code: str, out: Path) -> dict[s
     """Run one (scenario, seed) unless its results are already on disk; return its summary row.
 
     ``cfg`` is the scenario's resolved config (any seed: this one replaces it); ``code`` names
-    the code version: a new revision never reuses old results.
+    the model code (:func:`sim.run.code_version`): new code never reuses old results.
     """
     cfg = cfg | {"seed": seed, "chart": False}
     key = config_hash(cfg | {"code": code})
@@ -173,7 +173,7 @@ def run_all(exp: Experiment, out: Path, n_jobs: int) -> pd.DataFrame:
         except ConfigError as e:
             raise ConfigError(f"scenario {s!r}: {e}") from e
         configs[s] = to_dict(cfg)  # composed once: Hydra takes ~0.3 s a config
-    code = f"{sim.__version__} {git_revision()}"
+    code = code_version()
     jobs = [(s, seed) for s in configs for seed in exp.seeds]
     tasks = (delayed(run_one)(s, seed, configs[s], code, out) for s, seed in jobs)
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")

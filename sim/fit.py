@@ -322,11 +322,11 @@ def calibrate(data: dict, out: Path, n_jobs: int = 2, write_config: bool = True)
     import sim
     from sim.config import CONFIG_DIR, compose, to_dict
     from sim.plotting import fit_chart
-    from sim.run import git_revision
+    from sim.run import code_version, git_revision
 
     cal, table, free = calibration(data)
     cfg = to_dict(compose(list(cal.base)))
-    evaluate = Evaluator(out / "runs", f"{sim.__version__} {git_revision()}", n_jobs)
+    evaluate = Evaluator(out / "runs", code_version(), n_jobs)
     t0 = time.perf_counter()
     start, fitted, history = fit(cal, table, free, cfg, evaluate, out / "history.csv")
     small = copy.deepcopy(cfg)

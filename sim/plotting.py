@@ -77,9 +77,9 @@ LABELS = {
         "band_pct": "{pct}% of seeds",
         "band_range": "range of the {n} seeds",
         "relapsed_axis": "relapsed households",
-        "cmp_title": "Relapse and spending by scenario",
-        "relapsed_ever": "poverty-alleviated households that relapsed, {period}",
-        "spending": "spending of all levers, {period} (million yuan)",
+        "cmp_title": "Relapse and spending by scenario, {period}",
+        "relapsed_ever": "poverty-alleviated households that relapsed",
+        "spending": "spending of all levers (million yuan)",
         "baseline": "baseline",
         "scenario": "scenario",
         "ce_title": "Cost-effectiveness against the baseline",
@@ -90,7 +90,8 @@ LABELS = {
         "q_dominated": "costs more,\nmore relapses",
         "q_saves": "saves money,\nmore relapses",
         "ce_note": "points: mean paired difference against the baseline; bars: {band}",
-        "cause_title": "Relapse events by cause (mean across seeds; bar: {band} of the total)",
+        "ce_zoom": "the scenarios near the origin, enlarged",
+        "cause_title": "Relapse events by cause (mean across seeds; whisker: {band}, all causes)",
         "events": "relapse events",
         "town_title": "Relapsed households by town (mean across seeds)",
         "town_worst": "highest relapse: {name}",
@@ -120,9 +121,9 @@ LABELS = {
         "band_pct": "{pct}%种子区间",
         "band_range": "{n}个种子的范围",
         "relapsed_axis": "返贫户数",
-        "cmp_title": "各情景返贫与支出",
-        "relapsed_ever": "返贫脱贫户数（{period}）",
-        "spending": "全部政策支出（{period}，百万元）",
+        "cmp_title": "各情景返贫与支出（{period}）",
+        "relapsed_ever": "返贫脱贫户数",
+        "spending": "全部政策支出（百万元）",
         "baseline": "基准",
         "scenario": "情景",
         "ce_title": "相对于基准的成本效果",
@@ -133,7 +134,8 @@ LABELS = {
         "q_dominated": "支出增加，\n返贫增加",
         "q_saves": "节省支出，\n返贫增加",
         "ce_note": "点：与基准的配对差异均值；误差线：{band}",
-        "cause_title": "返贫原因（各种子均值；误差线：总数的{band}）",
+        "ce_zoom": "原点附近的情景（放大）",
+        "cause_title": "返贫原因（各种子均值；误差线：全部原因的{band}）",
         "events": "返贫次数",
         "town_title": "各乡镇返贫户数（各种子均值）",
         "town_worst": "返贫最多：{name}",
@@ -358,12 +360,14 @@ def comparison_charts(exp, out: Path, runs: pd.DataFrame, table: pd.DataFrame, l
         _towns(exp, out, names, runs, label, L, src, charts / f"towns{suffix}")
 
 
-def _grid(n: int, width: float = 2.6, height: float = 1.9) -> tuple[plt.Figure, np.ndarray]:
-    ncol = min(n, 4)
+def _grid(
+    n: int, width: float = 2.6, height: float = 1.9, sharey: bool = True, ncol: int = 4
+) -> tuple[plt.Figure, np.ndarray]:  # fmt: skip
+    ncol = min(n, ncol)
     nrow = int(np.ceil(n / ncol))
     fig, axes = plt.subplots(
-        nrow, ncol, figsize=(width * ncol + 0.6, height * nrow + 1.2), sharex=True, sharey=True,
-        layout="constrained", squeeze=False,
+        nrow, ncol, figsize=(width * ncol + 0.6, height * nrow + 1.2), sharex=True,
+        sharey=sharey, layout="constrained", squeeze=False,
     )  # fmt: skip
     for ax in axes.ravel()[n:]:
         ax.set_visible(False)
@@ -377,7 +381,10 @@ def _years_axis(ax) -> None:
 
 
 def _trajectories(exp, out, names, others, label, L, band_text, lo, hi, src, stem):
-    """Small multiples: each scenario against its baseline, mean and band by month."""
+    """Small multiples: each scenario against its baseline, mean and band by month.
+
+    Each panel has its own scale: the scenario against its baseline is what it shows.
+    """
     from sim.compare import baseline_of
 
     monthly = pq.read_table(
@@ -386,7 +393,7 @@ def _trajectories(exp, out, names, others, label, L, band_text, lo, hi, src, ste
     q = monthly.groupby(["scenario", "month"])["n_relapsed"]
     stats = pd.DataFrame({"mean": q.mean(), "lo": q.quantile(lo), "hi": q.quantile(hi)})
     panels = others or names
-    fig, axes = _grid(len(panels))
+    fig, axes = _grid(len(panels), sharey=False)
     for ax, name in zip(axes.ravel(), panels, strict=False):
         for run, colour in ((baseline_of(exp, name), BASE), (name, ACCENT)):
             s = stats.loc[run]
@@ -394,8 +401,9 @@ def _trajectories(exp, out, names, others, label, L, band_text, lo, hi, src, ste
             ax.fill_between(x, s["lo"], s["hi"], color=colour, alpha=0.18, lw=0)
             ax.plot(x, s["mean"], color=colour, lw=1.3)
         ax.set_title(label[name], fontsize=8)
-        ax.set_ylim(bottom=0)
+        ax.set_ylim(0, None)
         ax.yaxis.set_major_formatter(THOUSANDS)
+        ax.tick_params(axis="y", labelsize=7)
         _years_axis(ax)
     handles = [plt.Line2D([], [], color=BASE, label=L("baseline")),
                plt.Line2D([], [], color=ACCENT, label=L("scenario"))]  # fmt: skip
@@ -430,77 +438,112 @@ def _dots(exp, runs, names, label, L, band_text, lo, hi, src, stem):
     for tick, name in zip(a1.get_yticklabels(), names, strict=True):
         if baseline_of(exp, name) == name:
             tick.set_fontweight("bold")
-    period = _period(runs)
-    a1.set_xlabel(L("relapsed_ever", period=period))
-    a2.set_xlabel(L("spending", period=period))
+    a1.set_xlabel(L("relapsed_ever"))
+    a2.set_xlabel(L("spending"))
     for ax in (a1, a2):
         ax.xaxis.set_major_formatter(THOUSANDS)
         ax.grid(False, axis="y")
     handles = [plt.Line2D([], [], color=BASE, marker="o", label=L("baseline")),
                plt.Line2D([], [], color=ACCENT, marker="o", label=L("scenario"))]  # fmt: skip
     fig.legend(handles=handles, loc="outside upper right", ncol=2, title=L("band", band=band_text))
-    fig.suptitle(L("cmp_title"))
+    fig.suptitle(L("cmp_title", period=_period(runs)))
     note(fig, src)
     save(fig, stem)
 
 
-def _place_labels(ax, xs, ys, texts, fontsize=7):
-    """Label points, nudging labels vertically (in screen space) so that none overlap."""
+def _place_labels(ax, xs, ys, texts, fontsize=7, starts=None):
+    """Label points to their right, spreading overlapping labels up and down (screen space).
+
+    ``starts``: where each label may begin on the x axis (e.g. past the point's error bar).
+    """
     fig = ax.figure
     fig.canvas.draw()
-    to_px = ax.transData.transform
-    pts = np.array([to_px((x, y)) for x, y in zip(xs, ys, strict=True)])
-    height = fontsize * 1.5 * fig.dpi / 72
-    order = np.argsort(pts[:, 1])
-    placed: list[tuple[float, float]] = []
-    for i in order:
-        px, py = pts[i]
-        ty = py
-        for qx, qy in placed:  # push up past any label close by on the right of its point
-            if abs(qx - px) < 120 and abs(qy - ty) < height:
-                ty = qy + height
-        placed.append((px, ty))
-        tx, ty_data = ax.transData.inverted().transform((px + 8, ty))
-        ax.annotate(texts[i], (xs[i], ys[i]), xytext=(tx, ty_data), fontsize=fontsize,
+    renderer = fig.canvas.get_renderer()
+    pts = ax.transData.transform(np.column_stack([xs, ys]))
+    if starts is not None:
+        pts[:, 0] = ax.transData.transform(np.column_stack([starts, ys]))[:, 0]
+    labels = [ax.text(0, 0, t, fontsize=fontsize, va="center") for t in texts]
+    sizes = np.array([[b.width, b.height] for b in (t.get_window_extent(renderer) for t in labels)])
+    pos = pts + [8.0, 0.0]  # label anchors (left middle), pixels
+    gap = 1.15
+    for _ in range(300):  # push apart the pairs that overlap, half each way
+        moved = False
+        for i in range(len(pos)):
+            for j in range(i + 1, len(pos)):
+                dx = abs(pos[i, 0] - pos[j, 0]) < max(sizes[i, 0], sizes[j, 0])
+                need = gap * (sizes[i, 1] + sizes[j, 1]) / 2 - abs(pos[i, 1] - pos[j, 1])
+                if dx and need > 0:
+                    up = 1.0 if pos[i, 1] >= pos[j, 1] else -1.0
+                    pos[i, 1] += up * need / 2
+                    pos[j, 1] -= up * need / 2
+                    moved = True
+        if not moved:
+            break
+    inv = ax.transData.inverted()
+    for k, text in enumerate(labels):
+        text.remove()
+        ax.annotate(texts[k], (xs[k], ys[k]), xytext=inv.transform(pos[k]), fontsize=fontsize,
                     va="center", arrowprops={"arrowstyle": "-", "color": "0.6", "lw": 0.5})  # fmt: skip
 
 
 def _cost_effectiveness(exp, runs, others, label, L, band_text, lo, hi, src, stem):
-    """Relapses averted against extra spending, paired by seed, with the quadrants named."""
+    """Relapses averted against extra spending, paired by seed, with the quadrants named.
+
+    Points crowded near the origin are labelled in a second panel that zooms in on them.
+    """
     from sim.compare import baseline_of
 
     if not others:
         return
     by = {n: g.set_index("seed") for n, g in runs.groupby("scenario", sort=False)}
-    fig, ax = plt.subplots(figsize=(8, 6), layout="constrained")
-    xs, ys = [], []
+    points = []  # (x, y, x band, y band)
     for name in others:
         base = by[baseline_of(exp, name)]
         g = by[name].loc[base.index]
         averted = base["relapsed"] - g["relapsed"]
         cost = (g["spending"] - base["spending"]) / 1e6
         x, y = averted.mean(), cost.mean()
-        ax.errorbar(
-            x, y, xerr=[[x - averted.quantile(lo)], [averted.quantile(hi) - x]],
-            yerr=[[y - cost.quantile(lo)], [cost.quantile(hi) - y]],
-            fmt="o", color=ACCENT, ecolor="0.55", elinewidth=0.8, capsize=2, ms=4,
-        )  # fmt: skip
-        xs.append(x)
-        ys.append(y)
-    ax.axhline(0, color="0.5", lw=0.8)
-    ax.axvline(0, color="0.5", lw=0.8)
-    xmax = max(np.abs(ax.get_xlim()).max(), 1.0)
-    ymax = max(np.abs(ax.get_ylim()).max(), 1.0)
-    ax.set_xlim(-xmax * 1.15, xmax * 1.15)
-    ax.set_ylim(-ymax * 1.15, ymax * 1.15)
+        points.append((x, y, [[x - averted.quantile(lo)], [averted.quantile(hi) - x]],
+                       [[y - cost.quantile(lo)], [cost.quantile(hi) - y]]))  # fmt: skip
+    xs, ys = np.array([p[0] for p in points]), np.array([p[1] for p in points])
+    span_x = max(np.ptp(np.append(xs, 0)), 1e-9)
+    span_y = max(np.ptp(np.append(ys, 0)), 1e-9)
+    near = (np.abs(xs) < 0.12 * span_x) & (np.abs(ys) < 0.12 * span_y)
+    zoom = near.sum() >= 3 and (~near).any()
+    fig, axes = plt.subplots(1, 2 if zoom else 1, figsize=(12 if zoom else 8, 6),
+                             layout="constrained", squeeze=False)  # fmt: skip
+    panels = [
+        (axes[0, 0], np.ones(len(others), bool), ~near if zoom else np.ones(len(others), bool))
+    ]
+    if zoom:
+        panels.append((axes[0, 1], near, near))
+    for ax, shown, labelled in panels:
+        for k in np.flatnonzero(shown):
+            x, y, xerr, yerr = points[k]
+            ax.errorbar(x, y, xerr=xerr, yerr=yerr, fmt="o", color=ACCENT, ecolor="0.55",
+                        elinewidth=0.8, capsize=2, ms=4)  # fmt: skip
+        ax.axhline(0, color="0.5", lw=0.8)
+        ax.axvline(0, color="0.5", lw=0.8)
+        px, py = xs[shown], ys[shown]  # the points and the origin, room for labels on the right
+        x0, x1 = min(px.min(), 0), max(px.max(), 0)
+        y0, y1 = min(py.min(), 0), max(py.max(), 0)
+        dx, dy = max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)
+        ax.set_xlim(x0 - 0.08 * dx, x1 + 0.45 * dx)
+        ax.set_ylim(y0 - 0.12 * dy, y1 + 0.12 * dy)
+        ax.set(xlabel=L("averted"), ylabel=L("extra_cost"))
+        ax.xaxis.set_major_formatter(THOUSANDS)
+        ax.yaxis.set_major_formatter(THOUSANDS)
+        idx = np.flatnonzero(labelled)
+        right = [points[k][0] + points[k][2][1][0] for k in idx]  # past the error bar
+        _place_labels(ax, xs[idx], ys[idx], [label[others[k]] for k in idx], starts=right)
     corners = {"q_costs": (0.98, 0.98, "right", "top"), "q_dominant": (0.98, 0.02, "right", "bottom"),
                "q_dominated": (0.02, 0.98, "left", "top"), "q_saves": (0.02, 0.02, "left", "bottom")}  # fmt: skip
     for key, (cx, cy, ha, va) in corners.items():
-        ax.text(cx, cy, L(key), transform=ax.transAxes, ha=ha, va=va, fontsize=8, color="0.45")
-    _place_labels(ax, xs, ys, [label[n] for n in others])
-    ax.set(title=L("ce_title"), xlabel=L("averted"), ylabel=L("extra_cost"))
-    ax.xaxis.set_major_formatter(THOUSANDS)
-    ax.yaxis.set_major_formatter(THOUSANDS)
+        axes[0, 0].text(cx, cy, L(key), transform=axes[0, 0].transAxes, ha=ha, va=va, fontsize=8,
+                        color="0.45", bbox={"fc": "white", "ec": "none", "alpha": 0.8})  # fmt: skip
+    if zoom:
+        axes[0, 1].set_title(L("ce_zoom"), fontsize=9)
+    fig.suptitle(L("ce_title"))
     note(fig, L("ce_note", band=band_text) + "\n" + src)
     save(fig, stem)
 
@@ -541,15 +584,16 @@ def _towns(exp, out, names, runs, label, L, src, stem):
     worst = runs.groupby("scenario", sort=False)["relapsed"].mean().idxmax()
     base = baseline_of(exp, worst)
     n_towns = int(towns["town"].max()) + 1
-    fig, axes = _grid(n_towns, width=2.0, height=1.45)
+    ncol = int(np.ceil(np.sqrt(n_towns)))
+    fig, axes = _grid(n_towns, width=1.9, height=1.45, ncol=ncol)
     for town, ax in enumerate(axes.ravel()[:n_towns]):
         for run, colour in ((base, BASE), (worst, ACCENT)):
             s = mean.loc[(run, town)]
             ax.plot(pd.to_datetime(s.index), s.to_numpy(), color=colour, lw=1)
         ax.set_title(L.town(town, n_towns), fontsize=8)
-        ax.set_ylim(bottom=0)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=3, min_n_ticks=1))
         _years_axis(ax)
+    axes[0, 0].set_ylim(0, max(ax.get_ylim()[1] for ax in axes.ravel()[:n_towns]))  # shared
     handles = [plt.Line2D([], [], color=BASE, label=label[base]),
                plt.Line2D([], [], color=ACCENT, label=L("town_worst", name=label[worst]))]  # fmt: skip
     fig.legend(handles=handles, loc="outside upper right", ncol=2)

@@ -166,6 +166,26 @@ def git_revision() -> str:
     return f"{rev}-dirty-{hashlib.sha256(diff.encode()).hexdigest()[:12]}"
 
 
+@functools.cache
+def code_version() -> str:
+    """The package version and a hash of the code that makes results.
+
+    Every ``sim/`` source file but the charts': resumed sweeps, comparisons and calibrations
+    reuse a stored run only when this is unchanged, whatever git says (a redrawn chart does
+    not throw runs away; an uncommitted change to the model does).
+    """
+    return f"{sim.__version__}+{code_hash(Path(sim.__file__).parent)}"
+
+
+def code_hash(root: Path) -> str:
+    """A short hash of the Python sources under ``root`` but ``plotting.py``."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        if path.name != "plotting.py":
+            digest.update(path.relative_to(root).as_posix().encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def provenance(seed: int) -> dict[str, Any]:
     """Seed, versions and revision: what a reader needs to reproduce a run."""
     import mesa
@@ -173,6 +193,7 @@ def provenance(seed: int) -> dict[str, Any]:
     return {
         "seed": seed,
         "relapse_sim": sim.__version__,
+        "code": code_version(),
         "git_revision": git_revision(),
         "python": platform.python_version(),
         "numpy": np.__version__,
@@ -210,8 +231,8 @@ def write(
 def is_complete(cfg: DictConfig | dict, out: str | Path) -> bool:
     """Whether ``out`` already holds a finished run of exactly this config and code.
 
-    Sweeps resume with it: as comparisons do, a run of another code revision (or version) is
-    run again.
+    Sweeps resume with it: as comparisons do, a run of other model code (:func:`code_version`)
+    is run again.
     """
     out = Path(out)
     files = [out / name for name in ("summary.json", "config.yaml", "provenance.json")]

@@ -123,3 +123,17 @@ def test_output_files_get_the_usual_permissions(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
+def test_code_hash_follows_the_model_code_not_the_charts(tmp_path):
+    from sim.run import code_hash
+
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "model.py").write_text("a = 1\n")
+    (tmp_path / "policies" / "dibao.py").write_text("b = 1\n")
+    (tmp_path / "plotting.py").write_text("c = 1\n")
+    first = code_hash(tmp_path)
+    (tmp_path / "plotting.py").write_text("c = 2\n")  # a redrawn chart
+    assert code_hash(tmp_path) == first
+    (tmp_path / "policies" / "dibao.py").write_text("b = 2\n")  # a changed rule
+    assert code_hash(tmp_path) != first
