@@ -37,8 +37,9 @@ def main(cfg: DictConfig) -> None:
         table = compare(exp, out, n_jobs=cfg.n_jobs, lang=cfg.lang)
     except (ConfigError, DataError) as exc:
         sys.exit(f"error: {exc}")
-    log.info("%s", (out / "summary.md").read_text())
-    log.info("%d runs x %d seeds; results: %s", len(table), len(exp.seeds), out)
+    suffix = "" if cfg.lang == "en" else f"_{cfg.lang}"
+    log.info("%s", (out / f"summary{suffix}.md").read_text())
+    log.info("%d scenarios x %d seeds; results: %s", len(table), len(exp.seeds), out)
 
 
 if __name__ == "__main__":

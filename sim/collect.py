@@ -71,21 +71,17 @@ def collect(folder: str | Path, outcome: str = "relapsed", lang: str = "en") -> 
     varying = [p for p in params if table[p].nunique() > 1]
     n_seeds = table["seed"].nunique() if "seed" in table else 1
     first = table.iloc[0]
-    what = (
-        f"sweep {folder.name} · {len(table)} runs · scale {first['scale']:g} "
-        f"({first['households']:,} households) · {n_seeds} seeds per point · "
-        f"{first['first_month']} – {first['last_month']}"
-    )
-    if len(varying) > 2:
-        what += f" · pooled over {', '.join(varying[2:])}"
+    run = {"name": folder.name, "runs": len(table), "scale": first["scale"],
+           "households": first["households"], "seeds": n_seeds, "pooled": varying[2:],
+           "period": f"{first['first_month']} – {first['last_month']}"}  # fmt: skip
     suffix = f"{outcome}" + ("" if lang == "en" else f"_{lang}")
     charts = folder / "charts"
     if len(varying) >= 2:
         x, y = varying[:2]
-        heatmap(table, x, y, outcome, charts / f"heatmap_{suffix}", what, lang=lang)
+        heatmap(table, x, y, outcome, charts / f"heatmap_{suffix}", run, lang=lang)
     if varying:
         by = varying[1] if len(varying) >= 2 else None
-        sweep_chart(table, varying[0], outcome, charts / f"sweep_{suffix}", what, by, lang=lang)
+        sweep_chart(table, varying[0], outcome, charts / f"sweep_{suffix}", run, by, lang=lang)
     log.info(
         "%d runs collected, %d incomplete; swept: %s", len(table), len(incomplete),
         ", ".join(varying) or "nothing",

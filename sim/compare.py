@@ -368,6 +368,7 @@ def markdown(table: pd.DataFrame, exp: Experiment, runs: pd.DataFrame, lang: str
 
     t = TEXT[lang]
     label = scenario_labels(exp, lang)
+    names = (exp.labels or {}).get(lang) or {}  # the scenarios' own names
     first = runs.iloc[0]
     s = exp.seeds
     seeds = (
@@ -384,8 +385,8 @@ def markdown(table: pd.DataFrame, exp: Experiment, runs: pd.DataFrame, lang: str
                                       pa=first["poverty_alleviated"], scale=scale_of(runs)),
         "- " + t["period"].format(first=first["first_month"], last=first["last_month"],
                                   n=len(s), seeds=seeds, band=band),
-        "- " + t["baseline"].format(baseline=label[exp.baseline] if not exp.cross else
-                                    exp.baseline, cross=t["cross"] if exp.cross else ""),
+        "- " + t["baseline"].format(baseline=names.get(exp.baseline, exp.baseline),
+                                    cross=t["cross"] if exp.cross else ""),
         *[f"  - {k.replace('_', ' ')}: {v}" for k, v in t["columns"].items()],
         "",
         t["head"],
@@ -428,7 +429,8 @@ def compare(exp: Experiment, out: Path, n_jobs: int = 1, lang: str = "en") -> pd
     stream_tables(exp, out, "towns")
     table = summary_table(exp, runs)
     atomic_write(out / "summary.csv", lambda p: table.to_csv(p, index=False))
-    write_text(markdown(table, exp, runs, lang), out / "summary.md")
+    suffix = "" if lang == "en" else f"_{lang}"
+    write_text(markdown(table, exp, runs, lang), out / f"summary{suffix}.md")
     comparison_charts(exp, out, runs, table, lang=lang)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # this process only
     write_json(

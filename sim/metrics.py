@@ -261,17 +261,16 @@ class Outcomes:
             }
         )
 
-    def book_reimbursed(self, hh: Households, chronic_month: float) -> None:
+    def book_reimbursed(self, hh: Households, patients: np.ndarray, chronic_month: float) -> None:
         """Take this month's reimbursements off the illness and chronic-care loss accounts.
 
         Shocks book the gross cost of care; what the medical levers pay back was no loss to the
         household. The reimbursement is split between the month's acute and chronic care in
         proportion to their cost; ``chronic_month`` is the month's care per chronically ill
-        member, yuan.
+        member, yuan. ``patients``: the households the medical levers may have paid.
         """
-        idx = np.flatnonzero(hh.reimbursed_fen)
         _book_reimbursed(
-            idx, hh.reimbursed_fen, hh.med_cost, hh.n_chronic, chronic_month, hh.loss,
+            patients, hh.reimbursed_fen, hh.med_cost, hh.n_chronic, chronic_month, hh.loss,
             1.0 / hh.loss_unit, CAUSES.index("illness"), CAUSES.index("chronic"),
         )  # fmt: skip
 

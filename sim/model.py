@@ -148,7 +148,9 @@ class RelapseModel(mesa.Model):
         self.shocks.step(self.hh, self.t, year, month)
         self.livelihood.earn(self.hh, self.shocks.cov, self.t, year, month)
         self.apply_levers()
-        self.outcomes.book_reimbursed(self.hh, self.shocks.chronic_month(year))
+        if "patients" in self._shared:  # the medical levers paid some of them back
+            patients = self._shared["patients"]
+            self.outcomes.book_reimbursed(self.hh, patients, self.shocks.chronic_month(year))
         self.livelihood.spend(self.hh)
         self.outcomes.update(
             self.hh, self.t, year, f"{year}-{month:02d}", self.shocks.routine(year)

@@ -77,11 +77,16 @@ class Monitoring(Lever):
             hh.category, hh.n_chronic, hh.n_labour, hh.loss, hh.loss_unit,
             hh.monitored, hh.measures, hh.risk_type,
             self.months_above, self.t_clue, self.t_detect, self.t_start, self.category,
-            t, model.monitoring_line, p.exit_months, p.verify_months,
-            p.spending_alert, 1 - miss, 1 - miss * (1 - p.p_data), PA,
+            self.last_paid_year, t, model.year, model.monitoring_line, p.exit_months,
+            p.verify_months, p.spending_alert, 1 - miss, 1 - miss * (1 - p.p_data), PA,
             counts, by_category,
         )  # fmt: skip
         n = dict(zip(COUNTS, counts.tolist(), strict=True))
+        # followed up: served in kind (the kernel counts the year's first month of each)
+        self.ledger.recipients[t] += n["served"]
+        self.recipients_by_year[model.year] = (
+            self.recipients_by_year.get(model.year, 0) + n["first_this_year"]
+        )
         self.figures = {
             "n_monitored": n["monitored"],
             **{f"n_monitored_{c}": int(by_category[i]) for i, c in enumerate(CATEGORY_NAMES)},
@@ -97,9 +102,6 @@ class Monitoring(Lever):
 
     def apply(self, model, idx: np.ndarray) -> np.ndarray:
         return np.zeros(idx.size)
-
-    def in_kind(self, model) -> np.ndarray:
-        return np.flatnonzero(model.hh.monitored & model.hh.active)  # followed up
 
     def stop(self, model) -> None:
         hh = model.hh
@@ -122,7 +124,10 @@ class Monitoring(Lever):
         ]  # fmt: skip
 
 
-COUNTS = ("monitored", "new", "exits", "assisted", "inclusion", "exclusion", "on_dibao")
+COUNTS = (
+    "monitored", "new", "exits", "assisted", "inclusion", "exclusion", "on_dibao", "served",
+    "first_this_year",
+)  # fmt: skip
 
 
 @jit_inline
@@ -156,8 +161,8 @@ def shock_losses(loss, i):
 def _monitor(
     key, pc_income, n_members, med_cost, one_off, dibao, active, category, n_chronic, n_labour,
     loss, loss_unit, monitored, measures, risk_type,
-    months_above, t_clue, t_detect, t_start, mon_category,
-    t, mline, exit_months, verify_months, spending_alert, p_found, p_found_signal, pa_code,
+    months_above, t_clue, t_detect, t_start, mon_category, last_served_year,
+    t, year, mline, exit_months, verify_months, spending_alert, p_found, p_found_signal, pa_code,
     counts, by_category,
 ):  # fmt: skip
     """One pass of the mechanism: steps 4, 1, 2, 3 of the module docstring.
@@ -166,6 +171,7 @@ def _monitor(
     of the new households' delays from clue to identification, months.
     """
     delay = monitored_n = new = exits = assisted = inclusion = exclusion = on_dibao = 0
+    served = first = 0  # active monitored households; those served a first time this year
     for i in range(pc_income.size):
         above = pc_income[i] >= mline
         months_above[i] = months_above[i] + 1 if above else 0
@@ -217,8 +223,12 @@ def _monitor(
             assisted += measures[i] != 0
             inclusion += ~at_risk
             on_dibao += dibao[i]
+            served += active[i]
+            if active[i] and last_served_year[i] != year:
+                last_served_year[i] = year
+                first += 1
         else:
             risk_type[i] = -1
             exclusion += at_risk
-    counts[:] = monitored_n, new, exits, assisted, inclusion, exclusion, on_dibao  # as COUNTS
+    counts[:] = monitored_n, new, exits, assisted, inclusion, exclusion, on_dibao, served, first
     return delay

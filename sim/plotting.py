@@ -67,11 +67,11 @@ LABELS = {
         "households": "households",
         "run_title": "Households in or near poverty, by month",
         "poor_panel": "below the poverty line",
-        "risk_panel": "below the monitoring line",
-        "n_relapsed": "relapsed (poverty-alleviated households)",
-        "n_newly_poor": "newly poor (other households)",
-        "n_at_risk": "all households",
-        "n_at_risk_poverty_alleviated": "poverty-alleviated households",
+        "risk_panel": "households below the monitoring line",
+        "n_relapsed": "relapsed: poverty-alleviated households below the poverty line",
+        "n_newly_poor": "newly poor: other households below the poverty line",
+        "n_at_risk": "all",
+        "n_at_risk_poverty_alleviated": "poverty-\nalleviated",
         "traj_title": "Relapsed households by month: each scenario against its baseline",
         "band": "mean and {band}",
         "band_pct": "{pct}% of seeds",
@@ -105,15 +105,18 @@ LABELS = {
         "households) · seed {seed} · {period}",
         "cmp_what": "experiment {name} · scale {scale:g} ({households:,} households) · "
         "{n} paired seeds · {period}",
+        "sweep_what": "sweep {name} · {runs} runs · scale {scale:g} ({households:,} households) · "
+        "{seeds} seeds per point · {period}{pooled}",
+        "pooled": " · pooled over {keys}",
     },
     "zh": {
         "month": "月份",
         "households": "户数",
         "run_title": "贫困及临界户数（按月）",
         "poor_panel": "低于贫困线",
-        "risk_panel": "低于监测线",
-        "n_relapsed": "返贫户（脱贫户）",
-        "n_newly_poor": "新致贫户（其他农户）",
+        "risk_panel": "低于监测线的农户",
+        "n_relapsed": "返贫户：低于贫困线的脱贫户",
+        "n_newly_poor": "新致贫户：低于贫困线的其他农户",
         "n_at_risk": "全部农户",
         "n_at_risk_poverty_alleviated": "脱贫户",
         "traj_title": "返贫户数（按月）：各情景与基准对比",
@@ -148,6 +151,9 @@ LABELS = {
         "run_what": "政策 {policy} · 冲击 {shocks} · 规模 {scale:g}（{households:,}户）· "
         "种子 {seed} · {period}",
         "cmp_what": "实验 {name} · 规模 {scale:g}（{households:,}户）· {n}个配对种子 · {period}",
+        "sweep_what": "扫描 {name} · {runs}次运行 · 规模 {scale:g}（{households:,}户）· "
+        "每点{seeds}个种子 · {period}{pooled}",
+        "pooled": " · 合并了 {keys}",
     },
 }
 CAUSE_LABELS = {
@@ -295,28 +301,31 @@ def note(fig: plt.Figure, text: str) -> None:
 
 
 def run_chart(monthly: pd.DataFrame, stem: Path, run: dict, lang: str = "en") -> list[Path]:
-    """One run by month: households below the poverty line, and below the monitoring line.
+    """One run by month: relapsed, newly poor, and households below the monitoring line.
 
-    Two panels, each with its own scale, so that a few dozen relapsed households stay
-    visible beside thousands of households at risk. ``run`` names what was run: policy,
-    shocks, scale, households, seed, period (the keys of the ``run_what`` label).
+    A panel each, with its own scale, so that a few dozen relapsed households stay visible
+    beside thousands of households at risk. ``run`` names what was run: policy, shocks,
+    scale, households, seed, period (the keys of the ``run_what`` label).
     """
     L = Labels(lang)
     what = L("run_what", **run)
     x = pd.to_datetime(monthly["month"])
     with plt.rc_context(L.style()):
-        fig, axes = plt.subplots(2, 1, figsize=(8, 5.5), sharex=True, layout="constrained")
-        panels = [("poor_panel", ["n_relapsed", "n_newly_poor"]),
-                  ("risk_panel", ["n_at_risk_poverty_alleviated", "n_at_risk"])]  # fmt: skip
+        fig, axes = plt.subplots(3, 1, figsize=(8, 7), sharex=True, layout="constrained")
+        panels = [("n_relapsed", ["n_relapsed"]), ("n_newly_poor", ["n_newly_poor"]),
+                  ("risk_panel", ["n_at_risk", "n_at_risk_poverty_alleviated"])]  # fmt: skip
         for ax, (title, keys) in zip(axes, panels, strict=True):
             for key in keys:
-                ax.plot(x, monthly[key], label=L(key), color=SERIES[key], lw=1.8)
+                ax.plot(x, monthly[key], color=SERIES[key], lw=1.8)
+                if len(keys) > 1:  # label the line at its end
+                    ax.annotate(L(key), (x.iloc[-1], monthly[key].iloc[-1]), xytext=(4, 0),
+                                textcoords="offset points", va="center", fontsize=8,
+                                color=SERIES[key])  # fmt: skip
             ax.set_title(L(title), loc="left", fontsize=10)
             ax.set_ylabel(L("households"))
-            ax.set_ylim(bottom=0)
+            ax.set_ylim(0, None)
             ax.yaxis.set_major_formatter(THOUSANDS)
-            ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
-            ax.legend(loc="upper left")
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
         axes[-1].set_xlabel(L("month"))
         fig.suptitle(L("run_title"))
         note(fig, L("source", version=sim.__version__, what=what))
@@ -337,11 +346,15 @@ def _what(exp, runs: pd.DataFrame, L: Labels) -> str:
 
 def comparison_charts(exp, out: Path, runs: pd.DataFrame, table: pd.DataFrame, lang: str = "en"):
     """Every chart of a comparison, into ``out/charts`` (names end in ``_zh`` for Chinese)."""
-    from sim.compare import baseline_of
+    from sim.compare import baseline_of, cells
 
     L = Labels(lang)
     label = scenario_labels(exp, L.lang)
     names = list(table["scenario"])
+    if exp.cross:  # each cross option's runs side by side, its baseline first
+        where = cells(exp)
+        crosses, scenarios = list(exp.cross), list(exp.scenarios)
+        names.sort(key=lambda n: (crosses.index(where[n][1]), scenarios.index(where[n][0])))
     others = [n for n in names if baseline_of(exp, n) != n]
     src = L("source", version=sim.__version__, what=_what(exp, runs, L))
     charts = out / "charts"
@@ -604,10 +617,17 @@ def _towns(exp, out, names, runs, label, L, src, stem):
     save(fig, stem)
 
 
-def heatmap(table: pd.DataFrame, x: str, y: str, outcome: str, stem: Path, what: str,
+def _sweep_what(L: Labels, run: dict) -> str:
+    """What a sweep ran (``run``: the keys of the ``sweep_what`` label, ``pooled`` a list)."""
+    pooled = L("pooled", keys=", ".join(run["pooled"])) if run["pooled"] else ""
+    return L("sweep_what", **(run | {"pooled": pooled}))
+
+
+def heatmap(table: pd.DataFrame, x: str, y: str, outcome: str, stem: Path, run: dict,
             lang: str = "en") -> list[Path]:  # fmt: skip
     """Mean of ``outcome`` over a grid of two swept parameters ``x`` and ``y``."""
     L = Labels(lang)
+    what = _sweep_what(L, run)
     grid = table.pivot_table(index=y, columns=x, values=outcome, aggfunc="mean")
     values = grid.to_numpy()
     with plt.rc_context(L.style()):
@@ -629,28 +649,33 @@ def heatmap(table: pd.DataFrame, x: str, y: str, outcome: str, stem: Path, what:
         return save(fig, stem)
 
 
-def sweep_chart(table: pd.DataFrame, x: str, outcome: str, stem: Path, what: str,
+def sweep_chart(table: pd.DataFrame, x: str, outcome: str, stem: Path, run: dict,
                 by: str | None = None, lang: str = "en") -> list[Path]:  # fmt: skip
     """Mean of ``outcome`` against one swept parameter, with the range across seeds.
 
     With ``by`` (a second swept parameter), one line per value of it: nothing is pooled.
     """
     L = Labels(lang)
+    what = _sweep_what(L, run)
     groups = [(None, table)] if by is None else list(table.groupby(by))
     with plt.rc_context(L.style()):
         fig, ax = plt.subplots(layout="constrained")
+        values = sorted(table[x].unique(), key=lambda v: (isinstance(v, str), v))
+        where = {v: i for i, v in enumerate(values)}  # the swept values, evenly spaced
         for k, (value, g) in enumerate(groups):
             s = g.groupby(x)[outcome]
-            xs = [f"{v:g}" if isinstance(v, float) else str(v) for v in s.mean().index]
+            xs = [where[v] for v in s.mean().index]
             colour = PALETTE[k % len(PALETTE)]
             name = L("mean") if by is None else f"{L.name(by)} = {value}"
             ax.plot(xs, s.mean().to_numpy(), "o-", color=colour, label=name)
             ax.fill_between(xs, s.min().to_numpy(), s.max().to_numpy(), color=colour, alpha=0.15,
                             lw=0)  # fmt: skip
+        ax.set_xticks(range(len(values)), [f"{v:g}" if isinstance(v, float) else str(v)
+                                           for v in values])  # fmt: skip
         ax.set(title=L("sweep_title", outcome=L.name(outcome), x=L.name(x)), xlabel=L.name(x),
                ylabel=L.name(outcome))  # fmt: skip
         ax.yaxis.set_major_formatter(THOUSANDS)
-        ax.legend(title=L("range"))
+        ax.legend(title=L("range"), loc="upper left", bbox_to_anchor=(1.0, 1.0))
         note(fig, L("source", version=sim.__version__, what=what))
         return save(fig, stem)
 

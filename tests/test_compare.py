@@ -177,7 +177,7 @@ def test_outputs_say_what_was_run_in_the_chosen_language(tmp_path):
     assert "poverty-alleviated households below the monitoring line" in text
     if cjk_font() is not None:
         compare(exp, tmp_path, n_jobs=1, lang="zh")
-        text = (tmp_path / "summary.md").read_text()
+        text = (tmp_path / "summary_zh.md").read_text()
         assert "现行政策" in text and "无低保" in text and "情景" in text
         assert (tmp_path / "charts" / "comparison_zh.png").exists()
 

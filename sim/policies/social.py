@@ -359,7 +359,7 @@ def _tekun_review(
     """
     n = 0
     for i in range(tekun.size):
-        if review_all or monitored[i]:
+        if (review_all or monitored[i]) and n_labour[i] == 0:  # others are never eligible
             income = means_tested_income(own_pc[i], n_elderly[i], n_members[i], pension_disregard)
             _, applies = applying(
                 tekun[i], first_month, transfers0[i], u_take[i], take_up, monitored[i],
@@ -369,6 +369,8 @@ def _tekun_review(
                 n_labour[i], n_school[i], n_elderly[i], n_disabled[i], n_members[i], income,
                 income_limit,
             )  # fmt: skip
+        elif review_all or monitored[i]:
+            tekun[i] = False
         out_idx[n] = i
         n += tekun[i] & active[i]
     return n
