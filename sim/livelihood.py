@@ -12,6 +12,7 @@ import numpy as np
 from sim.jit import jit
 from sim.policies.base import FEN
 from sim.population import PA, Economy, Households
+from sim.schedule import compound
 from sim.shocks import Covariates
 
 
@@ -29,7 +30,7 @@ class Livelihood:
         self.econ = econ
 
     def _index(self, rate, year: int) -> float:
-        return float(np.prod([1.0 + rate(y) for y in range(self.econ.base_year + 1, year + 1)]))
+        return compound(rate, self.econ.base_year + 1, year)
 
     def wage_index(self, year: int) -> float:
         """Wage rates in ``year`` relative to the base year."""

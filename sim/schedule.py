@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -106,3 +107,19 @@ class Dated:
         if self._years == [0]:
             return f"Dated({self._values[0]!r})"
         return f"Dated({self.table()!r})"
+
+
+@functools.lru_cache(maxsize=1024)
+def compound(rate: Dated, first: int, last: int) -> float:
+    """The product of ``1 + rate(y)`` over the years ``first..last`` (1 if ``last < first``).
+
+    A growth index: values of ``last`` relative to the year before ``first``.
+
+    Example:
+        >>> round(compound(Dated({2021: 0.1, 2022: 0.05}), 2021, 2023), 6)  # 1.1 * 1.05 * 1.05
+        1.21275
+    """
+    out = 1.0
+    for year in range(first, last + 1):
+        out *= 1.0 + rate(year)
+    return out

@@ -25,7 +25,7 @@ from sim.jit import jit
 from sim.params import dated, nonneg, parse, pos, prob
 from sim.population import Economy, Households
 from sim.random import Streams, uniform_at
-from sim.schedule import Dated
+from sim.schedule import Dated, compound
 
 CAUSES = (
     "structural", "illness", "chronic", "disability", "death",
@@ -262,8 +262,7 @@ class Shocks:
 
     def cost_index(self, year: int) -> float:
         """Medical costs in ``year`` relative to the base year (``medical_cost_growth``)."""
-        growth = self.pars.medical_cost_growth
-        return float(np.prod([1.0 + growth(y) for y in range(self.econ.base_year + 1, year + 1)]))
+        return compound(self.pars.medical_cost_growth, self.econ.base_year + 1, year)
 
     def chronic_month(self, year: int) -> float:
         """Care of a chronically ill member in ``year``, yuan per month (0 when switched off)."""

@@ -85,7 +85,8 @@ class Lever:
     def begin_month(self, model: RelapseModel) -> None:
         """Set this month's parameters; refresh what depends on them, or stop."""
         before = self.pars
-        self.pars = self.pars_at(model, model.t)
+        key = (model.t <= model.burn_in, model.year)
+        self.pars = self._resolved.get(key) or self.pars_at(model, model.t)
         if self.pars is before:
             return
         if before.enabled and not self.pars.enabled:
