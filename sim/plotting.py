@@ -537,12 +537,15 @@ def _cost_effectiveness(exp, runs, others, label, L, band_text, lo, hi, src, ste
                         elinewidth=0.8, capsize=2, ms=4)  # fmt: skip
         ax.axhline(0, color="0.5", lw=0.8)
         ax.axvline(0, color="0.5", lw=0.8)
-        px, py = xs[shown], ys[shown]  # the points and the origin, room for labels on the right
-        x0, x1 = min(px.min(), 0), max(px.max(), 0)
-        y0, y1 = min(py.min(), 0), max(py.max(), 0)
+        # the points with their bars, and the origin; room for labels on the right
+        k = np.flatnonzero(shown)
+        x0 = min(min(points[i][0] - points[i][2][0][0] for i in k), 0)
+        x1 = max(max(points[i][0] + points[i][2][1][0] for i in k), 0)
+        y0 = min(min(points[i][1] - points[i][3][0][0] for i in k), 0)
+        y1 = max(max(points[i][1] + points[i][3][1][0] for i in k), 0)
         dx, dy = max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)
-        ax.set_xlim(x0 - 0.08 * dx, x1 + 0.45 * dx)
-        ax.set_ylim(y0 - 0.12 * dy, y1 + 0.12 * dy)
+        ax.set_xlim(x0 - 0.05 * dx, x1 + 0.45 * dx)
+        ax.set_ylim(y0 - 0.15 * dy, y1 + 0.15 * dy)
         ax.set(xlabel=L("averted"), ylabel=L("extra_cost"))
         ax.xaxis.set_major_formatter(THOUSANDS)
         ax.yaxis.set_major_formatter(THOUSANDS)

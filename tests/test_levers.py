@@ -205,3 +205,18 @@ def test_insured_count_leaves_out_dissolved_households():
     lever = m.lever("basic_insurance")
     assert not m.hh.active.all()
     assert lever.report()["n_insured"] == int((lever.insured & m.hh.active).sum())
+
+
+@pytest.mark.slow
+def test_dibao_recipients_do_not_fill_the_at_risk_and_monitored_counts():
+    """Before the pro-rated lines, the pension disregard and steering by risk type, households
+    topped up to the dibao standard were 83-95% of those below the monitoring line and 93-98%
+    of the monitored; now they are a minority of both, each December."""
+    m = RelapseModel(compose(["population.scale=0.2"]))
+    while m.running:
+        m.step()
+        if m.t > m.burn_in and m.month == 12:
+            hh = m.hh
+            risk, followed = hh.at_risk & hh.active, hh.monitored & hh.active
+            assert (risk & hh.dibao).sum() < 0.3 * risk.sum(), m.year
+            assert (followed & hh.dibao).sum() < 0.4 * followed.sum(), m.year
