@@ -33,7 +33,7 @@ def main(cfg: DictConfig) -> None:
     try:
         result = simulate(cfg)
         write(result, cfg, out, chart=cfg.chart, lang=cfg.lang)
-    except (ConfigError, DataError, ValueError) as exc:
+    except (ConfigError, DataError) as exc:
         sys.exit(f"error: {exc}")
     log.info("%s", report(result, out))
 

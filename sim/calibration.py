@@ -268,10 +268,16 @@ def fit_table(table: dict[str, Target], runs: list[dict[str, dict[int, float]]])
 
 def run_statistics(overrides: list[str], seed: int) -> dict[str, dict[int, float]]:
     """Run the config of ``overrides`` with ``seed`` and return its :class:`Tally` result."""
-    from sim.config import compose
+    from sim.config import compose, to_dict
+
+    return statistics(to_dict(compose(overrides)), seed)
+
+
+def statistics(cfg: dict, seed: int) -> dict[str, dict[int, float]]:
+    """Run the plain config ``cfg`` with ``seed`` and return its :class:`Tally` result."""
     from sim.model import RelapseModel
 
-    model = RelapseModel(compose([*overrides, f"seed={seed}"]))
+    model = RelapseModel(cfg | {"seed": seed, "chart": False})
     tally = Tally(model)
     while model.running:
         model.step()

@@ -163,6 +163,8 @@ def check(cfg: DictConfig | dict) -> Run:
     """Parse and check a whole config; raises :class:`ConfigError` naming the first bad key."""
     data = to_dict(cfg)
     pars = parse(RunPars, data, "")
+    if pars.lang not in ("en", "zh"):
+        raise ConfigError(f"lang = {pars.lang!r}: use en or zh")
     year, month = parse_month(pars.start, "start")
     return Run(
         pars=pars,

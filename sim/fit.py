@@ -1,13 +1,15 @@
 """Fit free parameters to a target table (``scenarios/calibration/<name>.yaml``).
 
-scipy's ``least_squares`` (trust-region reflective, bounds) minimises the targets' residuals:
-the distance of each simulated mean from its published value, in half-widths of its band
-(:func:`sim.calibration.fit_table`), each target weighted once whatever its number of years.
-Every evaluation runs the same seeds (common random numbers), so that the objective moves
-with the parameters, not with the draws. Parameters are searched on [0, 1] (their ranges
-rescaled); the Jacobian is taken by forward differences, all its runs at once on the local
-cores (joblib). Every run is cached on disk by its config and code revision: the same command
-started again after an interruption replays the cached runs and goes on where it stopped.
+Stage by stage (income, social assistance, health: each stage's parameters fitted to its own
+targets, the others held), scipy's ``least_squares`` (trust-region reflective, bounds)
+minimises the targets' residuals: the distance of each simulated mean from its published
+value, in half-widths of its band (:func:`sim.calibration.fit_table`), each target weighted
+once whatever its number of years. Every evaluation runs the same seeds (common random
+numbers), so that the objective moves with the parameters, not with the draws. Parameters are
+searched on [0, 1] (their ranges rescaled); the Jacobian is taken by forward differences, all
+its runs at once on the local cores (joblib). Every run is cached on disk by its config and
+the model code (:func:`sim.run.code_version`): the same command started again after an
+interruption replays the cached runs and goes on where it stopped.
 
 The fitted values are written as a config group option (``scenarios/calibrated/<name>.yaml``,
 package ``_global_``) that the default config includes: the shipped defaults are the fit.
@@ -28,7 +30,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-from sim.calibration import Tally, Target, fit_table, targets
+from sim.calibration import Target, fit_table, statistics, targets
 from sim.errors import ConfigError
 from sim.io import write_json, write_text
 from sim.params import parse, pos
@@ -121,18 +123,6 @@ def current_values(cfg: dict, free: dict[str, Free]) -> dict[str, float]:
     return out
 
 
-def _statistics(cfg: dict, seed: int) -> dict[str, dict[int, float]]:
-    """One run's :class:`Tally` result (in a worker)."""
-    from sim.model import RelapseModel
-
-    model = RelapseModel(cfg | {"seed": seed, "chart": False})
-    tally = Tally(model)
-    while model.running:
-        model.step()
-        tally.month(model)
-    return tally.result()
-
-
 class Evaluator:
     """Runs configs on seeds, in parallel, with an on-disk cache (see module docstring)."""
 
@@ -158,9 +148,7 @@ class Evaluator:
             else:
                 todo.append((c, s))
         if todo:
-            results = Parallel(n_jobs=self.n_jobs)(
-                delayed(_statistics)(cfgs[c], s) for c, s in todo
-            )
+            results = Parallel(n_jobs=self.n_jobs)(delayed(statistics)(cfgs[c], s) for c, s in todo)
             for (c, s), r in zip(todo, results, strict=True):
                 write_json(r, self._file(cfgs[c], s))
                 done[c, s] = r
@@ -325,6 +313,7 @@ def calibrate(data: dict, out: Path, n_jobs: int = 2, write_config: bool = True)
     from sim.run import code_version, git_revision
 
     cal, table, free = calibration(data)
+    revision = git_revision()  # of the code the fit runs, read before it runs
     cfg = to_dict(compose(list(cal.base)))
     evaluate = Evaluator(out / "runs", code_version(), n_jobs)
     t0 = time.perf_counter()
@@ -354,7 +343,7 @@ def calibrate(data: dict, out: Path, n_jobs: int = 2, write_config: bool = True)
     if write_config:
         header = (
             f"Fitted by `python -m experiments.calibrate calibration={cal.name}`\n"
-            f"(relapse-sim {sim.__version__}, {git_revision()}): targets and ranges in\n"
+            f"(relapse-sim {sim.__version__}, {revision}): targets and ranges in\n"
             f"scenarios/calibration/{cal.name}.yaml, fit tables in outputs/calibrate/{cal.name}/.\n"
             "Rerun that command to refit; calibrated=none runs without these values."
         )

@@ -61,6 +61,8 @@ def test_every_experiment_and_its_scenarios_compose(name):
         ("months=0", r"^months = 0: must be > 0"),
         ("start=2021-13", r"^start = '2021-13': must be a month written YYYY-MM"),
         ("outcomes.poverty_line.2021=-1", r"^outcomes\.poverty_line\.2021 = -1\.0: must be > 0"),
+        ("lang=fr", r"^lang = 'fr': use en or zh"),
+        ("adjust=[policy.dibao.typo+10%]", r"^adjust: policy\.dibao\.typo: no such key"),
         ("policy.dibao.take_up.general={2021: 0.8, 2026: 1.5}", r"^policy\.dibao\.take_up\.general\.2026 = 1\.5: must be a probability"),
         ("policy.dibao.enabled={2021: true, 2026: 3}", r"^policy\.dibao\.enabled\.2026 = 3: must be true or false"),
     ],
