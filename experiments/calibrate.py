@@ -4,32 +4,39 @@ Targets and free parameters are in ``scenarios/calibration/<name>.yaml``. Writes
 (before and after, and the full-district check), a chart and the fitted values into
 ``outputs/calibrate/<name>/``, and the fitted values as the config the defaults include
 (``scenarios/calibrated/<name>.yaml``). Started again after an interruption, it replays its
-cached runs and goes on.
+cached runs and goes on. Everything is checked before anything is written (:mod:`sim.cli`).
 """
 
 import logging
-import sys
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from sim.errors import ConfigError, DataError
-from sim.fit import calibrate
+from sim import cli
+from sim.config import plain
+from sim.fit import calibrate, settings
 
 log = logging.getLogger("experiments.calibrate")
 
 
+def check_job(cfg: DictConfig) -> None:
+    """The settings, the targets, the free parameters and the base config."""
+    settings(plain(cfg))
+
+
 @hydra.main(config_path="../scenarios", config_name="calibrate", version_base="1.3")
-def main(cfg: DictConfig) -> None:
+def task(cfg: DictConfig) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)
     out = Path(HydraConfig.get().runtime.output_dir)
-    try:
-        data = OmegaConf.to_container(cfg.calibration, resolve=True)
-        calibrate(data, out, n_jobs=cfg.n_jobs, write_config=cfg.write_config)
-    except (ConfigError, DataError) as exc:
-        sys.exit(f"error: {exc}")
+    with cli.one_line_errors():
+        pars = settings(plain(cfg))
+        calibrate(pars.calibration, out, n_jobs=pars.n_jobs, write_config=pars.write_config)
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli.main(task, "calibrate", check_job, (), argv, "experiments.calibrate")
 
 
 if __name__ == "__main__":

@@ -4,16 +4,16 @@ Writes ``collected.csv``/``.parquet`` and charts (a heatmap when two parameters 
 into the folder. Works on a partial sweep: unfinished runs are counted and left out.
 """
 
-import argparse
 import logging
 import sys
 
+from sim.cli import OneLineParser
 from sim.collect import collect
 from sim.errors import DataError
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m experiments.collect", description=__doc__)
+    parser = OneLineParser(prog="python -m experiments.collect", description=__doc__)
     parser.add_argument("folder", help="a multirun folder, e.g. outputs/sweeps/sweep")
     parser.add_argument("--outcome", default="relapsed", help="column for the charts")
     parser.add_argument("--lang", default="en", choices=["en", "zh"])

@@ -2,44 +2,47 @@
 
 Paired scenarios x seeds; results, tables and charts in
 ``outputs/compare/<name>/scale_<scale>/``. Run the same command again after an interruption:
-finished runs are reused, the rest are run.
+finished runs are reused, the rest are run. Every scenario is checked before anything is
+written (:mod:`sim.cli`).
 """
 
 import logging
-import sys
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from sim.compare import compare, experiment
-from sim.errors import ConfigError, DataError
+from sim import cli
+from sim.compare import compare, scenario_configs, settings
+from sim.config import plain
 from sim.jit import compiled_before
 
 log = logging.getLogger("experiments.compare")
 
 
+def check_job(cfg: DictConfig) -> None:
+    """The settings, the experiment, and every scenario's config."""
+    pars, exp = settings(plain(cfg))
+    scenario_configs(exp, pars.n_jobs)
+
+
 @hydra.main(config_path="../scenarios", config_name="compare", version_base="1.3")
-def main(cfg: DictConfig) -> None:
+def task(cfg: DictConfig) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)
     out = Path(HydraConfig.get().runtime.output_dir)
-    try:
-        if cfg.lang not in ("en", "zh"):
-            raise ConfigError(f"lang = {cfg.lang!r}: use en or zh")
-        data = OmegaConf.to_container(cfg.experiment, resolve=True)
-        data["base"] = [*data["base"], f"population.scale={cfg.scale}"]
-        if cfg.months is not None:
-            data["base"].append(f"months={cfg.months}")
-        exp = experiment(data)
+    with cli.one_line_errors():
+        pars, exp = settings(plain(cfg))
         if not compiled_before():
             log.info("first run: compiling the model's loops once (10-50 s a worker)")
-        table = compare(exp, out, n_jobs=cfg.n_jobs, lang=cfg.lang)
-    except (ConfigError, DataError) as exc:
-        sys.exit(f"error: {exc}")
-    suffix = "" if cfg.lang == "en" else f"_{cfg.lang}"
+        table = compare(exp, out, n_jobs=pars.n_jobs, lang=pars.lang)
+    suffix = "" if pars.lang == "en" else f"_{pars.lang}"
     log.info("%s", (out / f"summary{suffix}.md").read_text())
     log.info("%d scenarios x %d seeds; results: %s", len(table), len(exp.seeds), out)
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli.main(task, "compare", check_job, (), argv, "experiments.compare")
 
 
 if __name__ == "__main__":

@@ -4,25 +4,42 @@ Examples:
     python -m experiments.run                              # the default Fuling district
     python -m experiments.run shocks=flood population.scale=0.1 seed=3
     python -m experiments.run -m seed=1,2,3                # a sweep (outputs/sweeps/sweep/)
+
+Every job is checked before Hydra makes any folder (:mod:`sim.cli`).
 """
 
 import logging
-import sys
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from sim.errors import ConfigError, DataError
+from sim import cli
+from sim.config import check
 from sim.jit import compiled_before
-from sim.run import is_complete, report, simulate, write
+from sim.population import load, memory_needed
+from sim.run import RUN_FILES, is_complete, report, simulate, write
 
 log = logging.getLogger("experiments.run")
+_REGISTERS: dict[tuple, int] = {}  # households of each register checked, by file and district
+
+
+def check_job(cfg: DictConfig) -> None:
+    """Check one job's config, and its register (once per file) when it names one."""
+    run = check(cfg)
+    pop = run.population
+    if pop.file:
+        path = Path(pop.file)
+        key = (path.resolve(), path.stat().st_mtime_ns if path.exists() else 0,
+               pop.n_towns, pop.n_villages)  # fmt: skip
+        if key not in _REGISTERS:
+            _REGISTERS[key] = load(path, pop.n_towns, pop.n_villages).n
+        memory_needed(_REGISTERS[key], 1, "population.file", pop.file)
 
 
 @hydra.main(config_path="../scenarios", config_name="config", version_base="1.3")
-def main(cfg: DictConfig) -> None:
+def task(cfg: DictConfig) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     out = Path(HydraConfig.get().runtime.output_dir)
     if is_complete(cfg, out):
@@ -30,12 +47,14 @@ def main(cfg: DictConfig) -> None:
         return
     if not compiled_before():
         log.info("first run: compiling the model's loops once (10-50 s); later runs load them")
-    try:
+    with cli.one_line_errors():
         result = simulate(cfg)
         write(result, cfg, out, chart=cfg.chart, lang=cfg.lang)
-    except (ConfigError, DataError) as exc:
-        sys.exit(f"error: {exc}")
     log.info("%s", report(result, out))
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli.main(task, "config", check_job, RUN_FILES, argv, "experiments.run")
 
 
 if __name__ == "__main__":

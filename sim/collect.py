@@ -28,6 +28,25 @@ def _value(text: str):
         return text
 
 
+def _read(path: Path, parse, kind: type):
+    """A run's file parsed, or a DataError naming it (a damaged file stops the collection)."""
+    try:
+        data = parse(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
+        reason = " ".join(str(exc).split())[:120]
+        raise DataError(
+            f"{path}: cannot be read ({reason}); delete that run folder and run the sweep "
+            "again to redo it"
+        ) from None
+    if data is not None and not isinstance(data, kind):
+        what = {dict: "a mapping", list: "a list"}[kind]
+        raise DataError(
+            f"{path}: holds {type(data).__name__} where {what} belongs; delete that run folder "
+            "and run the sweep again to redo it"
+        )
+    return data
+
+
 def gather(folder: Path) -> tuple[pd.DataFrame, list[Path]]:
     """One row per complete run (swept values + headline figures); the incomplete folders."""
     from sim.compare import progress
@@ -40,12 +59,19 @@ def gather(folder: Path) -> tuple[pd.DataFrame, list[Path]]:
             incomplete.append(run)
             continue
         swept = {}
-        for item in yaml.safe_load(over.read_text()) or []:
-            key, _, value = item.lstrip("+~").partition("=")
-            if key not in ("chart", "sweep_name"):
+        for item in _read(over, yaml.safe_load, list) or []:
+            key, _, value = str(item).lstrip("+~").partition("=")
+            if key not in ("chart", "sweep_name", "output_root"):
                 swept[key] = _value(value)
-        summary = json.loads((run / "summary.json").read_text())
-        rows.append({"run": str(run.relative_to(folder))} | swept | summary_row(summary))
+        summary = _read(run / "summary.json", json.loads, dict)
+        try:
+            row = summary_row(summary)
+        except KeyError as exc:
+            raise DataError(
+                f"{run / 'summary.json'}: no {exc.args[0]!r}; a summary of another version? "
+                "Delete that run folder and run the sweep again to redo it"
+            ) from None
+        rows.append({"run": str(run.relative_to(folder))} | swept | row)
     return pd.DataFrame(rows), incomplete
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import resource
 import sys
 import time
@@ -27,10 +28,10 @@ import pyarrow.parquet as pq
 from joblib import Parallel, delayed
 from scipy import stats
 
-from sim.config import check, compose, to_dict
+from sim.config import MAX_MONTHS, check, compose, to_dict
 from sim.errors import ConfigError
-from sim.io import atomic_write, write_json, write_parquet, write_text
-from sim.params import nonneg, parse, prob
+from sim.io import atomic_write, remove_stale, write_json, write_parquet, write_text
+from sim.params import between, folder_name, one_of, parse, pos, prob
 from sim.run import code_version, simulate
 
 RUNS = "runs"
@@ -46,10 +47,10 @@ class Experiment:
     tables, by language (``{zh: {no_dibao: 无低保}}``); English defaults to the keys.
     """
 
-    name: str
+    name: str = folder_name()
     title: str
     baseline: str
-    seeds: list[int] = nonneg()
+    seeds: list[int] = between(0, 2**63 - 1)
     base: list[str]
     scenarios: dict
     cross: dict | None = None
@@ -72,7 +73,57 @@ def experiment(data: dict) -> Experiment:
         )
     if len(set(exp.seeds)) != len(exp.seeds) or not exp.seeds:
         raise ConfigError(f"experiment.seeds = {list(exp.seeds)}: give distinct seeds")
+    for group, names in (("scenarios", exp.scenarios), ("cross", exp.cross or {})):
+        for key, over in names.items():
+            if not isinstance(over, list | tuple | type(None)):
+                raise ConfigError(
+                    f"experiment.{group}.{key} = {over!r}: must be a list of overrides"
+                )
+    folders: dict[Path, str] = {}
+    for run in cells(exp):
+        folder = run_folder(Path(), run, 0).parent
+        if folder in folders:
+            raise ConfigError(
+                f"experiment: runs {folders[folder]!r} and {run!r} would share the folder "
+                f"{folder}; rename one (names are folder names: letters, digits, '-', '_')"
+            )
+        folders[folder] = run
     return exp
+
+
+@dataclass(frozen=True, kw_only=True)
+class CompareSettings:
+    """The root of ``python -m experiments.compare`` (``scenarios/compare.yaml``)."""
+
+    experiment: dict
+    n_jobs: int = between(-1, 1024)
+    lang: str = one_of("en", "zh")
+    scale: float = pos()
+    months: int | None = between(1, MAX_MONTHS)
+    output_root: str
+
+    def validate(self, where: str) -> None:
+        """``n_jobs``: 1 or more, or -1 for every core."""
+        if self.n_jobs == 0:
+            raise ConfigError("n_jobs = 0: use 1 or more runs at once, or -1 for every core")
+
+
+def settings(cfg: dict) -> tuple[CompareSettings, Experiment]:
+    """The checked settings of a comparison and its experiment (scale and months applied)."""
+    cfg = {k: v for k, v in cfg.items() if k != "hydra"}
+    pars = parse(CompareSettings, cfg, "")
+    data = dict(pars.experiment)
+    if not isinstance(data.get("base"), list):
+        raise ConfigError(f"experiment.base = {data.get('base')!r}: must be a list of overrides")
+    data["base"] = [*data["base"], f"population.scale={pars.scale}"]
+    if pars.months is not None:
+        data["base"].append(f"months={pars.months}")
+    return pars, experiment(data)
+
+
+def workers(n_jobs: int) -> int:
+    """Runs at once for joblib's ``n_jobs`` (-1: every core)."""
+    return (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
 
 
 def cells(exp: Experiment) -> dict[str, tuple[str, str | None]]:
@@ -103,8 +154,15 @@ def config_hash(cfg: dict) -> str:
 
 
 def run_folder(out: Path, scenario: str, seed: int) -> Path:
-    """Where one run's files live."""
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in scenario)
+    """Where one run's files live; the name made folder-safe.
+
+    :func:`experiment` refuses two names that would share a folder.
+
+    Example:
+        >>> run_folder(Path("out"), "plan / flood", 3).as_posix()
+        'out/runs/plan___flood/seed_3'
+    """
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in scenario)
     return out / RUNS / safe / f"seed_{seed}"
 
 
@@ -118,8 +176,13 @@ def run_one(scenario: str, seed: int, cfg: dict, code: str, out: Path) -> dict[s
     key = config_hash(cfg | {"code": code})
     folder = run_folder(out, scenario, seed)
     done = folder / "summary.json"
+    if folder.is_dir():
+        remove_stale(folder)  # left by a kill, in this run or an earlier one
     if done.exists():
-        row = json.loads(done.read_text())
+        try:
+            row = json.loads(done.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            row = {}  # damaged: run again
         if row.get("config_hash") == key:
             return row | {"reused": True}
     res = simulate(cfg)
@@ -163,16 +226,22 @@ def progress(iterable: Iterable, total: int, desc: str):
     return tqdm(iterable, total=total, desc=desc, unit="run", mininterval=interval, file=sys.stderr)
 
 
-def run_all(exp: Experiment, out: Path, n_jobs: int) -> pd.DataFrame:
-    """Every (scenario, seed) of ``exp``, in parallel on local cores, resumable."""
+def scenario_configs(exp: Experiment, n_jobs: int = 1) -> dict[str, dict]:
+    """Each run name's resolved config, checked (``n_jobs`` runs at once must fit in memory)."""
     configs = {}
-    for s, over in scenario_overrides(exp).items():  # fail fast on a bad scenario, before any run
+    for s, over in scenario_overrides(exp).items():
         try:
             cfg = compose([*over, "seed=0"])
-            check(cfg)
+            check(cfg, workers(n_jobs))
         except ConfigError as e:
-            raise ConfigError(f"scenario {s!r}: {e}") from e
-        configs[s] = to_dict(cfg)  # composed once: Hydra takes ~0.3 s a config
+            raise ConfigError(f"scenario {s!r}: {e}") from None
+        configs[s] = to_dict(cfg)  # composed once: Hydra takes ~0.1 s a config
+    return configs
+
+
+def run_all(exp: Experiment, out: Path, n_jobs: int) -> pd.DataFrame:
+    """Every (scenario, seed) of ``exp``, in parallel on local cores, resumable."""
+    configs = scenario_configs(exp, n_jobs)  # fail fast on a bad scenario, before any run
     code = code_version()
     jobs = [(s, seed) for s in configs for seed in exp.seeds]
     tasks = (delayed(run_one)(s, seed, configs[s], code, out) for s, seed in jobs)
@@ -421,6 +490,7 @@ def compare(exp: Experiment, out: Path, n_jobs: int = 1, lang: str = "en") -> pd
     from sim.plotting import comparison_charts
 
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale(out)
     t0 = time.perf_counter()
     runs = run_all(exp, out, n_jobs)
     reused = int(runs.pop("reused").sum())

@@ -15,33 +15,134 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.errors import HydraException
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.errors import ConfigError
 from sim.metrics import OutcomePars, outcome_pars
-from sim.params import nonneg, parse, pos
+from sim.params import between, closest, folder_name, one_of, parse
 from sim.policies import lever_pars
-from sim.population import PopulationPars
+from sim.population import PopulationPars, memory_needed
+from sim.schedule import FIRST_YEAR, LAST_YEAR
 from sim.shocks import ShockPars, parse_month, shock_pars
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "scenarios"
+MAX_MONTHS = 12 * (LAST_YEAR - FIRST_YEAR + 1)  # the calendar (sim.schedule), burn-in included
 
 
-def compose(overrides: list[str] | tuple[str, ...] = (), config_name: str = "config") -> DictConfig:
-    """Compose ``scenarios/config.yaml`` with Hydra overrides (for tests and notebooks)."""
+def safe_folder(text: str) -> str:
+    """``text`` as one folder name: ``/``, ``%`` and other unsafe characters %-escaped.
+
+    Hydra names a sweep's run folders after their overrides; a value with ``/`` or ``..``
+    would otherwise make folders elsewhere. Escaping keeps distinct names distinct.
+
+    Example:
+        >>> safe_folder("population.file=../../etc/x.csv,seed=1")
+        'population.file=..%2F..%2Fetc%2Fx.csv,seed=1'
+    """
+    return quote(str(text), safe="=,._-+@")
+
+
+OmegaConf.register_new_resolver("safe_folder", safe_folder, replace=True)
+
+
+def compose(
+    overrides: list[str] | tuple[str, ...] = (),
+    config_name: str = "config",
+    hydra_node: bool = False,
+) -> DictConfig:
+    """Compose ``scenarios/<config_name>.yaml`` with Hydra overrides (tests, notebooks, CLI).
+
+    Hydra's errors become one-line :class:`ConfigError` s naming the key or option, with the
+    closest valid ones. ``hydra_node``: keep Hydra's own section (output folders).
+    """
+    overrides = list(overrides)
     try:
         if GlobalHydra.instance().is_initialized():  # inside a Hydra app rooted at scenarios/
-            return hydra_compose(config_name, overrides=list(overrides))
+            return hydra_compose(config_name, overrides, return_hydra_config=hydra_node)
         with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-            return hydra_compose(config_name, overrides=list(overrides))
+            return hydra_compose(config_name, overrides, return_hydra_config=hydra_node)
     except (HydraException, OmegaConfBaseException) as exc:
-        raise ConfigError(" ".join(str(exc).split())) from exc
+        raise ConfigError(hydra_error(exc, overrides, config_name)) from exc
+
+
+def hydra_error(exc: Exception, overrides: list[str], config_name: str) -> str:
+    """One line for a Hydra composition error: the key or option, and what is valid."""
+    text = " ".join(str(exc).split())
+    m = re.search(r"Could not override '([^']+)'", text)
+    if m:
+        key = m.group(1)
+        rest = [o for o in overrides if not o.lstrip("+~").startswith(f"{key}=")]
+        message = unknown_key(key, rest, config_name)
+        if message:
+            return message
+        inner = re.search(r"Key '([^']+)' is not in struct", str(exc.__cause__ or ""))
+        if inner:  # a mapping merged into the key brings a new key
+            line = next((o for o in overrides if o.lstrip("+~").startswith(f"{key}=")), key)
+            return (
+                f"{line}: {key} has no key '{inner.group(1)}'; to add keys write "
+                f"++{line.lstrip('+~')}"
+            )
+        return text
+    m = re.match(r"Error merging override (.+)", text)
+    if m and exc.__cause__ is not None:
+        line = m.group(1)
+        key = line.split("=", 1)[0].lstrip("+~")
+        cause = str(exc.__cause__).splitlines()[0]
+        kinds = re.match(r"Cannot merge (\w+)Config with (\w+)Config", cause)
+        if kinds:
+            have, given = ("a list" if k == "List" else "a mapping" for k in kinds.groups())
+            return (
+                f"{line}: {key} is {given} in the config and {have} cannot merge into it; "
+                f"write {given} ({'[...]' if given == 'a list' else '{...}'})"
+            )
+        return f"{line}: {cause}"
+    m = re.search(r"Could not find '([^']+)/([^'/]+)'", text)
+    if m:
+        group, option = m.groups()
+        folder = CONFIG_DIR / group
+        options = sorted(f.stem for f in folder.glob("*.yaml")) if folder.is_dir() else []
+        if options:
+            return (
+                f"{group}={option}: no such option{closest(option, options)} (options: "
+                f"{', '.join(options)}; files in scenarios/{group}/)"
+            )
+    return text.replace(
+        " Set the environment variable HYDRA_FULL_ERROR=1 for a complete stack trace.", ""
+    )
+
+
+def unknown_key(key: str, overrides: list[str], config_name: str) -> str | None:
+    """The message for an override of a key that is not in the config (None if it is)."""
+    try:
+        base = compose(overrides, config_name)
+    except ConfigError:
+        return None
+    parts = key.split(".")
+    node: Any = base
+    for i, part in enumerate(parts):
+        if not isinstance(node, DictConfig):
+            return None
+        if part not in node:
+            where = ".".join(parts[: i + 1])
+            valid = [str(k) for k in node.keys()]
+            if part.isdigit() and valid and all(k.isdigit() for k in valid):
+                return (
+                    f"{where}: no year {part} in this table (years {', '.join(valid)}); "
+                    f"add it with +{where}=<value>"
+                )
+            return (
+                f"{where}: unknown key{closest(part, valid)} (valid keys: "
+                f"{', '.join(sorted(valid))}; a new key needs +{where}=<value>)"
+            )
+        node = node[part]
+    return None
 
 
 def to_dict(cfg: DictConfig | dict) -> dict[str, Any]:
@@ -53,6 +154,7 @@ def to_dict(cfg: DictConfig | dict) -> dict[str, Any]:
     if isinstance(cfg, DictConfig):
         cfg = cfg.copy()
         with open_dict(cfg):
+            cfg.pop("hydra", None)  # Hydra's own section resolves only inside a running app
             apply_adjust(cfg)
         data = OmegaConf.to_container(cfg, resolve=True)
     else:
@@ -65,6 +167,14 @@ def to_dict(cfg: DictConfig | dict) -> dict[str, Any]:
 _ADJUST = re.compile(
     r"^(?P<key>[A-Za-z_][\w.]*)\s*(?P<op>[-+*])\s*(?P<num>\d+(\.\d*)?)(?P<pct>%?)$"
 )
+
+
+def plain(cfg: DictConfig) -> dict[str, Any]:
+    """A resolved plain-dict copy of any root config, without Hydra's own section."""
+    cfg = cfg.copy()
+    with open_dict(cfg):
+        cfg.pop("hydra", None)
+    return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
 
 
 def adjust_value(value: Any, change: str, where: str) -> Any:
@@ -101,7 +211,12 @@ def adjust_value(value: Any, change: str, where: str) -> Any:
 
 def apply_adjust(cfg: DictConfig) -> None:
     """Apply the config's ``adjust`` list (relative changes, :func:`adjust_value`) in place."""
-    for item in cfg.get("adjust") or []:
+    changes = cfg.get("adjust") or []
+    if not isinstance(changes, ListConfig | list):
+        raise ConfigError(
+            f"adjust = {changes!r}: must be a list, e.g. adjust=[policy.dibao.standard+10%]"
+        )
+    for item in changes:
         m = _ADJUST.match(str(item).replace(" ", ""))
         if m is None:
             raise ConfigError(
@@ -121,18 +236,19 @@ def apply_adjust(cfg: DictConfig) -> None:
 class RunPars:
     """Everything a run needs, checked."""
 
-    seed: int = nonneg()
+    seed: int = between(0, 2**63 - 1)
     start: str = "2021-01"
-    months: int = pos()
-    burn_in: int = nonneg()
+    months: int = between(1, MAX_MONTHS)
+    burn_in: int = between(0, 120)
     chart: bool = True
-    sweep_name: str = "sweep"
+    sweep_name: str = folder_name("sweep")
+    output_root: str = "outputs"
     population: PopulationPars
     shocks: dict
     outcomes: dict
     policy: dict
     burn_in_policy: dict
-    lang: str = "en"
+    lang: str = one_of("en", "zh", default="en")
     adjust: list[str] = ()
 
 
@@ -159,16 +275,47 @@ class Run:
         return self.pars.population
 
 
-def check(cfg: DictConfig | dict) -> Run:
-    """Parse and check a whole config; raises :class:`ConfigError` naming the first bad key."""
+def check(cfg: DictConfig | dict, n_jobs: int = 1) -> Run:
+    """Parse and check a whole config; raises :class:`ConfigError` naming the first bad key.
+
+    Besides each section's keys and ranges: the run (burn-in included) must lie within the
+    calendar (:data:`sim.schedule.FIRST_YEAR` to ``LAST_YEAR``) and start no earlier than the
+    population's base year; shocks must fit the district; and ``n_jobs`` such runs at once
+    must fit in the memory available (synthetic districts; a register is checked on loading).
+    """
     data = to_dict(cfg)
     pars = parse(RunPars, data, "")
-    if pars.lang not in ("en", "zh"):
-        raise ConfigError(f"lang = {pars.lang!r}: use en or zh")
     year, month = parse_month(pars.start, "start")
+    first = year * 12 + month - 1 - pars.burn_in  # first simulated month, months since year 0
+    last = year * 12 + month - 1 + pars.months - 1
+    base = pars.population.economy.base_year
+    earliest = base * 12 + pars.burn_in
+    if first < base * 12:
+        raise ConfigError(
+            f"start = {pars.start!r}: with burn_in = {pars.burn_in} the run would begin before "
+            f"{base}-01, the population's base year (population.economy.base_year); start "
+            f"{earliest // 12}-{earliest % 12 + 1:02d} or later, or shorten burn_in"
+        )
+    if last >= (LAST_YEAR + 1) * 12:
+        end = f"{last // 12}-{last % 12 + 1:02d}"
+        raise ConfigError(
+            f"months = {pars.months}: from {pars.start} the run would end in {end}, after "
+            f"{LAST_YEAR}-12, the last month the model's tables cover; shorten months or start "
+            "earlier"
+        )
+    shocks = shock_pars(data["shocks"])
+    pop = pars.population
+    for i, e in enumerate(shocks.disaster.events):
+        if e.towns > pop.n_towns:
+            raise ConfigError(
+                f"shocks.disaster.events[{i}].towns = {e.towns}: the district has "
+                f"{pop.n_towns} towns (population.n_towns)"
+            )
+    if pop.file is None:
+        memory_needed(pop.n_households(), n_jobs, "population.scale", pop.scale)
     return Run(
         pars=pars,
-        shocks=shock_pars(data["shocks"]),
+        shocks=shocks,
         outcomes=outcome_pars(data["outcomes"]),
         policy=lever_pars(data["policy"]),
         burn_in_policy=lever_pars(data["burn_in_policy"], "burn_in_policy"),

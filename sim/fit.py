@@ -32,8 +32,8 @@ from joblib import Parallel, delayed
 
 from sim.calibration import Target, fit_table, statistics, targets
 from sim.errors import ConfigError
-from sim.io import write_json, write_text
-from sim.params import parse, pos
+from sim.io import remove_stale, write_json, write_text
+from sim.params import between, folder_name, parse, pos
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class Free:
 class Calibration:
     """A calibration: targets, free parameters and how to evaluate them."""
 
-    name: str
+    name: str = folder_name()
     title: str
     seeds: int = pos()
     scale: float = pos()
@@ -83,6 +83,33 @@ def calibration(data: dict) -> tuple[Calibration, dict[str, Target], dict[str, F
     if not free:
         raise ConfigError("calibration.free: empty; name at least one parameter to fit")
     return cal, table, free
+
+
+@dataclass(frozen=True, kw_only=True)
+class CalibrateSettings:
+    """The root of ``python -m experiments.calibrate`` (``scenarios/calibrate.yaml``)."""
+
+    calibration: dict
+    n_jobs: int = between(-1, 1024)
+    write_config: bool
+    output_root: str
+
+    def validate(self, where: str) -> None:
+        """``n_jobs``: 1 or more, or -1 for every core."""
+        if self.n_jobs == 0:
+            raise ConfigError("n_jobs = 0: use 1 or more runs at once, or -1 for every core")
+
+
+def settings(cfg: dict) -> CalibrateSettings:
+    """The checked settings of a calibration; its targets, free keys and base config too."""
+    from sim.config import check, compose, to_dict
+
+    pars = parse(CalibrateSettings, {k: v for k, v in cfg.items() if k != "hydra"}, "")
+    cal, _, free = calibration(pars.calibration)
+    base = compose(list(cal.base))
+    check(base)
+    current_values(to_dict(base), free)  # every free key exists
+    return pars
 
 
 def _path(cfg: dict, key: str) -> tuple[dict, str]:
@@ -131,6 +158,8 @@ class Evaluator:
         self.code = code
         self.n_jobs = n_jobs
         self.runs = 0
+        if cache.is_dir():
+            remove_stale(cache)  # before any worker writes here
 
     def _file(self, cfg: dict, seed: int) -> Path:
         text = json.dumps([cfg, seed, self.code], sort_keys=True, default=str)
@@ -299,7 +328,7 @@ def markdown_table(df: pd.DataFrame) -> str:
     return head + "".join("| " + " | ".join(cell(v) for v in row) + " |\n" for row in df.values)
 
 
-__all__ = ["Calibration", "Evaluator", "Free", "calibration", "fit", "with_values"]
+__all__ = ["Calibration", "Evaluator", "Free", "calibration", "fit", "settings", "with_values"]
 
 
 def calibrate(data: dict, out: Path, n_jobs: int = 2, write_config: bool = True) -> pd.DataFrame:

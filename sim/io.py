@@ -34,6 +34,18 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     return path
 
 
+def remove_stale(folder: str | Path) -> list[Path]:
+    """Remove the temporary files an interrupted :func:`atomic_write` left in ``folder``.
+
+    Only the one process that writes a folder calls this (a run, a comparison), before it
+    writes: a temporary file there is never another writer's.
+    """
+    stale = [p for p in Path(folder).glob(".*.tmp") if p.is_file()]
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return stale
+
+
 def write_parquet(df: pd.DataFrame, path: str | Path) -> Path:
     """Write a DataFrame as Parquet, atomically."""
     return atomic_write(path, lambda p: df.to_parquet(p, index=False))

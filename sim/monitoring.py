@@ -92,7 +92,9 @@ class Monitoring(Lever):
             **{f"n_monitored_{c}": int(by_category[i]) for i, c in enumerate(CATEGORY_NAMES)},
             "new_monitored": n["new"],
             "monitoring_exits": n["exits"],
-            "detection_delay_months": delay / n["new"] if n["new"] else float("nan"),
+            # summed, not averaged: a month with no new case has no mean (NaN); the mean over
+            # any period is the sum of this column over the sum of new_monitored
+            "detection_delay_months_total": delay,
             "share_monitored_assisted": n["assisted"] / n["monitored"] if n["monitored"] else 0.0,
             "monitoring_inclusion_errors": n["inclusion"],
             "monitoring_exclusion_errors": n["exclusion"],
@@ -119,7 +121,7 @@ class Monitoring(Lever):
     def report_keys(self) -> list[str]:
         return [
             "n_monitored", *[f"n_monitored_{c}" for c in CATEGORY_NAMES], "new_monitored",
-            "monitoring_exits", "detection_delay_months", "share_monitored_assisted",
+            "monitoring_exits", "detection_delay_months_total", "share_monitored_assisted",
             "monitoring_inclusion_errors", "monitoring_exclusion_errors", "n_monitored_on_dibao",
         ]  # fmt: skip
 

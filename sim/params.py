@@ -20,7 +20,9 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
+import re
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -48,6 +50,34 @@ def _any(x: float) -> str | None:
     return None
 
 
+def _num(x: float) -> str:
+    """1,024 and 9,223,372,036,854,775,807 with separators; years (2020) without."""
+    return f"{x:,}" if abs(x) >= 10_000 or x in (1024, -1024) else f"{x}"
+
+
+def _between(lo: float, hi: float, unit: str = "") -> Check:
+    def check(x: float) -> str | None:
+        return None if lo <= x <= hi else f"must be between {_num(lo)} and {_num(hi)}{unit}"
+
+    return check
+
+
+def _month(x: float) -> str | None:
+    return None if 1 <= x <= 12 else "must be a calendar month, 1 to 12"
+
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+
+
+def _name(x: str) -> str | None:
+    if _NAME.match(x) and ".." not in x:
+        return None
+    return (
+        "a name that becomes a folder: letters, digits, '_', '-' and '.', starting with a "
+        "letter or digit, at most 80 characters (no '/' or '..')"
+    )
+
+
 def _field(check: Check, dated: bool = False, default: Any = dataclasses.MISSING) -> Any:
     return dataclasses.field(default=default, metadata={"check": check, "dated": dated})
 
@@ -72,6 +102,57 @@ def number(default: Any = dataclasses.MISSING) -> Any:
     return _field(_any, default=default)
 
 
+def between(lo: float, hi: float, default: Any = dataclasses.MISSING, unit: str = "") -> Any:
+    """A number in ``[lo, hi]`` (a range the model's arrays or the calendar can hold)."""
+    return _field(_between(lo, hi, unit), default=default)
+
+
+def month(default: Any = dataclasses.MISSING) -> Any:
+    """A calendar month, 1 to 12."""
+    return _field(_month, default=default)
+
+
+def folder_name(default: Any = dataclasses.MISSING) -> Any:
+    """A name used as a folder name (:func:`check_name`)."""
+    return _field(_name, default=default)
+
+
+def one_of(*options: str, default: Any = dataclasses.MISSING) -> Any:
+    """One of ``options`` (strings)."""
+
+    def check(x: str) -> str | None:
+        return None if x in options else f"use {' or '.join(options)}"
+
+    return _field(check, default=default)
+
+
+def check_name(value: str, where: str) -> str:
+    """``value`` if it is safe as a folder name, else a :class:`ConfigError` naming ``where``.
+
+    Example:
+        >>> check_name("no_dibao", "experiment.scenarios")
+        'no_dibao'
+        >>> check_name("../../x", "sweep_name")
+        Traceback (most recent call last):
+        ...
+        sim.errors.ConfigError: sweep_name = '../../x': a name that becomes a folder: letters, digits, '_', '-' and '.', starting with a letter or digit, at most 80 characters (no '/' or '..')
+    """
+    if not isinstance(value, str) or (msg := _name(value)) is not None:
+        raise ConfigError(f"{where} = {value!r}: {msg or 'must be a string'}")
+    return value
+
+
+def closest(key: str, valid: Any) -> str:
+    """``; did you mean x?`` for the valid keys closest to a mistyped ``key`` (or nothing).
+
+    Example:
+        >>> closest("standrad", ["standard", "take_up", "enabled"])
+        '; did you mean standard?'
+    """
+    near = difflib.get_close_matches(str(key), [str(v) for v in valid], n=3, cutoff=0.6)
+    return f"; did you mean {' or '.join(near)}?" if near else ""
+
+
 def dated(check: str = "nonneg", default: Any = dataclasses.MISSING) -> Any:
     """A :class:`Dated` value (scalar or ``{year: value}``) whose every entry passes ``check``."""
     return _field(
@@ -92,6 +173,8 @@ def _scalar(hint: Any, check: Check, value: Any, where: str) -> Any:
     if hint is str:
         if not isinstance(value, str):
             raise ConfigError(f"{where} = {value!r}: must be a string")
+        if (msg := check(value)) is not None:
+            raise ConfigError(f"{where} = {value!r}: {msg}")
         return value
     if not _is_number(value) or (hint is int and value != int(value)):
         kind = "an integer" if hint is int else "a finite number"
@@ -138,16 +221,22 @@ def parse[T](cls: type[T], data: Any, where: str, dated: bool = False) -> T:
 
     In a class with ``DATED = True`` (and in the dataclasses it holds), or with ``dated``,
     every number and switch may also be a ``{year: value}`` table (a :class:`Dated`, each
-    entry checked); :func:`resolve` gives the values of one year.
+    entry checked); :func:`resolve` gives the values of one year. A class may define
+    ``validate(self, where)`` for rules across its fields (raising a :class:`ConfigError`).
     """
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"{where} = {data!r}: must be a mapping of the keys of {cls.__name__}")
-    dated = dated or getattr(cls, "DATED", False)
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    if not isinstance(data, Mapping):
+        raise ConfigError(
+            f"{where} = {data!r}: must be a mapping with the keys {', '.join(fields)}"
+        )
+    dated = dated or getattr(cls, "DATED", False)
     unknown = sorted(set(map(str, data)) - set(fields))
     if unknown:
         key = f"{where}.{unknown[0]}" if where else unknown[0]
-        raise ConfigError(f"{key}: unknown key; valid keys are {', '.join(sorted(fields))}")
+        raise ConfigError(
+            f"{key}: unknown key{closest(unknown[0], fields)} (valid keys: "
+            f"{', '.join(sorted(fields))})"
+        )
     hints = typing.get_type_hints(cls)
     kwargs = {}
     for name, f in fields.items():
@@ -159,7 +248,10 @@ def parse[T](cls: type[T], data: Any, where: str, dated: bool = False) -> T:
         if data[name] == "???":
             raise ConfigError(f"{key}: required; set it on the command line, e.g. {key}=...")
         kwargs[name] = _parse_value(hints[name], f.metadata, data[name], key, dated)
-    return cls(**kwargs)
+    out = cls(**kwargs)
+    if hasattr(out, "validate"):  # rules across fields: the class raises a ConfigError
+        out.validate(where)
+    return out
 
 
 def resolve[T](pars: T, year: int) -> T:

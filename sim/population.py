@@ -14,41 +14,55 @@ Example:
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sim.errors import DataError
-from sim.params import Dated, dated, nonneg, pos, prob
+from sim.errors import ConfigError, DataError
+from sim.params import Dated, between, dated, month, nonneg, pos, prob
 from sim.random import Streams
+from sim.schedule import FIRST_YEAR, LAST_YEAR
 
 PA, EDGE, GENERAL = 0, 1, 2
 CATEGORIES = ("poverty_alleviated", "edge", "general")
 
-# column: (dtype, meaning and unit). The loader's schema and the generator's output.
-REGISTER: dict[str, tuple[type, str]] = {
-    "town": (np.int16, "town index, 0-based"),
-    "village": (np.int16, "administrative village index, 0-based"),
-    "category": (np.int8, "registration: poverty_alleviated, edge or general (or 0, 1, 2)"),
-    "n_members": (np.int16, "household members, >= 1"),
-    "n_labour": (np.int16, "working-age members able to work"),
-    "n_elderly": (np.int16, "members aged 60 or more"),
-    "n_school": (np.int16, "children in school"),
-    "n_disabled": (np.int16, "working-age members unable to work through disability"),
-    "n_chronic": (np.int16, "members with a chronic illness (any age)"),
-    "n_migrant": (np.int16, "labourers in migrant work"),
-    "n_local": (np.int16, "labourers in local wage work"),
-    "wage_migrant": (np.float32, "migrant wage, yuan per worker-month, base year"),
-    "wage_local": (np.float32, "local wage, yuan per worker-month, base year"),
-    "mustard_mu": (np.float32, "mustard-tuber area, mu"),
-    "other_farm": (np.float32, "net income of other crops and livestock, yuan per year, base year"),
-    "property": (np.float32, "property income, yuan per year"),
-    "remittances": (np.float32, "support from relatives outside the household, yuan per year"),
-    "transfers0": (np.float32, "transfers received in the base year (dibao, tekun), yuan/year"),
-    "savings": (np.float64, "savings, yuan"),
-    "debt": (np.float64, "debt, yuan"),
+# column: (dtype, meaning and unit, largest value the loader accepts). The loader's schema and
+# the generator's output. The upper bounds keep counts inside their integer width and catch
+# unit mistakes (yuan a year given as yuan a month, fen as yuan); they are assumptions.
+MAX_MEMBERS = 100  # members of one household (the largest rural households have ~15)
+REGISTER: dict[str, tuple[type, str, float]] = {
+    "household": (np.int64, "household id, unique in the register", 2**53),
+    "town": (np.int16, "town index, 0-based, below population.n_towns", 9_999),
+    "village": (np.int16, "village index, 0-based, below population.n_villages", 29_999),
+    "category": (np.int8, "registration: poverty_alleviated, edge or general (or 0, 1, 2)", 2),
+    "n_members": (np.int16, "household members, 1 or more", MAX_MEMBERS),
+    "n_labour": (np.int16, "working-age members able to work", MAX_MEMBERS),
+    "n_elderly": (np.int16, "members aged 60 or more", MAX_MEMBERS),
+    "n_school": (np.int16, "children in school", MAX_MEMBERS),
+    "n_disabled": (np.int16, "working-age members unable to work through disability", MAX_MEMBERS),
+    "n_chronic": (np.int16, "members with a chronic illness (any age)", MAX_MEMBERS),
+    "n_migrant": (np.int16, "labourers in migrant work", MAX_MEMBERS),
+    "n_local": (np.int16, "labourers in local wage work", MAX_MEMBERS),
+    "wage_migrant": (np.float32, "migrant wage, yuan per worker-month, base year", 100_000),
+    "wage_local": (np.float32, "local wage, yuan per worker-month, base year", 100_000),
+    "mustard_mu": (np.float32, "mustard-tuber area, mu", 10_000),
+    "other_farm": (
+        np.float32,
+        "net income of other crops and livestock, yuan per year, base year",
+        1e8,
+    ),
+    "property": (np.float32, "property income, yuan per year", 1e8),
+    "remittances": (np.float32, "support from relatives outside the household, yuan per year", 1e8),
+    "transfers0": (
+        np.float32,
+        "transfers received in the base year (dibao, tekun), yuan/year",
+        1e8,
+    ),
+    "savings": (np.float64, "savings, yuan", 1e10),
+    "debt": (np.float64, "debt, yuan", 1e10),
 }
 # Dynamic state the model adds (name: dtype, initial value, meaning). (12, n) and (causes, n)
 # arrays hold the trailing-12-month income history and the decaying shock-loss accounts.
@@ -133,11 +147,11 @@ class IncomeTarget:
 class Economy:
     """District economy: prices, yields, growth, pension, consumption (yuan, nominal)."""
 
-    base_year: int = pos()
+    base_year: int = between(FIRST_YEAR, LAST_YEAR)
     mustard_yield: float = pos()
     mustard_price_expected: float = pos()
     mustard_cost_share: float = prob()
-    harvest_months: list[int] = pos()
+    harvest_months: list[int] = month()
     wage_growth: Dated = dated("any")
     pa_wage_premium: float = nonneg()
     farm_growth: Dated = dated("any")
@@ -152,14 +166,14 @@ class PopulationPars:
 
     file: str | None
     scale: float = pos()
-    n_towns: int = pos()
-    n_villages: int = pos()
+    n_towns: int = between(1, REGISTER["town"][2] + 1)
+    n_villages: int = between(1, REGISTER["village"][2] + 1)
     n_poor_villages: int = nonneg()
     poor_village_weight: float = pos()
     households: ByCategory
     people_poverty_alleviated: int = pos()
     mean_size: ByCategory
-    max_size: int = pos()
+    max_size: int = between(1, MAX_MEMBERS)
     share_elderly: ShareByCategory
     share_school: ShareByCategory
     share_disabled: ShareByCategory
@@ -187,6 +201,95 @@ class PopulationPars:
     lift_to: float = pos()
     economy: Economy
 
+    def households_by_category(self) -> np.ndarray:
+        """Synthetic households of each category at this scale."""
+        return np.rint(self.households.array() * self.scale).astype(np.int64)
+
+    def n_households(self) -> int:
+        """Synthetic households at this scale."""
+        return int(self.households_by_category().sum())
+
+    def validate(self, where: str) -> None:
+        """Rules across fields: villages and towns, and a district the generator can build."""
+        if self.n_villages < self.n_towns:
+            raise ConfigError(
+                f"{where}.n_villages = {self.n_villages}: fewer villages than towns "
+                f"({where}.n_towns = {self.n_towns}); every town has at least one village"
+            )
+        if self.n_poor_villages > self.n_villages:
+            raise ConfigError(
+                f"{where}.n_poor_villages = {self.n_poor_villages}: more than the "
+                f"{self.n_villages} villages ({where}.n_villages)"
+            )
+        if self.file == "":
+            raise ConfigError(
+                f"{where}.file: required with population=register; give "
+                f"{where}.file=/path/to/register.csv (or .parquet)"
+            )
+        if self.file is not None:
+            return
+        total = self.households.array().sum()
+        if self.n_households() == 0:
+            raise ConfigError(
+                f"{where}.scale = {self.scale:g}: the district would have no household "
+                f"({total:,.0f} households x {self.scale:g} rounds to 0); use {where}.scale "
+                f">= {1 / total:.2g}"
+            )
+        for cat, mean in zip(CATEGORIES, self.mean_size.array(), strict=True):
+            if not 1 <= mean <= self.max_size:
+                raise ConfigError(
+                    f"{where}.mean_size.{cat} = {mean:g}: must be between 1 and "
+                    f"{where}.max_size = {self.max_size}"
+                )
+        pa = int(self.households_by_category()[PA])
+        people = round(self.people_poverty_alleviated * self.scale)
+        if not pa <= people <= pa * self.max_size:
+            raise ConfigError(
+                f"{where}.people_poverty_alleviated = {self.people_poverty_alleviated:,}: "
+                f"{people:,} people (at scale {self.scale:g}) cannot live in {pa:,} "
+                f"poverty-alleviated households of 1 to {self.max_size} members "
+                f"({where}.max_size); change one of them"
+            )
+
+
+# Memory a run needs: measured peak resident memory, 12 burn-in + 2 months (652 bytes a
+# household at 3.8 million households, 568 at 19 million, on top of ~400 MB of loaded
+# libraries), rounded up.
+BYTES_PER_HOUSEHOLD = 700
+BYTES_FIXED = 450e6
+
+
+def available_memory() -> float | None:
+    """Bytes of memory available to new processes (``MemAvailable``), or None if unknown."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def memory_needed(n: int, n_jobs: int, key: str, value: object) -> float:
+    """Bytes ``n_jobs`` runs of ``n`` households need; a ConfigError if that is not available.
+
+    ``key`` and ``value`` name the setting that decides ``n`` in the message.
+    """
+    need = n_jobs * (BYTES_FIXED + n * BYTES_PER_HOUSEHOLD)
+    avail = available_memory()
+    if avail is not None and need > avail:
+        runs = f" ({n_jobs} runs at once, n_jobs)" if n_jobs > 1 else ""
+        fit = max((avail / n_jobs - BYTES_FIXED) / BYTES_PER_HOUSEHOLD, 0)
+        raise ConfigError(
+            f"{key} = {value}: {n:,} households need about {need / 1e9:.1f} GB of memory"
+            f"{runs}, but {avail / 1e9:.1f} GB is available; about {fit:,.0f} households "
+            f"fit{' (fewer n_jobs fit more)' if n_jobs > 1 else ''}"
+        )
+    return need
+
 
 class Households:
     """Columns of equal length, one row per household (fields in ``REGISTER``).
@@ -201,15 +304,16 @@ class Households:
         lengths = {len(v) for v in columns.values()}
         if len(lengths) != 1:
             raise ValueError(f"columns differ in length: {lengths}")
-        for name, (dtype, _) in REGISTER.items():
+        for name, (dtype, _, _) in REGISTER.items():
             setattr(self, name, np.array(columns[name], dtype=dtype))  # own, writable copy
         self.n = lengths.pop()
 
     @classmethod
     def from_columns(cls, **columns: object) -> Households:
-        """Households from keyword columns; omitted register columns are zero (for tests)."""
+        """Households from keyword columns; omitted register columns are zero (ids 1..n)."""
         n = len(next(iter(columns.values())))  # type: ignore[arg-type]
-        full = {name: np.zeros(n, dtype) for name, (dtype, _) in REGISTER.items()}
+        full = {name: np.zeros(n, dtype) for name, (dtype, _, _) in REGISTER.items()}
+        full["household"] = np.arange(1, n + 1)
         full.update({k: np.asarray(v) for k, v in columns.items()})
         return cls(full)
 
@@ -287,7 +391,7 @@ def generate(pars: PopulationPars, seed: int, policy: dict | None = None) -> Hou
     ``pars.income_target`` (:func:`_calibrate`); the rest is drawn from ``pars``.
     """
     rng = Streams(seed).get("population", 0)
-    n_by_cat = np.rint(pars.households.array() * pars.scale).astype(int)
+    n_by_cat = pars.households_by_category()
     category = np.repeat(np.arange(3, dtype=np.int8), n_by_cat)
     n = category.size
     if n == 0:
@@ -404,72 +508,127 @@ def _calibrate(
 # -- loader -------------------------------------------------------------------------------
 
 
-def _rows(mask: np.ndarray, limit: int = 5) -> str:
-    """First offending rows, 1-based as in a spreadsheet (header = row 1, so data starts at 2)."""
-    idx = np.flatnonzero(mask)[:limit] + 2
-    more = " ..." if mask.sum() > limit else ""
+def _rows(mask: np.ndarray, first: int, limit: int = 5) -> str:
+    """The first offending rows; ``first`` is the number of the first data row."""
+    idx = np.flatnonzero(mask)[:limit] + first
+    more = f" and {int(mask.sum()) - limit:,} more" if mask.sum() > limit else ""
     return ", ".join(map(str, idx)) + more
 
 
-def load(path: str | Path) -> Households:
+def _read(path: Path) -> tuple[pd.DataFrame, int]:
+    """The file as a table, and the number of its first data row (CSV: 2, after the header)."""
+    kind = path.suffix.lower()
+    if kind not in (".csv", ".parquet"):
+        raise DataError(f"{path}: unknown format {path.suffix!r}; use .csv or .parquet")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: the file is empty (0 bytes)")
+    try:
+        if kind == ".parquet":
+            return pd.read_parquet(path), 1
+        return pd.read_csv(path, encoding="utf-8", low_memory=False), 2
+    except Exception as exc:  # any reader failure is a malformed file, reported in one line
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise DataError(
+            f"{path}: cannot be read as {kind[1:].upper()} ({reason}); give a "
+            f"{'UTF-8 CSV file with a header row' if kind == '.csv' else 'Parquet file'} "
+            "with the register columns (README)"
+        ) from None
+
+
+def _numbers(column: pd.Series) -> np.ndarray:
+    """A column as float64; anything that is not a finite number becomes NaN."""
+    if column.dtype == bool:
+        return np.full(len(column), np.nan)
+    try:
+        values = np.array(pd.to_numeric(column, errors="coerce"), dtype=np.float64)
+    except (TypeError, ValueError):  # lists, dates, mixed objects
+        values = np.array([_number(v) for v in column], dtype=np.float64)
+    values[~np.isfinite(values)] = np.nan
+    return values
+
+
+def _number(v: object) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating | str):
+        return np.nan
+    try:
+        return float(v)
+    except ValueError:
+        return np.nan
+
+
+def load(path: str | Path, n_towns: int | None = None, n_villages: int | None = None) -> Households:
     """Read a household register (CSV or Parquet) with the columns of ``REGISTER``.
 
+    Checks every value before the model sees it; towns and villages must lie below
+    ``n_towns`` and ``n_villages`` (the config's), each village in one town.
+
     Raises:
-        DataError: naming the column and the first offending rows (1-based file rows, header
-            is row 1) for a missing or unknown column, a non-numeric or missing value, a negative
-            count or amount, an unknown category, or members that do not add up.
+        DataError: naming the column and the first offending rows (CSV: file lines, the header
+            is line 1; Parquet: records from 1) for an unreadable file, a missing or unknown
+            column, a missing or non-numeric value, a negative, fractional or too large
+            count or amount, an unknown category, a repeated household id, members that do
+            not add up, or a town or village outside the district.
     """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file; give population.file=/path/to/register.csv")
-    if path.suffix.lower() == ".parquet":
-        df = pd.read_parquet(path)
-    elif path.suffix.lower() == ".csv":
-        df = pd.read_csv(path)
-    else:
-        raise DataError(f"{path}: unknown format {path.suffix!r}; use .csv or .parquet")
-    missing = [c for c in REGISTER if c not in df.columns]
+    df, first = _read(path)
+    columns = [str(c) for c in df.columns]
+    missing = [c for c in REGISTER if c not in columns]
     if missing:
-        raise DataError(f"{path}: missing column {missing[0]!r} ({REGISTER[missing[0]][1]})")
-    unknown = [c for c in df.columns if c not in REGISTER]
+        raise DataError(
+            f"{path}: missing column {missing[0]!r} ({REGISTER[missing[0]][1]}); the register "
+            f"has the columns {', '.join(REGISTER)}"
+        )
+    unknown = [c for c in columns if c not in REGISTER]
     if unknown:
         raise DataError(f"{path}: unknown column {unknown[0]!r}; valid: {', '.join(REGISTER)}")
     if len(df) == 0:
-        raise DataError(f"{path}: no households")
+        raise DataError(f"{path}: no households (a header and no rows)")
+    df.columns = columns
 
     cols: dict[str, np.ndarray] = {}
     cat = df["category"]
-    codes = cat.map({name: i for i, name in enumerate(CATEGORIES)})
-    numeric = pd.to_numeric(cat, errors="coerce")
-    codes = codes.fillna(numeric.where(numeric.isin([0, 1, 2])))
-    if codes.isna().any():
+    labels = {name: float(i) for i, name in enumerate(CATEGORIES)}
+    codes = np.array([labels.get(v, np.nan) if isinstance(v, str) else np.nan for v in cat])
+    numeric = _numbers(cat)
+    codes = np.where(np.isnan(codes) & np.isin(numeric, (0, 1, 2)), numeric, codes)
+    if np.isnan(codes).any():
         raise DataError(
             f"{path}: column 'category' has an unknown value in rows "
-            f"{_rows(codes.isna().to_numpy())}"
-            f"; use one of {', '.join(CATEGORIES)}"
+            f"{_rows(np.isnan(codes), first)}; use one of {', '.join(CATEGORIES)}"
         )
-    cols["category"] = codes.to_numpy()
-    for name, (dtype, _) in REGISTER.items():
+    cols["category"] = codes
+    for name, (dtype, meaning, top) in REGISTER.items():
         if name == "category":
             continue
-        values = pd.to_numeric(df[name], errors="coerce").to_numpy(dtype=np.float64)
-        bad = ~np.isfinite(values)
-        if bad.any():
-            raise DataError(
-                f"{path}: column {name!r} is missing or not a number in rows {_rows(bad)}"
-            )
-        if (values < 0).any():
-            raise DataError(f"{path}: column {name!r} is negative in rows {_rows(values < 0)}")
-        if np.issubdtype(dtype, np.integer) and (values != np.round(values)).any():
-            frac = values != np.round(values)
-            raise DataError(f"{path}: column {name!r} must be whole numbers; rows {_rows(frac)}")
+        values = _numbers(df[name])
+        checks = [
+            (np.isnan(values), "is missing or not a number"),
+            (values < 0, "is negative"),
+            (values > top, f"is above {top:,.0f}, the largest the loader accepts ({meaning}); check the unit"),
+        ]  # fmt: skip
+        if np.issubdtype(dtype, np.integer):
+            checks.append((values != np.round(values), "must be whole numbers"))
+        for bad, what in checks:
+            if bad.any():
+                raise DataError(f"{path}: column {name!r} {what} in rows {_rows(bad, first)}")
         cols[name] = values
     hh = Households(cols)
-    _check_members(hh, str(path))
+    _check_register(hh, str(path), first, n_towns, n_villages)
     return hh
 
 
-def _check_members(hh: Households, where: str) -> None:
+def _check_register(
+    hh: Households, where: str, first: int, n_towns: int | None, n_villages: int | None
+) -> None:
+    """Ids, members, towns and villages; a DataError naming the column and rows."""
+    dup = pd.Series(hh.household).duplicated(keep="first").to_numpy()
+    if dup.any():
+        raise DataError(
+            f"{where}: column 'household' repeats an id in rows {_rows(dup, first)}; every "
+            "household has its own id"
+        )
     checks = [
         ("n_members", hh.n_members < 1, "must be at least 1"),
         ("n_labour", hh.n_labour > hh.n_members, "exceeds n_members"),
@@ -477,17 +636,38 @@ def _check_members(hh: Households, where: str) -> None:
         (
             "n_elderly",
             hh.n_labour + hh.n_elderly + hh.n_school + hh.n_disabled > hh.n_members,
-            "n_labour + n_elderly + n_school + n_disabled exceeds n_members",
+            "is too large: n_labour + n_elderly + n_school + n_disabled exceeds n_members",
         ),
         (
             "n_migrant",
             hh.n_migrant + hh.n_local > hh.n_labour,
-            "n_migrant + n_local exceeds n_labour",
+            "is too large: n_migrant + n_local exceeds n_labour",
         ),
     ]
+    if n_towns is not None:
+        checks.append(("town", hh.town >= n_towns,
+                       f"is not a town of the district (0 to {n_towns - 1}, population.n_towns)"))  # fmt: skip
+    if n_villages is not None:
+        checks.append(("village", hh.village >= n_villages,
+                       f"is not a village of the district (0 to {n_villages - 1}, population.n_villages)"))  # fmt: skip
     for column, bad, what in checks:
         if bad.any():
-            raise DataError(f"{where}: column {column!r} {what} in rows {_rows(bad)}")
+            raise DataError(f"{where}: column {column!r} {what} in rows {_rows(bad, first)}")
+    # each village lies in one town: the town of its first row
+    order = np.lexsort((np.arange(hh.n), hh.village))
+    village, town = hh.village[order], hh.town[order]
+    head = np.r_[True, village[1:] != village[:-1]]
+    town_of = town[np.maximum.accumulate(np.where(head, np.arange(hh.n), 0))]
+    moved = np.zeros(hh.n, bool)
+    moved[order] = town != town_of
+    if moved.any():
+        i = int(np.flatnonzero(moved)[0])
+        v = int(hh.village[i])
+        home = int(hh.town[np.flatnonzero(hh.village == v)[0]])
+        raise DataError(
+            f"{where}: column 'town': village {v} is in town {home} in its first row but in "
+            f"another town in rows {_rows(moved, first)}; a village lies in one town"
+        )
 
 
 def save(hh: Households, path: str | Path) -> None:
@@ -506,4 +686,6 @@ def build(pars: PopulationPars, seed: int, policy: dict | None = None) -> Househ
     ``policy``: the burn-in policy, whose base-year rules give the synthetic households' base-year
     dibao and tekun (:func:`generate`).
     """
-    return load(pars.file) if pars.file else generate(pars, seed, policy)
+    if pars.file:
+        return load(pars.file, pars.n_towns, pars.n_villages)
+    return generate(pars, seed, policy)

@@ -25,13 +25,18 @@ from omegaconf import DictConfig, OmegaConf
 
 import sim
 from sim.config import to_dict
-from sim.io import write_json, write_parquet, write_text
+from sim.io import remove_stale, write_json, write_parquet, write_text
 from sim.model import RelapseModel
 from sim.policies.base import FEN
 from sim.population import PA, Households
 from sim.shocks import CAUSES
 
 REPO = Path(__file__).resolve().parents[1]
+# What a run writes into its folder (summary.json last: its presence marks a complete run).
+RUN_FILES = (
+    "config.yaml", "provenance.json", "monthly.parquet", "towns.parquet", "ledgers.parquet",
+    "relapse.png", "relapse.svg", "summary.json",
+)  # fmt: skip
 
 
 @dataclass
@@ -208,6 +213,7 @@ def write(
     """Write a run folder: config, provenance, monthly and town Parquet, summary, chart."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale(out)
     data = to_dict(cfg)
     write_text(OmegaConf.to_yaml(OmegaConf.create(data)), out / "config.yaml")
     write_json(provenance(result.model.seed), out / "provenance.json")

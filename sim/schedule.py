@@ -25,6 +25,11 @@ from typing import Any
 
 from sim.errors import ConfigError
 
+# The years a run and its tables may cover: from the base year of the embedded district
+# (incomes, prices and policy tables start in 2020) to 2050 (assumption: the growth rates and
+# the policy tables are not meant to be carried further). Month counters and years fit int16.
+FIRST_YEAR, LAST_YEAR = 2020, 2050
+
 
 def _number(value: Any, where: str) -> float:
     if isinstance(value, bool):
@@ -36,14 +41,32 @@ def _number(value: Any, where: str) -> float:
 
 
 def year_of(key: Any, where: str) -> int:
-    """The year a table key stands for (an integer or a digit string)."""
+    """The year a table key stands for (an integer or a digit string), within the calendar.
+
+    Example:
+        >>> year_of("2023", "policy.dibao.standard")
+        2023
+        >>> year_of(1990, "policy.dibao.standard")
+        Traceback (most recent call last):
+        ...
+        sim.errors.ConfigError: policy.dibao.standard.1990: before 2020, the first year a run may cover; the table's first year already holds for every earlier year
+    """
     if isinstance(key, int) and not isinstance(key, bool):
-        return key
-    if isinstance(key, str) and key.strip().isdigit():
-        return int(key)
-    raise ConfigError(
-        f"{where}: {key!r} is not a year; write a {{year: value}} table, e.g. {{2021: 515}}"
-    )
+        year = key
+    elif isinstance(key, str) and key.strip().isdigit():
+        year = int(key)
+    else:
+        raise ConfigError(
+            f"{where}: {key!r} is not a year; write a {{year: value}} table, e.g. {{2021: 515}}"
+        )
+    if year < FIRST_YEAR:
+        raise ConfigError(
+            f"{where}.{year}: before {FIRST_YEAR}, the first year a run may cover; the "
+            "table's first year already holds for every earlier year"
+        )
+    if year > LAST_YEAR:
+        raise ConfigError(f"{where}.{year}: after {LAST_YEAR}, the last year a run may cover")
+    return year
 
 
 class Dated:

@@ -22,10 +22,10 @@ from scipy.special import ndtri
 
 from sim.errors import ConfigError
 from sim.jit import jit
-from sim.params import dated, nonneg, parse, pos, prob
+from sim.params import between, dated, folder_name, month, nonneg, parse, pos, prob
 from sim.population import Economy, Households
 from sim.random import Streams, uniform_at
-from sim.schedule import Dated, compound
+from sim.schedule import FIRST_YEAR, LAST_YEAR, Dated, compound
 
 CAUSES = (
     "structural", "illness", "chronic", "disability", "death",
@@ -105,8 +105,8 @@ class MigrantDemand:
 class DisasterEvent:
     """A fixed disaster: ``towns`` towns (chosen at random) hit in ``year``-``month``."""
 
-    year: int = pos()
-    month: int = pos()
+    year: int = between(FIRST_YEAR, LAST_YEAR)
+    month: int = month()
     towns: int = pos()
 
 
@@ -116,7 +116,7 @@ class Disaster:
 
     enabled: bool
     p_town_year: float = prob()
-    season: list[int] = pos()
+    season: list[int] = month()
     share_hit: float = prob()
     crop_loss: float = prob()
     loss_months: int = nonneg()
@@ -144,6 +144,15 @@ class LockdownPeriod:
     wage_cut: float = prob()
     p_job_loss: float = prob()
 
+    def validate(self, where: str) -> None:
+        """``start`` is a month of the calendar."""
+        year, _ = parse_month(self.start, f"{where}.start")
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise ConfigError(
+                f"{where}.start = {self.start!r}: outside {FIRST_YEAR}-{LAST_YEAR}, the years "
+                "a run may cover"
+            )
+
 
 @dataclass(frozen=True, kw_only=True)
 class Lockdown:
@@ -157,7 +166,7 @@ class Lockdown:
 class ShockPars:
     """All shock parameters (``scenarios/shocks/*.yaml``)."""
 
-    name: str
+    name: str = folder_name()
     medical_cost_growth: Dated = dated("any")
     illness: Illness
     chronic: Chronic
@@ -173,8 +182,6 @@ class ShockPars:
 def shock_pars(data: dict) -> ShockPars:
     """Parse and check the ``shocks`` section of a config."""
     pars = parse(ShockPars, data, "shocks")
-    for i, p in enumerate(pars.lockdown.periods):
-        parse_month(p.start, f"shocks.lockdown.periods[{i}].start")
     if pars.price.fixed:  # {year: yuan/t}, years as integers, prices > 0
 
         def positive(v, where):
@@ -184,9 +191,6 @@ def shock_pars(data: dict) -> ShockPars:
 
         table = Dated(pars.price.fixed, "shocks.price.fixed", positive).table()
         pars = replace(pars, price=replace(pars.price, fixed=table))
-    for i, e in enumerate(pars.disaster.events):
-        if not 1 <= e.month <= 12:
-            raise ConfigError(f"shocks.disaster.events[{i}].month = {e.month}: must be 1-12")
     return pars
 
 

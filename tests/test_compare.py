@@ -68,9 +68,11 @@ def test_interrupted_comparison_resumes_to_the_same_table(tmp_path):
     (run_folder(part, "no_dibao", 2) / "summary.json").unlink()
     (run_folder(part, "no_dibao", 3) / ".summary.json.abc.tmp").write_text("{half")
     (part / "summary.csv").unlink()
+    (part / ".monthly.parquet.def.tmp").write_bytes(b"PAR1")  # killed while writing
     compare(exp, part, n_jobs=2)
     info = json.loads((part / "comparison.json").read_text())
     assert info["runs"] == 6 and info["reused"] == 5
+    assert not list(part.rglob("*.tmp"))
     assert (part / "summary.csv").read_text() == (full / "summary.csv").read_text()
     assert pd.read_parquet(part / "monthly.parquet").equals(
         pd.read_parquet(full / "monthly.parquet")

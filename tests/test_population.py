@@ -113,7 +113,7 @@ def test_register_round_trip(tmp_path, small, suffix):
     path = tmp_path / f"register{suffix}"
     save(small, path)
     back = load(path)
-    for col, (dtype, _) in REGISTER.items():
+    for col, (dtype, _, _) in REGISTER.items():
         got, want = getattr(back, col), getattr(small, col)
         if np.issubdtype(dtype, np.floating) and suffix == ".csv":
             np.testing.assert_allclose(got, want, rtol=1e-6)
@@ -147,7 +147,7 @@ def _broken(tmp_path, small, edit):
         (_set(1, "savings", "lots"), r"'savings' is missing or not a number in rows 3$"),
         (_set(3, "category", "rich"), r"'category' has an unknown value in rows 5;"),
         (_set(0, "n_members", 0), r"'n_members' must be at least 1 in rows 2$"),
-        (_set(1, "n_school", 1.5), r"'n_school' must be whole numbers; rows 3$"),
+        (_set(1, "n_school", 1.5), r"'n_school' must be whole numbers in rows 3$"),
     ],
 )  # fmt: skip
 def test_bad_register_names_column_and_row(tmp_path, small, edit, message):

@@ -58,7 +58,7 @@ def test_parse_builds_nested_checked_values():
         ({"n": -1}, r"lever\.n = -1: must be >= 0"),
         ({"n": 2.5}, r"lever\.n = 2\.5: must be an integer"),
         ({"enabled": "yes"}, r"lever\.enabled = 'yes': must be true or false"),
-        ({"typo": 1}, r"lever\.typo: unknown key; valid keys are enabled, inner, label, n"),
+        ({"typo": 1}, r"lever\.typo: unknown key \(valid keys: enabled, inner, label, n"),
         ({"inner": {"p": 0.1}}, r"lever\.inner\.amount: missing"),
         ({"n": "???"}, r"lever\.n: required"),
     ],

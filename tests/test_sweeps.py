@@ -12,7 +12,15 @@ SWEEP = ["population.scale=0.01", "months=4", "burn_in=1", "chart=false", "seed=
 
 
 def sweep(folder: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "experiments.run", "-m", f"hydra.sweep.dir={folder}", *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "experiments.run",
+        "-m",
+        f"output_root={folder.parent}",
+        f"hydra.sweep.dir={folder}",
+        *args,
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc
@@ -38,10 +46,12 @@ def test_a_sweep_resumes_and_collects_partially(tmp_path):
     sweep(folder, *grid)
     runs = sorted(folder.glob("*/summary.json"))
     assert len(runs) == 4
-    runs[0].unlink()  # an interrupted run
+    runs[0].unlink()  # a run killed while writing: no summary, a half-written temporary file
+    (runs[0].parent / ".monthly.parquet.1234.tmp").write_bytes(b"PAR1")
     proc = sweep(folder, *grid)
     assert proc.stdout.count("already done, skipped") == 3
     assert len(list(folder.glob("*/summary.json"))) == 4
+    assert not list(folder.rglob("*.tmp"))
 
     runs[1].unlink()  # collect a partial sweep
     cmd = [sys.executable, "-m", "experiments.collect", str(folder)]

@@ -6,9 +6,11 @@ levers that look at what medical costs are left, then work and industry.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sim.errors import ConfigError
 from sim.monitoring import Monitoring, MonitoringPars
-from sim.params import parse
+from sim.params import check_name, closest, parse
 from sim.policies.base import LEVER_BITS, Ledger, Lever
 from sim.policies.finance import (
     AntiPovertyInsurance,
@@ -50,14 +52,31 @@ LEVER_BITS.update({name: i for i, name in enumerate(LEVERS)})
 
 def lever_pars(policy: dict, where: str = "policy") -> dict[str, object]:
     """Checked parameters of every lever in a ``policy`` section (all must be present)."""
+    if not isinstance(policy, dict):  # e.g. burn_in_policy=none, which replaces the mapping
+        files = Path(__file__).resolve().parents[2] / "scenarios" / "policy"
+        options = ", ".join(sorted(f.stem for f in files.glob("*.yaml")))
+        raise ConfigError(
+            f"{where}={policy}: not a policy mix; choose a file with policy@{where}=<option> "
+            f"(options: {options})"
+        )
     extra = sorted(set(policy) - set(LEVERS) - {"name"})
     if extra:
-        raise ConfigError(f"{where}.{extra[0]}: unknown lever; levers are {', '.join(LEVERS)}")
-    out = {}
+        raise ConfigError(
+            f"{where}.{extra[0]}: unknown lever{closest(extra[0], LEVERS)} (levers: "
+            f"{', '.join(LEVERS)})"
+        )
+    if "name" in policy:
+        check_name(policy["name"], f"{where}.name")
+    out, errors = {}, []
     for name, (_, pars_cls) in LEVERS.items():
         if name not in policy:
             raise ConfigError(f"{where}.{name}: missing; every policy mix lists every lever")
-        out[name] = parse(pars_cls, policy[name], f"{where}.{name}")
+        try:
+            out[name] = parse(pars_cls, policy[name], f"{where}.{name}")
+        except ConfigError as exc:  # go on: a value that follows another (${..}) fails too
+            errors.append(str(exc))
+    if errors:
+        raise ConfigError("; ".join(errors))
     return out
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.jit import jit
-from sim.params import nonneg, pos, prob
+from sim.params import month, nonneg, pos, prob
 from sim.policies.base import NOBODY, Lever, shock_spending, spenders
 from sim.population import PA, ShareByCategory
 
@@ -28,7 +28,7 @@ class IndustryPars:
     contract_share: ShareByCategory
     subsidy_per_mu: float = nonneg()
     subsidy_share: ShareByCategory
-    subsidy_month: int = pos()
+    subsidy_month: int = month()
 
 
 class Industry(Lever):
@@ -153,7 +153,7 @@ class CreditPars:
     take_up: float = prob()
     amount: float = nonneg()
     term_months: int = pos()
-    loan_month: int = pos()
+    loan_month: int = month()
     return_rate: float = nonneg()
     interest_rate: float = nonneg()
     risk_share: float = prob()

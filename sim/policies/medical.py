@@ -11,10 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.errors import ConfigError
 from sim.jit import jit, jit_inline
-from sim.params import nonneg, prob
+from sim.params import nonneg, prob, resolve
 from sim.policies.base import FEN, Lever, spenders
 from sim.population import ILLNESS, PA, ShareByCategory
+from sim.schedule import Dated
 
 
 def poor_groups(hh, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
@@ -213,6 +215,20 @@ class CriticalPars:
     poor_deductible_share: float = prob()
     poor_rate_bonus: float = prob()
     poor_no_cap: bool
+
+    def validate(self, where: str) -> None:
+        """At least one tier; tiers in rising order of ``above``, in every year."""
+        if not self.tiers:
+            raise ConfigError(f"{where}.tiers: empty; give at least [{{above: 0, rate: 0.6}}]")
+        years = {y for t in self.tiers for v in (t.above, t.rate) if isinstance(v, Dated)
+                 for y in v.years()} or {0}  # fmt: skip
+        for year in sorted(years):
+            above = [resolve(t, year).above for t in self.tiers]
+            if any(b <= a for a, b in zip(above, above[1:], strict=False)):
+                raise ConfigError(
+                    f"{where}.tiers: 'above' must rise from tier to tier (got {above}"
+                    f"{'' if year == 0 else f' in {year}'})"
+                )
 
 
 class CriticalIllness(MedicalTier):

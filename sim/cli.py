@@ -1,0 +1,250 @@
+"""The command line of the Hydra entry points: check every job first, then hand over to Hydra.
+
+Hydra makes a run's folder (``.hydra/``, a log) before the task runs, and reports its own errors
+in several lines. So each entry point first composes every job's config itself (each
+combination of a sweep), checks it, checks where it would write, and stops with one line naming
+the key if anything is wrong: a failed command writes nothing. Only then does Hydra run.
+
+Large sweeps (over ``FULL_PRODUCT`` jobs) are checked one swept value at a time, the others at
+their first value; a job whose combination alone is bad still fails with one line, in its
+folder.
+
+Example:
+    >>> jobs = sweep_jobs(["seed=1,2", "shocks=flood"])
+    >>> jobs
+    [['seed=1', 'shocks=flood'], ['seed=2', 'shocks=flood']]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from hydra._internal.utils import get_args_parser
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
+from omegaconf import DictConfig, OmegaConf
+
+from sim.config import compose
+from sim.errors import ConfigError, DataError
+
+FULL_PRODUCT = 64  # sweeps up to this many jobs are checked job by job
+# Hydra options after which the task does not run (help, config printing, completion).
+NO_TASK = ("help", "hydra_help", "cfg", "info", "shell_completion", "version", "experimental_rerun")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (argparse prints the usage first)."""
+
+    def error(self, message: str):
+        """Exit with the message in one line."""
+        sys.exit(f"error: {message} (see --help)")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        raise ConfigError(
+            f"{message}; options such as -m go before the overrides: "
+            f"python -m {self.prog} -m key=a,b key2=c"
+        )
+
+
+def _args(argv: list[str], prog: str) -> argparse.Namespace:
+    parser = _Parser(prog=prog, add_help=False)
+    for action in get_args_parser()._actions:  # Hydra's own options, as Hydra parses them
+        kwargs = {"dest": action.dest, "default": None}
+        if action.nargs == 0:  # switches (-m, --help, --version)
+            kwargs["action"] = "store_true"
+        elif action.option_strings:
+            kwargs.update(nargs=action.nargs, const=action.const, choices=action.choices)
+        else:
+            parser.add_argument(action.dest, nargs=action.nargs, default=action.default)
+            continue
+        parser.add_argument(*action.option_strings, **kwargs)
+    return parser.parse_args(argv)
+
+
+def parse_overrides(overrides: list[str]) -> list:
+    """Hydra's parsed overrides; a syntax error names the override in one line."""
+    parser = OverridesParser.create()
+    for line in overrides:
+        try:
+            parser.parse_overrides([line])
+        except HydraException as exc:
+            lines = [x.strip() for x in str(exc).splitlines()]
+            lines = [x for x in lines if x and not x.startswith(("See ", "^", "Error parsing"))]
+            reason = lines[0] if lines else "bad syntax"
+            if reason.startswith("LexerNoViableAltException"):
+                reason = "a key holds a space or another character keys cannot have"
+            raise ConfigError(
+                f"{line}: not an override key=value ({reason}); "
+                "quote values with spaces or brackets, see "
+                "https://hydra.cc/docs/advanced/override_grammar/basic/"
+            ) from None
+    return parser.parse_overrides(overrides)
+
+
+def sweep_jobs(overrides: list[str], limit: int = FULL_PRODUCT) -> list[list[str]]:
+    """The overrides of each job of a multirun (Hydra's basic sweeper: every combination).
+
+    Over ``limit`` combinations: each swept value once, the other sweeps at their first value.
+    """
+    parsed = parse_overrides(overrides)
+    lists = []
+    for o in parsed:
+        if o.is_sweep_override():
+            if not o.is_discrete_sweep():
+                raise ConfigError(f"{o.input_line}: only lists (a,b) and range() can be swept")
+            lists.append([f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()])
+        else:
+            lists.append([o.input_line])
+    n = 1
+    for values in lists:
+        n *= len(values)
+    if n <= limit:
+        return [list(job) for job in itertools.product(*lists)]
+    first = [values[0] for values in lists]
+    jobs = [first]
+    for i, values in enumerate(lists):
+        jobs += [first[:i] + [v] + first[i + 1 :] for v in values[1:]]
+    return jobs
+
+
+def table_merges(overrides: list[str], config_name: str) -> list[str]:
+    """Notes on overrides that merge a mapping into a table of the config (Hydra merges them).
+
+    An empty mapping changes nothing: a ConfigError.
+    """
+    notes = []
+    parsed = parse_overrides(overrides)
+    for o in parsed:
+        if o.is_sweep_override() or o.is_add() or o.is_delete() or not isinstance(o.value(), dict):
+            continue
+        key = o.key_or_group
+        rest = [x for x in overrides if x != o.input_line]
+        node = OmegaConf.select(compose(rest, config_name), key, default=None)
+        if not isinstance(node, DictConfig):
+            continue
+        years = [str(k) for k in node.keys()]
+        if years and all(y.isdigit() for y in years) and any(isinstance(k, int) for k in o.value()):
+            year, value = next(iter(o.value().items()))
+            raise ConfigError(
+                f"{o.input_line}: the config's table writes its years as text ('{years[0]}'), "
+                f"so a mapping of numbers cannot merge into it; change one year with "
+                f"{key}.{year}={value}, or replace the table with ~{key} '+{key}={{...}}'"
+            )
+        if not o.value():
+            raise ConfigError(
+                f"{o.input_line}: an empty mapping changes nothing (a mapping override merges "
+                f"into the config's); to replace the table write ~{key} +{key}={{...}}"
+            )
+        kept = sorted(set(map(str, node.keys())) - set(map(str, o.value())))
+        if kept:
+            notes.append(
+                f"note: {o.input_line} merges into the config's {key}; {', '.join(kept)} keep "
+                f"their values (to replace the whole table: ~{key} +{key}={{...}})"
+            )
+    return notes
+
+
+def output_dirs(cfg: DictConfig, multirun: bool) -> Path:
+    """The folder Hydra will write a job into."""
+    if multirun:
+        return Path(str(cfg.hydra.sweep.dir)) / str(cfg.hydra.sweep.subdir)
+    return Path(str(cfg.hydra.run.dir))
+
+
+def check_output(folder: Path, root: Path, key: str, files: Iterable[str] = ()) -> None:
+    """``folder`` lies inside ``root`` and can be written; ``files`` in it are not folders.
+
+    Nothing is created: writability is probed with a temporary file that is removed at once.
+    """
+    real, top = folder.resolve(), root.resolve()
+    if not real.is_relative_to(top):
+        raise ConfigError(
+            f"{key} = {folder}: outside output_root ({root}), where every result goes; to "
+            f"write elsewhere set output_root=<folder>"
+        )
+    probe = real
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise ConfigError(f"{key} = {folder}: {probe} is a file, not a folder; choose another")
+    try:
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            f"{key} = {folder}: cannot write in {probe} ({exc.strerror}); choose another "
+            "output_root or fix its permissions"
+        ) from None
+    for name in files:
+        path = real / name
+        if path.exists() and not path.is_file():
+            raise ConfigError(f"{key} = {folder}: {path} exists and is not a file; move it away")
+
+
+def precheck(
+    config_name: str,
+    check_job: Callable[[DictConfig], Any],
+    files: Iterable[str] = (),
+    argv: list[str] | None = None,
+    prog: str = "experiments.run",
+) -> None:
+    """Check every job of the command line ``argv``; exit with one line on the first problem.
+
+    ``check_job(cfg)`` checks one job's composed config (Hydra's section included) and raises
+    :class:`ConfigError` or :class:`DataError`. ``files``: names each job writes into its folder.
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        args = _args(argv, prog)
+        if any(getattr(args, name, None) for name in NO_TASK):
+            return
+        if args.config_path or args.config_dir:
+            return  # another config tree: Hydra checks it, the task checks each job
+        name = args.config_name or config_name
+        overrides = list(args.overrides or [])
+        jobs = sweep_jobs(overrides) if args.multirun else [overrides]
+        for note in table_merges(jobs[0], name):
+            print(note, file=sys.stderr)
+        key = "hydra.sweep.dir" if args.multirun else "hydra.run.dir"
+        for job in jobs:
+            cfg = compose(job, name, hydra_node=True)
+            check_job(cfg)
+            check_output(output_dirs(cfg, args.multirun), Path(cfg.output_root), key, files)
+    except (ConfigError, DataError) as exc:
+        sys.exit(f"error: {exc}")
+
+
+@contextmanager
+def one_line_errors() -> Iterator[None]:
+    """Inside a task: a bad config, bad data or a failed write exits with one line."""
+    try:
+        yield
+    except (ConfigError, DataError) as exc:
+        sys.exit(f"error: {exc}")
+    except OSError as exc:  # an unwritable folder, a full disk, a folder where a file goes
+        where = f" {exc.filename}" if exc.filename else ""
+        sys.exit(f"error: cannot write{where}: {exc.strerror or exc}")
+
+
+def main(
+    task: Callable[[], None],
+    config_name: str,
+    check_job: Callable[[DictConfig], Any],
+    files: Iterable[str] = (),
+    argv: list[str] | None = None,
+    prog: str = "experiments.run",
+) -> None:
+    """Check the command line (:func:`precheck`), then run Hydra's ``task`` on it."""
+    if argv is not None:
+        sys.argv = [sys.argv[0], *argv]
+    precheck(config_name, check_job, files, sys.argv[1:], prog)
+    task()

@@ -1,0 +1,162 @@
+"""The catalogue of bad inputs (tests/bad_inputs/cases.yaml): one line each, nothing written.
+
+Each case goes through exactly what the command runs before Hydra makes any folder
+(``sim.cli.precheck`` with the entry point's own checks; ``experiments.collect`` whole). A few
+cases also run as real commands (``test_the_command_itself``) to show the exit code and stderr.
+"""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from experiments import calibrate, collect, compare, run
+from sim.cli import precheck
+from sim.run import RUN_FILES
+
+HERE = Path(__file__).parent / "bad_inputs"
+CASES = yaml.safe_load((HERE / "cases.yaml").read_text())
+ROOT = Path(__file__).parents[1]
+CHECKS = {
+    "run": ("config", run.check_job, RUN_FILES),
+    "compare": ("compare", compare.check_job, ()),
+    "calibrate": ("calibrate", calibrate.check_job, ()),
+}
+
+
+def test_the_catalogue_is_large_and_well_formed():
+    ids = [c["id"] for c in CASES]
+    assert len(CASES) >= 100 and len(set(ids)) == len(ids)
+    for case in CASES:
+        assert set(case) <= {"id", "cmd", "args", "error", "register", "sweep", "setup"}, case
+        assert case["cmd"] in (*CHECKS, "collect") and case["error"], case
+
+
+@pytest.fixture(scope="module")
+def register_df():
+    from sim.config import compose, population_pars
+    from sim.population import generate
+
+    return generate(population_pars(compose(["population.scale=0.002"])), 1).register()
+
+
+@pytest.fixture(scope="module")
+def finished_sweep(tmp_path_factory):
+    """A real two-run sweep, finished."""
+    folder = tmp_path_factory.mktemp("sweep") / "sweep"
+    cmd = [sys.executable, "-m", "experiments.run", "-m", f"output_root={folder.parent}",
+           f"hydra.sweep.dir={folder}", "population.scale=0.005", "months=2", "burn_in=1",
+           "chart=false", "seed=1,2"]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return folder
+
+
+def make_register(spec: dict, df, folder: Path) -> Path:
+    """The case's register file: the small valid one, edited as ``spec`` says (README)."""
+    path = folder / f"register{spec.get('suffix', '.csv')}"
+    df = df.copy()
+    for row, column, value in spec.get("set", []):
+        df[column] = df[column].astype(object)
+        df.loc[row, column] = value
+    if "drop" in spec:
+        df = df.drop(columns=spec["drop"])
+    if "add" in spec:
+        df[spec["add"]] = 1
+    if "copy_row" in spec:
+        src, dst = spec["copy_row"]
+        df.loc[dst, "household"] = df.loc[src, "household"]
+    if spec.get("village_in_wrong_town"):
+        v = df.loc[0, "village"]
+        other = df.index[df["village"] == v][-1] if (df["village"] == v).sum() > 1 else 1
+        df.loc[other, "village"] = v
+        df.loc[other, "town"] = (df.loc[0, "town"] + 1) % 25
+    if "more_labour" in spec:
+        df.loc[spec["more_labour"], "n_labour"] = df.loc[spec["more_labour"], "n_members"] + 1
+    if "more_elderly" in spec:
+        df.loc[spec["more_elderly"], "n_elderly"] = df.loc[spec["more_elderly"], "n_members"]
+        df.loc[spec["more_elderly"], "n_labour"] = 1
+    if "more_migrants" in spec:
+        r = spec["more_migrants"]
+        df.loc[r, ["n_labour", "n_migrant", "n_local"]] = [1, 1, 1]
+    if spec.get("header_only"):
+        df = df.iloc[:0]
+    if spec.get("empty"):
+        path.write_bytes(b"")
+    elif "random_bytes" in spec:
+        path.write_bytes(np.random.default_rng(1).bytes(spec["random_bytes"]))
+    elif "text" in spec:
+        path.write_text(spec["text"])
+    elif path.suffix == ".parquet":
+        df.to_parquet(path, index=False)
+    else:
+        df.to_csv(path, index=False)
+    return path
+
+
+def snapshot(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*")}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_bad_input(case, tmp_path, register_df, request):
+    root = tmp_path / "out"
+    root.mkdir()
+    setup = case.get("setup", {})
+    for d in setup.get("dirs", []):
+        (root / d).mkdir(parents=True)
+    for f in setup.get("files", []):
+        (root / f).write_text("x")
+    names = {"root": root}
+    if "register" in case:
+        names["register"] = make_register(case["register"], register_df, tmp_path)
+    if "sweep" in case:
+        sweep = shutil.copytree(request.getfixturevalue("finished_sweep"), root / "sweep")
+        run_dir = sorted(p.parent for p in sweep.glob("*/summary.json"))[0]
+        if "summary" in case["sweep"]:
+            (run_dir / "summary.json").write_text(case["sweep"]["summary"])
+        if "overrides" in case["sweep"]:
+            (run_dir / ".hydra" / "overrides.yaml").write_text(case["sweep"]["overrides"])
+        names["sweep"] = sweep
+    args = list(case["args"])
+    for name, value in names.items():
+        args = [a.replace(f"{{{name}}}", str(value)) for a in args]
+    before = snapshot(root)
+    with pytest.raises(SystemExit) as exc:
+        if case["cmd"] == "collect":
+            collect.main(args)
+        else:
+            config_name, check_job, files = CHECKS[case["cmd"]]
+            if not any(a.startswith("output_root=") for a in args):
+                args = [*args, f"output_root={root}"]
+            precheck(config_name, check_job, files, args, f"experiments.{case['cmd']}")
+    message = str(exc.value.code)
+    assert message.startswith("error: ") and "\n" not in message, message
+    assert "Traceback" not in message
+    assert case["error"] in message, message
+    assert snapshot(root) == before  # nothing written
+
+
+@pytest.mark.parametrize(
+    "module, args, error",
+    [
+        ("experiments.run", ["population.scale=1e-6"], "population.scale = 1e-06"),
+        ("experiments.run", ["policy.dibao.standrad=700"], "did you mean standard?"),
+        ("experiments.run", ["-m", "sweep_name=../x", "seed=1,2"], "sweep_name = '../x'"),
+        ("experiments.compare", ["n_jobs=0"], "n_jobs = 0"),
+        ("experiments.calibrate", ["n_jobs=0"], "n_jobs = 0"),
+    ],
+)
+def test_the_command_itself(tmp_path, module, args, error):
+    """The real command: exit code 1, one line on stderr, no folder made."""
+    cmd = [sys.executable, "-m", module, f"output_root={tmp_path}", *args]
+    if "-m" in args:
+        cmd = [sys.executable, "-m", module, "-m", f"output_root={tmp_path}", *args[1:]]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().count("\n") == 0 and error in proc.stderr, proc.stderr
+    assert not any(tmp_path.iterdir())
