@@ -31,7 +31,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config import compose
+from sim.config import EXTRA_CONFIG_DIRS, compose
 from sim.errors import ConfigError, DataError
 
 FULL_PRODUCT = 64  # sweeps up to this many jobs are checked job by job
@@ -207,8 +207,13 @@ def precheck(
         args = _args(argv, prog)
         if any(getattr(args, name, None) for name in NO_TASK):
             return
-        if args.config_path or args.config_dir:
-            return  # another config tree: Hydra checks it, the task checks each job
+        if args.config_path:
+            return  # another primary config: Hydra checks it, the task checks each job
+        if args.config_dir:  # more config files (an experiment, a policy mix): searched too
+            folder = Path(args.config_dir).resolve()
+            if not folder.is_dir():
+                raise ConfigError(f"--config-dir {args.config_dir}: no such folder")
+            EXTRA_CONFIG_DIRS.append(folder)
         name = args.config_name or config_name
         overrides = list(args.overrides or [])
         jobs = sweep_jobs(overrides) if args.multirun else [overrides]
@@ -221,6 +226,8 @@ def precheck(
             check_output(output_dirs(cfg, args.multirun), Path(cfg.output_root), key, files)
     except (ConfigError, DataError) as exc:
         sys.exit(f"error: {exc}")
+    finally:
+        EXTRA_CONFIG_DIRS.clear()
 
 
 @contextmanager

@@ -33,6 +33,9 @@ from sim.schedule import FIRST_YEAR, LAST_YEAR
 from sim.shocks import ShockPars, parse_month, shock_pars
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "scenarios"
+# Folders searched after scenarios/ by :func:`compose` outside a Hydra app: the command line's
+# --config-dir while :mod:`sim.cli` checks a command before Hydra runs it.
+EXTRA_CONFIG_DIRS: list[Path] = []
 MAX_MONTHS = 12 * (LAST_YEAR - FIRST_YEAR + 1)  # the calendar (sim.schedule), burn-in included
 
 
@@ -66,8 +69,10 @@ def compose(
     try:
         if GlobalHydra.instance().is_initialized():  # inside a Hydra app rooted at scenarios/
             return hydra_compose(config_name, overrides, return_hydra_config=hydra_node)
+        search = [f"file://{d}" for d in EXTRA_CONFIG_DIRS]
+        extra = [f"hydra.searchpath=[{','.join(search)}]"] if search else []
         with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-            return hydra_compose(config_name, overrides, return_hydra_config=hydra_node)
+            return hydra_compose(config_name, overrides + extra, return_hydra_config=hydra_node)
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(hydra_error(exc, overrides, config_name)) from exc
 

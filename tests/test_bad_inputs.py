@@ -160,3 +160,62 @@ def test_the_command_itself(tmp_path, module, args, error):
     assert proc.returncode == 1
     assert proc.stderr.strip().count("\n") == 0 and error in proc.stderr, proc.stderr
     assert not any(tmp_path.iterdir())
+
+
+def config_dir(folder: Path, experiment: dict | None = None) -> Path:
+    """A --config-dir with a policy mix ``mine`` and, if given, an experiment ``mine``."""
+    (folder / "policy").mkdir(parents=True)
+    (folder / "policy" / "mine.yaml").write_text(
+        "defaults:\n  - status_quo\n  - _self_\n\nname: mine\ndibao: {standard: 700}\n"
+    )
+    if experiment is not None:
+        base = yaml.safe_load((ROOT / "scenarios/experiment/shock_stress.yaml").read_text())
+        if "scenarios" in experiment:  # besides the baseline
+            experiment = experiment | {"scenarios": {"status_quo": [], **experiment["scenarios"]}}
+        (folder / "experiment").mkdir()
+        (folder / "experiment" / "mine.yaml").write_text(yaml.safe_dump(base | experiment))
+    return folder
+
+
+@pytest.mark.parametrize(
+    "experiment, error",
+    [
+        ({"name": "../../x"}, "experiment.name = '../../x': a name that becomes a folder"),
+        ({"scenarios": {"bad": ["policy=mine", "policy.dibao.take_up.general=1.5"]}},
+         "scenario 'bad / default': policy.dibao.take_up.general = 1.5: must be a probability"),
+        ({"scenarios": {"bad": ["policy=yours"]}}, "policy=yours: no such option"),
+    ],
+)  # fmt: skip
+def test_an_experiment_file_of_ones_own_is_checked_first(tmp_path, experiment, error):
+    """With --config-dir (a planner's own experiment file) the check still runs first."""
+    cd, root = config_dir(tmp_path / "cd", experiment), tmp_path / "out"
+    root.mkdir()
+    args = ["--config-dir", str(cd), "experiment=mine", f"output_root={root}"]
+    with pytest.raises(SystemExit) as exc:
+        precheck("compare", compare.check_job, (), args, "experiments.compare")
+    message = str(exc.value.code)
+    assert error in message and "\n" not in message, message
+    assert not any(root.iterdir())
+
+
+def test_files_of_ones_own_pass_the_check(tmp_path):
+    cd = config_dir(tmp_path / "cd", {"scenarios": {"mine": ["policy=mine"]}})
+    args = ["--config-dir", str(cd), f"output_root={tmp_path}"]
+    precheck("config", run.check_job, RUN_FILES, [*args, "policy=mine"], "experiments.run")
+    precheck("compare", compare.check_job, (), [*args, "experiment=mine"], "experiments.compare")
+    with pytest.raises(SystemExit, match="--config-dir /nowhere: no such folder"):
+        precheck(
+            "config", run.check_job, RUN_FILES, ["--config-dir", "/nowhere"], "experiments.run"
+        )
+
+
+def test_an_experiment_file_of_ones_own_writes_nothing_when_bad(tmp_path):
+    cd = config_dir(tmp_path / "cd", {"name": "../../x"})
+    out = tmp_path / "out"
+    out.mkdir()
+    cmd = [sys.executable, "-m", "experiments.compare", "--config-dir", str(cd),
+           "experiment=mine", f"output_root={out}"]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 1 and "experiment.name = '../../x'" in proc.stderr, proc.stderr
+    assert proc.stderr.strip().count("\n") == 0
+    assert not any(out.iterdir())
