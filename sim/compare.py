@@ -31,7 +31,7 @@ from scipy import stats
 from sim.config import MAX_MONTHS, check, compose, to_dict
 from sim.errors import ConfigError
 from sim.io import atomic_write, remove_stale, write_json, write_parquet, write_text
-from sim.params import between, folder_name, one_of, parse, pos, prob
+from sim.params import between, folder_name, jobs, one_of, parse, pos, prob
 from sim.run import code_version, simulate
 
 RUNS = "runs"
@@ -96,21 +96,18 @@ class CompareSettings:
     """The root of ``python -m experiments.compare`` (``scenarios/compare.yaml``)."""
 
     experiment: dict
-    n_jobs: int = between(-1, 1024)
+    n_jobs: int = jobs()
     lang: str = one_of("en", "zh")
     scale: float = pos()
     months: int | None = between(1, MAX_MONTHS)
     output_root: str
 
-    def validate(self, where: str) -> None:
-        """``n_jobs``: 1 or more, or -1 for every core."""
-        if self.n_jobs == 0:
-            raise ConfigError("n_jobs = 0: use 1 or more runs at once, or -1 for every core")
-
 
 def settings(cfg: dict) -> tuple[CompareSettings, Experiment]:
-    """The checked settings of a comparison and its experiment (scale and months applied)."""
-    cfg = {k: v for k, v in cfg.items() if k != "hydra"}
+    """The checked settings of a comparison and its experiment (scale and months applied).
+
+    ``cfg``: the resolved root config without Hydra's section (:func:`sim.config.plain`).
+    """
     pars = parse(CompareSettings, cfg, "")
     data = dict(pars.experiment)
     if not isinstance(data.get("base"), list):

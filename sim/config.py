@@ -111,8 +111,7 @@ def hydra_error(exc: Exception, overrides: list[str], config_name: str) -> str:
     m = re.search(r"Could not find '([^']+)/([^'/]+)'", text)
     if m:
         group, option = m.groups()
-        folder = CONFIG_DIR / group
-        options = sorted(f.stem for f in folder.glob("*.yaml")) if folder.is_dir() else []
+        options = group_options(group)
         if options:
             return (
                 f"{group}={option}: no such option{closest(option, options)} (options: "
@@ -121,6 +120,12 @@ def hydra_error(exc: Exception, overrides: list[str], config_name: str) -> str:
     return text.replace(
         " Set the environment variable HYDRA_FULL_ERROR=1 for a complete stack trace.", ""
     )
+
+
+def group_options(group: str) -> list[str]:
+    """The options of a config group: the files in ``scenarios/<group>/``."""
+    folder = CONFIG_DIR / group
+    return sorted(f.stem for f in folder.glob("*.yaml")) if folder.is_dir() else []
 
 
 def unknown_key(key: str, overrides: list[str], config_name: str) -> str | None:
@@ -318,6 +323,12 @@ def check(cfg: DictConfig | dict, n_jobs: int = 1) -> Run:
             )
     if pop.file is None:
         memory_needed(pop.n_households(), n_jobs, "population.scale", pop.scale)
+    for key in ("policy", "burn_in_policy"):
+        if not isinstance(data[key], dict):  # e.g. burn_in_policy=none replaces the mapping
+            raise ConfigError(
+                f"{key}={data[key]}: not a policy mix; choose a file with policy@{key}=<option> "
+                f"(options: {', '.join(group_options('policy'))})"
+            )
     return Run(
         pars=pars,
         shocks=shocks,

@@ -33,7 +33,7 @@ from joblib import Parallel, delayed
 from sim.calibration import Target, fit_table, statistics, targets
 from sim.errors import ConfigError
 from sim.io import remove_stale, write_json, write_text
-from sim.params import between, folder_name, parse, pos
+from sim.params import folder_name, jobs, parse, pos
 
 log = logging.getLogger(__name__)
 
@@ -90,21 +90,19 @@ class CalibrateSettings:
     """The root of ``python -m experiments.calibrate`` (``scenarios/calibrate.yaml``)."""
 
     calibration: dict
-    n_jobs: int = between(-1, 1024)
+    n_jobs: int = jobs()
     write_config: bool
     output_root: str
 
-    def validate(self, where: str) -> None:
-        """``n_jobs``: 1 or more, or -1 for every core."""
-        if self.n_jobs == 0:
-            raise ConfigError("n_jobs = 0: use 1 or more runs at once, or -1 for every core")
-
 
 def settings(cfg: dict) -> CalibrateSettings:
-    """The checked settings of a calibration; its targets, free keys and base config too."""
+    """The checked settings of a calibration; its targets, free keys and base config too.
+
+    ``cfg``: the resolved root config without Hydra's section (:func:`sim.config.plain`).
+    """
     from sim.config import check, compose, to_dict
 
-    pars = parse(CalibrateSettings, {k: v for k, v in cfg.items() if k != "hydra"}, "")
+    pars = parse(CalibrateSettings, cfg, "")
     cal, _, free = calibration(pars.calibration)
     base = compose(list(cal.base))
     check(base)

@@ -107,6 +107,16 @@ def between(lo: float, hi: float, default: Any = dataclasses.MISSING, unit: str 
     return _field(_between(lo, hi, unit), default=default)
 
 
+def jobs(default: Any = dataclasses.MISSING) -> Any:
+    """Runs at once (joblib's ``n_jobs``): 1 to 1,024, or -1 for every core."""
+    within = _between(-1, 1024)
+
+    def check(x: float) -> str | None:
+        return "use 1 or more runs at once, or -1 for every core" if x == 0 else within(x)
+
+    return _field(check, default=default)
+
+
 def month(default: Any = dataclasses.MISSING) -> Any:
     """A calendar month, 1 to 12."""
     return _field(_month, default=default)

@@ -6,8 +6,6 @@ levers that look at what medical costs are left, then work and industry.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sim.errors import ConfigError
 from sim.monitoring import Monitoring, MonitoringPars
 from sim.params import check_name, closest, parse
@@ -52,13 +50,6 @@ LEVER_BITS.update({name: i for i, name in enumerate(LEVERS)})
 
 def lever_pars(policy: dict, where: str = "policy") -> dict[str, object]:
     """Checked parameters of every lever in a ``policy`` section (all must be present)."""
-    if not isinstance(policy, dict):  # e.g. burn_in_policy=none, which replaces the mapping
-        files = Path(__file__).resolve().parents[2] / "scenarios" / "policy"
-        options = ", ".join(sorted(f.stem for f in files.glob("*.yaml")))
-        raise ConfigError(
-            f"{where}={policy}: not a policy mix; choose a file with policy@{where}=<option> "
-            f"(options: {options})"
-        )
     extra = sorted(set(policy) - set(LEVERS) - {"name"})
     if extra:
         raise ConfigError(
