@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import ConfigError
+from sim.money import FEN
 from sim.params import parse, pos
-from sim.policies.base import FEN
 from sim.population import PA
 from sim.schedule import Dated
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.jit import jit
-from sim.policies.base import FEN
+from sim.money import FEN
 from sim.population import PA, Economy, Households
 from sim.schedule import compound
 from sim.shocks import Covariates
@@ -59,12 +59,8 @@ class Livelihood:
         tonnes_per_mu = share * e.mustard_yield
         net_per_mu = tonnes_per_mu * cov.price * (1 - e.mustard_cost_share)  # yuan this month
         _earn(
-            hh.n_migrant, hh.wage_migrant, hh.n_local, hh.wage_local, hh.crop_loss,
-            hh.crop_loss_until, hh.other_farm, hh.mustard_mu, hh.n_elderly, hh.property,
-            hh.remittances, hh.active, hh.category,
-            hh.wage_income, hh.farm_income, hh.mustard_tonnes, hh.income,
-            t, self.wage_index(year) * cov.migrant_factor, self.wage_index(year),
-            self.pa_wage_extra(year), PA, self.farm_index(year), tonnes_per_mu, net_per_mu,
+            hh.arrays, t, self.wage_index(year) * cov.migrant_factor, self.wage_index(year),
+            self.pa_wage_extra(year), self.farm_index(year), tonnes_per_mu, net_per_mu,
             e.pension(year),
         )  # fmt: skip
 
@@ -76,24 +72,24 @@ class Livelihood:
         repay debt first.
         """
         e = self.econ
-        _spend(
-            hh.transfers_fen, hh.earned_fen, hh.reimbursed_fen, hh.med_cost, hh.transfers,
-            hh.income, hh.med_reimbursed, hh.med_oop, hh.one_off, hh.n_members, hh.active,
-            hh.savings, hh.debt, e.consumption_floor, e.consumption_share,
-        )  # fmt: skip
+        _spend(hh.arrays, e.consumption_floor, e.consumption_share)
 
 
 @jit
 def _earn(
-    n_migrant, wage_migrant, n_local, wage_local, crop_loss, crop_loss_until, other_farm,
-    mustard_mu, n_elderly, prop, remittances, active, category,
-    wage_income, farm_income, mustard_tonnes, income,
-    t, migrant_index, local_index, pa_extra, pa_code, farm_index, tonnes_per_mu, net_per_mu,
-    pension,
+    hh, t, migrant_index, local_index, pa_extra, farm_index, tonnes_per_mu, net_per_mu, pension
 ):  # fmt: skip
     """One pass of :meth:`Livelihood.earn` (yuan this month; tonnes sold at harvest)."""
+    (income, category, n_migrant, wage_migrant, n_local, wage_local, crop_loss,
+     crop_loss_until, other_farm, mustard_mu, wage_income, farm_income, mustard_tonnes,
+     prop, remittances, n_elderly, active) = (
+        hh.income, hh.category, hh.n_migrant, hh.wage_migrant, hh.n_local, hh.wage_local,
+        hh.crop_loss, hh.crop_loss_until, hh.other_farm, hh.mustard_mu, hh.wage_income,
+        hh.farm_income, hh.mustard_tonnes, hh.property, hh.remittances, hh.n_elderly,
+        hh.active
+    )  # fmt: skip
     for i in range(income.size):
-        extra = pa_extra if category[i] == pa_code else 1.0
+        extra = pa_extra if category[i] == PA else 1.0
         wage = extra * (
             n_migrant[i] * np.float64(wage_migrant[i]) * migrant_index
             + n_local[i] * np.float64(wage_local[i]) * local_index
@@ -103,16 +99,20 @@ def _earn(
         wage_income[i] = wage
         farm_income[i] = farm_index * intact * farm
         mustard_tonnes[i] = tonnes_per_mu * mustard_mu[i] * intact
-        other = (prop[i] + remittances[i] * local_index) / 12.0 + pension * n_elderly[i]
+        other = (prop[i] + remittances[i] * local_index) / 12.0
+        other += pension * n_elderly[i]
         income[i] = (wage + farm_income[i] + other) if active[i] else 0.0
 
 
 @jit
-def _spend(
-    transfers_fen, earned_fen, reimbursed_fen, med_cost, transfers, income, med_reimbursed,
-    med_oop, one_off, n_members, active, savings, debt, floor, share,
-):  # fmt: skip
+def _spend(hh, floor, share):
     """One pass of :meth:`Livelihood.spend`."""
+    (income, transfers, transfers_fen, earned_fen, med_reimbursed, reimbursed_fen, med_oop,
+     med_cost, active, n_members, savings, one_off, debt) = (
+        hh.income, hh.transfers, hh.transfers_fen, hh.earned_fen, hh.med_reimbursed,
+        hh.reimbursed_fen, hh.med_oop, hh.med_cost, hh.active, hh.n_members, hh.savings,
+        hh.one_off, hh.debt
+    )  # fmt: skip
     for i in range(income.size):
         transfers[i] = transfers_fen[i] / FEN
         income[i] += earned_fen[i] / FEN

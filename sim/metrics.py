@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -225,15 +226,13 @@ class Outcomes:
         causes = np.zeros(len(CAUSES), np.int64)
         totals = np.zeros(len(TOTALS), np.int64)
         sums = np.zeros(len(SUMS))
-        _status(
-            t % HISTORY, hh.income, hh.transfers, hh.med_oop, hh.med_cost, hh.hist_own,
-            hh.hist_transfer, hh.hist_oop, hh.sum_own, hh.sum_transfer, hh.sum_oop,
-            hh.n_members, hh.n_elderly, hh.n_chronic, hh.active, hh.category, hh.town,
-            hh.pc_income, hh.poor, hh.at_risk, hh.ever_relapsed, hh.t_relapse, hh.relapse_year,
-            hh.cause, hh.loss, pline, mline, t, year, PA, self.floor_year, self.consumption_share,
-            self.pars.catastrophic.food_share, self.pars.catastrophic.threshold, *routine,
-            towns, cats, causes, totals, sums,
+        now = StatusMonth(t % HISTORY, t, year, float(pline), float(mline))
+        cat = self.pars.catastrophic
+        care = CareRule(
+            *map(float, (self.floor_year, self.consumption_share, cat.food_share, cat.threshold)),
+            *map(float, routine),
         )  # fmt: skip
+        _status(hh.arrays, now, care, towns, cats, causes, totals, sums)
         hh.decay_losses(LOSS_DECAY)  # after the causes
         s = dict(zip(SUMS, sums.tolist(), strict=True))
         self.new_by_town_year[self.years.index(year)] += towns[TOWN_COUNTS.index("counted")]
@@ -270,8 +269,8 @@ class Outcomes:
         member, yuan. ``patients``: the households the medical levers may have paid.
         """
         _book_reimbursed(
-            patients, hh.reimbursed_fen, hh.med_cost, hh.n_chronic, chronic_month, hh.loss,
-            1.0 / hh.loss_unit, CAUSES.index("illness"), CAUSES.index("chronic"),
+            hh.arrays, patients, chronic_month, 1.0 / hh.loss_unit, CAUSES.index("illness"),
+            CAUSES.index("chronic"),
         )  # fmt: skip
 
     def reset(self, hh: Households) -> None:
@@ -305,15 +304,30 @@ SUMS = (
 )  # fmt: skip
 
 
+class StatusMonth(NamedTuple):
+    """The month :func:`_status` books: history slot, model month, year, lines (yuan/year)."""
+
+    slot: int
+    t: int
+    year: int
+    pline: float
+    mline: float
+
+
+class CareRule(NamedTuple):
+    """Catastrophic health spending (:func:`catastrophic`) and the month's everyday care."""
+
+    floor_year: float  # consumption floor, yuan per person per year
+    consumption_share: float
+    food_share: float
+    threshold: float
+    routine_month: float  # everyday care this month, yuan per person-equivalent
+    w_elderly: float  # extra weight of a member 60+
+    w_chronic: float  # extra weight of a chronically ill member
+
+
 @jit
-def _status(
-    slot, income, transfers, med_oop, med_cost, hist_own, hist_transfer, hist_oop,
-    sum_own, sum_transfer, sum_oop, n_members, n_elderly, n_chronic, active, category, town,
-    pc_income, poor, at_risk, ever_relapsed, t_relapse, relapse_year, cause, loss,
-    pline, mline, t, year, pa_code, floor_year, consumption_share, food_share, threshold,
-    routine_month, w_elderly, w_chronic,
-    towns, cats, causes, totals, sums,
-):  # fmt: skip
+def _status(hh, now, care, towns, cats, causes, totals, sums):
     """The loops of :meth:`Outcomes.update`: history, status, relapse events, counts, sums.
 
     Relapse events get their cause. Fills ``towns`` (TOWN_COUNTS x towns), ``cats`` (poor,
@@ -324,13 +338,20 @@ def _status(
     this month's ``routine_month`` per person-equivalent. Impoverished by care: poor, but not
     poor before paying for care.
     """
+    (pc_income, active, hist_own, hist_transfer, hist_oop, sum_own, sum_transfer, sum_oop,
+     n_members, category, poor, cause, loss, town, t_relapse, relapse_year, at_risk,
+     ever_relapsed, income, transfers, med_cost, med_oop, n_elderly, n_chronic) = (
+        hh.pc_income, hh.active, hh.hist_own, hh.hist_transfer, hh.hist_oop, hh.sum_own,
+        hh.sum_transfer, hh.sum_oop, hh.n_members, hh.category, hh.poor, hh.cause, hh.loss,
+        hh.town, hh.t_relapse, hh.relapse_year, hh.at_risk, hh.ever_relapsed, hh.income,
+        hh.transfers, hh.med_cost, hh.med_oop, hh.n_elderly, hh.n_chronic
+    )  # fmt: skip
+    slot, t, year, pline, mline = now
+    floor_year, consumption_share, food_share, threshold, routine_month, w_elderly, w_chronic = care
     pa_income = f0 = f1 = f2 = y = tr = mc = oop = routine = 0.0
     n_catastrophic = impoverished = 0
     for i in range(pc_income.size):  # apart from the status: this loop vectorises
-        _push(
-            i, slot, active[i], income, transfers, med_oop, hist_own, hist_transfer, hist_oop,
-            sum_own, sum_transfer, sum_oop,
-        )  # fmt: skip
+        _push(hh, i, slot, active[i])
     if slot == 0:  # the sums re-added once a year, so that rounding errors cannot add up
         for i in range(pc_income.size):
             a = b = c = 0.0
@@ -345,7 +366,7 @@ def _status(
         pc_income[i] = pc
         is_poor = on and pc < pline
         risk = on and pc < mline
-        pa = category[i] == pa_code
+        pa = category[i] == PA
         if is_poor and not poor[i]:  # newly poor this month
             if pa:
                 best, c = np.float32(0.0), 0  # cause: the largest loss, else structural
@@ -408,33 +429,32 @@ def _status(
 
 
 @jit_inline
-def _push(
-    i, slot, on, income, transfers, med_oop, hist_own, hist_transfer, hist_oop,
-    sum_own, sum_transfer, sum_oop,
-):  # fmt: skip
+def _push(hh, i, slot, on):
     """Household ``i``'s month into history slot ``slot``; its 12-month sums kept up to date.
 
     Own income net of care costs, transfers, care costs (0 for a dissolved household).
     """
     w = 1.0 if on else 0.0
-    own = np.float32((income[i] - med_oop[i]) * w)
-    transfer, oop = np.float32(transfers[i] * w), np.float32(med_oop[i] * w)
-    sum_own[i] += own - hist_own[slot, i]
-    sum_transfer[i] += transfer - hist_transfer[slot, i]
-    sum_oop[i] += oop - hist_oop[slot, i]
-    hist_own[slot, i] = own
-    hist_transfer[slot, i] = transfer
-    hist_oop[slot, i] = oop
+    own = np.float32((hh.income[i] - hh.med_oop[i]) * w)
+    transfer, oop = np.float32(hh.transfers[i] * w), np.float32(hh.med_oop[i] * w)
+    hh.sum_own[i] += own - hh.hist_own[slot, i]
+    hh.sum_transfer[i] += transfer - hh.hist_transfer[slot, i]
+    hh.sum_oop[i] += oop - hh.hist_oop[slot, i]
+    hh.hist_own[slot, i] = own
+    hh.hist_transfer[slot, i] = transfer
+    hh.hist_oop[slot, i] = oop
 
 
 @jit
-def _book_reimbursed(
-    idx, reimbursed_fen, med_cost, n_chronic, chronic_month, loss, per_yuan, ill, chronic
-):  # fmt: skip
+def _book_reimbursed(hh, idx, chronic_month, per_yuan, ill, chronic):
     """One pass of :meth:`Outcomes.book_reimbursed` over the reimbursed households ``idx``."""
+    (reimbursed_fen, n_chronic, med_cost, loss) = (
+        hh.reimbursed_fen, hh.n_chronic, hh.med_cost, hh.loss
+    )  # fmt: skip
     for i in idx:
         paid = reimbursed_fen[i] / 100.0 * per_yuan  # in loss units
         care = chronic_month * n_chronic[i]
         acute = max(med_cost[i] - care, 0.0) / med_cost[i] if med_cost[i] > 0 else 0.0
         loss[ill, i] = max(loss[ill, i] - np.float32(paid * acute), np.float32(0.0))
-        loss[chronic, i] = max(loss[chronic, i] - np.float32(paid * (1.0 - acute)), np.float32(0.0))
+        rest = np.float32(paid * (1.0 - acute))
+        loss[chronic, i] = max(loss[chronic, i] - rest, np.float32(0.0))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import mesa
@@ -10,11 +9,12 @@ from omegaconf import DictConfig
 
 from sim import population
 from sim.config import Run, check, compose
+from sim.context import Month
 from sim.jit import jit
 from sim.livelihood import Livelihood
 from sim.metrics import Outcomes, per_capita_income
+from sim.money import FEN
 from sim.policies import build_levers
-from sim.policies.base import FEN
 from sim.population import REGISTER, STATE, Households
 from sim.random import Streams
 from sim.shocks import CAUSES, Shocks
@@ -115,8 +115,14 @@ class RelapseModel(mesa.Model):
         self.months = run.pars.months
         self.total_months = self.burn_in + self.months
         self.year, self.month = self.calendar(1)
+        self.ctx = Month(
+            hh=self.hh, streams=self.streams, n_towns=self.n_towns, scale=pop.scale,
+            harvest_months=tuple(pop.economy.harvest_months), burn_in=self.burn_in,
+            months=self.months, calendar=self.calendar, t=1, year=self.year, month=self.month,
+        )  # fmt: skip
         # in acting order, monitoring first; before ``start`` the burn-in policy is in force
-        self.levers = build_levers(run.policy, self, run.burn_in_policy)
+        self.levers = build_levers(run.policy, self.ctx, run.burn_in_policy)
+        self.ctx.levers = {lever.name: lever for lever in self.levers}
         years = list(range(self.calendar(1)[0], self.calendar(self.total_months)[0] + 1))
         self.outcomes = Outcomes(
             run.outcomes, self.hh, self.n_towns, years, pop.economy, self.calendar,
@@ -125,7 +131,6 @@ class RelapseModel(mesa.Model):
         self.poverty_line, self.monitoring_line = self.outcomes.lines(0)  # set each month
         self._start_history()
         self._figures_t, self._figures = -1, {}
-        self._shared: dict[str, Any] = {}
         self._lever_keys = {lever.name: lever.report_keys() for lever in self.levers}
         self.datacollector = mesa.DataCollector(
             model_reporters={k: _reporter(k) for k in self.report_keys()}
@@ -148,8 +153,8 @@ class RelapseModel(mesa.Model):
         self.shocks.step(self.hh, self.t, year, month)
         self.livelihood.earn(self.hh, self.shocks.cov, self.t, year, month)
         self.apply_levers()
-        if "patients" in self._shared:  # the medical levers paid some of them back
-            patients = self._shared["patients"]
+        patients = self.ctx.computed("patients")
+        if patients is not None:  # the medical levers paid some of them back
             self.outcomes.book_reimbursed(self.hh, patients, self.shocks.chronic_month(year))
         self.livelihood.spend(self.hh)
         self.outcomes.update(
@@ -168,32 +173,19 @@ class RelapseModel(mesa.Model):
         included, lever cash excluded), yuan per person per month. Payments are counted in fen
         (``hh.transfers_fen``, ...); :meth:`Livelihood.spend` takes them in.
         """
-        hh = self.hh
-        self._shared.clear()
+        hh, ctx = self.hh, self.ctx
+        ctx.begin(self.t, (self.poverty_line, self.monitoring_line), self.shocks.cov.price)
         _open_books(
             hh.sum_own, hh.n_members, hh.own_pc, hh.transfers_fen, hh.earned_fen, hh.reimbursed_fen
         )
         for lever in self.levers:  # this month's parameters first: levers ask each other
-            lever.begin_month(self)
+            lever.begin_month(ctx)
         for lever in self.levers:
-            lever.step(self)
-
-    def shared(self, name: str, compute: Callable[[], Any]) -> Any:
-        """What ``compute()`` returns, computed at the first call this month.
-
-        For work several levers share (the month's patients, the households with idle labour);
-        valid while the levers act.
-        """
-        if name not in self._shared:
-            self._shared[name] = compute()
-        return self._shared[name]
+            lever.step(ctx)
 
     def lever(self, name: str):
         """The lever called ``name`` if it is enabled, else ``None``."""
-        for lever in self.levers:
-            if lever.name == name and lever.pars.enabled:
-                return lever
-        return None
+        return self.ctx.lever(name)
 
     # -- helpers ---------------------------------------------------------------------------
 

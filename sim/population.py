@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import os
+from collections import namedtuple
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,6 +107,15 @@ STATE: dict[str, tuple[type, float, str]] = {
     "measures": (np.int16, 0, "bit set of levers received while monitored"),
 }
 HISTORY = 12  # months in the trailing income window
+# The income history and loss accounts ``Households.init_state`` adds: (dtype, ndim).
+HISTORY_FIELDS = {
+    **{f"hist_{k}": (np.float32, 2) for k in ("own", "transfer", "oop")},
+    **{f"sum_{k}": (np.float64, 1) for k in ("own", "transfer", "oop")},
+    "loss": (np.float32, 2),
+}
+# Every household array as one argument of the compiled loops, which read ``hh.income[i]``
+# (numba passes a named tuple of arrays as views: writes go to the households' arrays).
+HouseholdArrays = namedtuple("HouseholdArrays", [*REGISTER, *STATE, *HISTORY_FIELDS])
 # Risk types of monitored households (``risk_type``), which steer the levers: illness to medical
 # assistance, no labour to dibao and tekun, labour to posts and training.
 RISKS = ("illness", "no_labour", "labour")
@@ -331,6 +341,29 @@ class Households:
         # monthly decay multiplies ``loss_unit``, not every account.
         self.loss = np.zeros((n_causes, self.n), np.float32)
         self.loss_unit = 1.0
+        self.arrays = self.struct()  # for the compiled loops; the arrays are never rebound
+
+    def struct(self, **replace: np.ndarray) -> HouseholdArrays:
+        """Every household array (:data:`HouseholdArrays`), ``replace`` used instead of some.
+
+        Before :meth:`init_state` the state fields are fresh default arrays (base-year rules
+        run on a register alone). Replacements take the field's dtype.
+        """
+        arrays = {}
+        for name in HouseholdArrays._fields:
+            if name in replace:
+                dtype = getattr(self, name, None)
+                dtype = dtype.dtype if dtype is not None else STATE[name][0]
+                arrays[name] = np.ascontiguousarray(replace[name], dtype)
+            elif hasattr(self, name):
+                arrays[name] = getattr(self, name)
+            elif name in STATE:
+                dtype, value, _ = STATE[name]
+                arrays[name] = np.full(self.n, value, dtype)
+            else:
+                dtype, ndim = HISTORY_FIELDS[name]
+                arrays[name] = np.zeros((0, self.n) if ndim == 2 else self.n, dtype)
+        return HouseholdArrays(**arrays)
 
     def sum_history(self) -> None:
         """The 12-month sums (``sum_own``, ...) from the history, afresh."""
@@ -476,7 +509,7 @@ def _calibrate(
     ``income_target``: the poverty-alleviated and edge households their own, general
     households so that all households together meet the rural one.
     """
-    from sim.policies.social import base_year_transfers
+    from sim.policies.dibao import base_year_transfers
 
     econ, target = pars.economy, pars.income_target
     drawn = hh.remittances.copy()

@@ -27,7 +27,7 @@ import sim
 from sim.config import to_dict
 from sim.io import remove_stale, write_json, write_parquet, write_text
 from sim.model import RelapseModel
-from sim.policies.base import FEN
+from sim.money import FEN
 from sim.population import PA, Households
 from sim.shocks import CAUSES
 

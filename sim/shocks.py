@@ -16,6 +16,7 @@ Each event records the yuan it costs the household in ``hh.loss[cause]`` (a deca
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 from scipy.special import ndtri
@@ -309,7 +310,7 @@ class Shocks:
         size = int(hh.n_members.max(initial=0)) + 1  # every count of people is 0..size-1
         if self._tables is None or self._tables[0] != size:
             self._tables = (size, *self._chance_tables(size))
-        ill, by_count, death = self._tables[1:]
+        tables = Tables(*self._tables[1:], self._bound())
         on = np.array([p.illness.enabled, p.chronic.enabled, p.disability.enabled,
                        p.death.enabled, p.jobs.enabled])  # fmt: skip
         keys = np.array([self.streams.key(name, t, part) for name, part in _KEYED], np.uint64)
@@ -318,15 +319,18 @@ class Shocks:
             self._flags = np.empty(hh.n, np.bool_)
         months_out = 1.0 / max(p.jobs.p_reemploy, 1.0 / 24)  # expected months out of work
         index = self.cost_index(year)
-        n = _individual_shocks(
-            keys, on, ill, by_count, death, self._bound(), p.chronic.p_lose_labour, monthly(p.death.p_elderly_year),
-            monthly(p.death.p_other_year), p.chronic.cost_month * index, p.illness.in_policy_share,
-            p.death.funeral_cost, months_out, self.cov.migrant_factor,
-            hh.n_members, hh.n_elderly, hh.n_chronic, hh.n_labour, hh.n_school, hh.n_disabled,
-            hh.n_migrant, hh.n_local, hh.n_seek_migrant, hh.n_seek_local, hh.wage_migrant,
-            hh.wage_local, hh.active, hh.med_cost, hh.med_in_policy, hh.one_off, hh.new_shock,
-            hh.loss, 1.0 / hh.loss_unit, self._flags, *self._sick,
-        )  # fmt: skip
+        rates = Rates(
+            p_lose_labour=float(p.chronic.p_lose_labour),
+            p_die_elderly=monthly(p.death.p_elderly_year),
+            p_die_other=monthly(p.death.p_other_year),
+            chronic_cost=float(p.chronic.cost_month * index),
+            in_policy_share=float(p.illness.in_policy_share),
+            funeral_cost=float(p.death.funeral_cost),
+            months_out=float(months_out),
+            migrant_factor=float(self.cov.migrant_factor),
+            per_yuan=1.0 / hh.loss_unit,
+        )
+        n = _individual_shocks(hh.arrays, keys, on, tables, rates, self._flags, *self._sick)
         if n == -1:
             raise IndexError("a household count outside 0..n_members: the state is corrupted")
         self.episodes = n
@@ -469,18 +473,36 @@ _ILLNESS, _CHRONIC, _DISABILITY, _DEATH, _JOB_LOSS = (
 )
 
 
+class Tables(NamedTuple):
+    """Monthly chances of the individual shocks by counts (:meth:`Shocks._chance_tables`)."""
+
+    ill: np.ndarray  # an illness episode, by (members, elderly, chronically ill)
+    by_count: np.ndarray  # chronic onset, disability, migrant and local job loss, re-employment
+    death: np.ndarray  # a member dies, by (elderly, others)
+    bound: np.ndarray  # rates bounding each chance from above (:meth:`Shocks._bound`)
+
+
+class Rates(NamedTuple):
+    """The month's rates and amounts of the individual shocks (floats; money in yuan)."""
+
+    p_lose_labour: float  # chance that chronic onset takes a labourer out of work (per share)
+    p_die_elderly: float  # monthly chance of death, a member 60+
+    p_die_other: float  # monthly chance of death, another member
+    chronic_cost: float  # care of a chronically ill member this month
+    in_policy_share: float  # share of medical costs within the insurance catalogue
+    funeral_cost: float
+    months_out: float  # expected months out of work after a job loss
+    migrant_factor: float  # this month's multiplier of migrant wages
+    per_yuan: float  # loss units per yuan (1 / ``Households.loss_unit``)
+
+
 @jit
-def _individual_shocks(
-    keys, on, ill, by_count, death, bound, p_lose_labour, p_die_elderly, p_die_other,
-    chronic_cost, in_policy_share, funeral_cost, months_out, migrant_factor,
-    n_members, n_elderly, n_chronic, n_labour, n_school, n_disabled, n_migrant, n_local,
-    n_seek_migrant, n_seek_local, wage_migrant, wage_local, active,
-    med_cost, med_in_policy, one_off, new_shock, loss, per_yuan, flags, sick_idx, sick_v,
-):  # fmt: skip
+def _individual_shocks(hh, keys, on, tables, rates, flags, sick_idx, sick_v):
     """A month's idiosyncratic shocks (see :class:`Shocks`).
 
     ``on`` switches illness, chronic onset, disability, death and jobs; ``keys`` are their
-    streams' keys (``_KEYED``), the tables their chances (``Shocks._chance_tables``). Each
+    streams' keys (``_KEYED``), ``tables`` their chances (:class:`Tables`), ``rates`` the
+    month's :class:`Rates`. Each
     household's events depend only on its own counts and draws, and its counts change only
     through its own events. So a first pass (:func:`_screen`, without branches) finds the
     households with any event on their counts at the start of the month, and a second
@@ -489,33 +511,22 @@ def _individual_shocks(
 
     Households with an illness episode and their cost quantiles go to the front of
     ``sick_idx`` and ``sick_v``; returns how many (-1 if a count falls outside the tables: a
-    corrupted state). Losses go to ``loss`` times ``per_yuan`` (units of ``hh.loss_unit``).
+    corrupted state). Losses go to ``hh.loss`` times ``rates.per_yuan`` (units of
+    ``Households.loss_unit``).
     """
-    if _screen(
-        keys, bound, by_count.shape[1] - 1, chronic_cost if on[1] else 0.0, in_policy_share,
-        n_members, n_elderly, n_chronic, n_labour, n_migrant, n_local, n_seek_migrant,
-        n_seek_local, active, med_cost, med_in_policy, one_off, new_shock, flags,
-    ):  # fmt: skip
+    top = tables.by_count.shape[1] - 1
+    chronic_cost = rates.chronic_cost if on[1] else 0.0
+    if _screen(hh, keys, tables.bound, top, chronic_cost, rates.in_policy_share, flags):
         return -1
     flagged, n = np.empty(flags.size, np.int64), 0
     for i in range(flags.size):  # without a branch
         flagged[n] = i
         n += flags[i]
-    return _events(
-        flagged[:n], keys, on, ill, by_count, death, p_lose_labour, p_die_elderly,
-        p_die_other, chronic_cost, in_policy_share, funeral_cost, months_out, migrant_factor,
-        n_members, n_elderly, n_chronic, n_labour, n_school, n_disabled, n_migrant, n_local,
-        n_seek_migrant, n_seek_local, wage_migrant, wage_local, active,
-        med_cost, med_in_policy, one_off, new_shock, loss, per_yuan, sick_idx, sick_v,
-    )  # fmt: skip
+    return _events(hh, flagged[:n], keys, on, tables, rates, sick_idx, sick_v)
 
 
 @jit
-def _screen(
-    keys, bound, top, chronic_cost, in_policy_share, n_members, n_elderly, n_chronic,
-    n_labour, n_migrant, n_local, n_seek_migrant, n_seek_local, active, med_cost,
-    med_in_policy, one_off, new_shock, flags,
-):  # fmt: skip
+def _screen(hh, keys, bound, top, chronic_cost, in_policy_share, flags):
     """Flag the active households that may have an event, on their counts at the month's start.
 
     The others' month is done here (no event: only the cost of chronic care).
@@ -525,6 +536,12 @@ def _screen(
     rates of :meth:`Shocks._bound`. Returns whether a count is outside 0..n_members or above
     ``top``, the tables' last row.
     """
+    (n_members, n_elderly, n_chronic, n_labour, n_migrant, n_local, n_seek_migrant,
+     n_seek_local, active, med_cost, med_in_policy, one_off, new_shock) = (
+        hh.n_members, hh.n_elderly, hh.n_chronic, hh.n_labour, hh.n_migrant, hh.n_local,
+        hh.n_seek_migrant, hh.n_seek_local, hh.active, hh.med_cost, hh.med_in_policy,
+        hh.one_off, hh.new_shock
+    )  # fmt: skip
     q_ill, w_elderly, w_chronic, p_chronic, p_disability = bound[0:5]
     p_die_elderly, p_die_other, p_migrant, p_local, p_back = bound[5:10]
     bad = False
@@ -549,14 +566,19 @@ def _screen(
 
 
 @jit
-def _events(
-    households, keys, on, ill, by_count, death, p_lose_labour, p_die_elderly, p_die_other,
-    chronic_cost, in_policy_share, funeral_cost, months_out, migrant_factor,
-    n_members, n_elderly, n_chronic, n_labour, n_school, n_disabled, n_migrant, n_local,
-    n_seek_migrant, n_seek_local, wage_migrant, wage_local, active,
-    med_cost, med_in_policy, one_off, new_shock, loss, per_yuan, sick_idx, sick_v,
-):  # fmt: skip
+def _events(hh, households, keys, on, tables, rates, sick_idx, sick_v):
     """The month of each of ``households``, shock by shock (see :func:`_individual_shocks`)."""
+    (loss, med_cost, med_in_policy, one_off, new_shock, n_members, active, n_elderly,
+     n_chronic, n_labour, n_disabled, n_seek_migrant, n_seek_local, n_migrant, n_local,
+     wage_migrant, wage_local) = (
+        hh.loss, hh.med_cost, hh.med_in_policy, hh.one_off, hh.new_shock, hh.n_members,
+        hh.active, hh.n_elderly, hh.n_chronic, hh.n_labour, hh.n_disabled,
+        hh.n_seek_migrant, hh.n_seek_local, hh.n_migrant, hh.n_local, hh.wage_migrant,
+        hh.wage_local
+    )  # fmt: skip
+    ill, by_count, death = tables.ill, tables.by_count, tables.death
+    (p_lose_labour, p_die_elderly, p_die_other, chronic_cost, in_policy_share, funeral_cost,
+     months_out, migrant_factor, per_yuan) = rates  # fmt: skip
     unit = np.float32(per_yuan)  # losses in float32 arithmetic, as the wages
     m32 = np.float32(months_out) * unit
     factor32 = np.float32(migrant_factor)
@@ -584,12 +606,10 @@ def _events(
                     loss[_CHRONIC, i] += chronic_loss32
                     new_shock[i] = _CHRONIC
                     if u / chance < p_lose_labour * n_labour[i] / max(members, 1):
-                        wage = _take_worker(i, n_labour, n_migrant, n_local, n_seek_migrant,
-                                            n_seek_local, wage_migrant, wage_local)  # fmt: skip
+                        wage = _take_worker(hh, i)
                         loss[_CHRONIC, i] += wage_months * wage
             if on[2] and uniform_at(keys[2], i) < by_count[1, n_labour[i]]:  # disability
-                wage = _take_worker(i, n_labour, n_migrant, n_local, n_seek_migrant,
-                                    n_seek_local, wage_migrant, wage_local)  # fmt: skip
+                wage = _take_worker(hh, i)
                 n_disabled[i] += 1
                 loss[_DISABILITY, i] += wage_months * wage
                 new_shock[i] = _DISABILITY
@@ -597,10 +617,8 @@ def _events(
             u = uniform_at(keys[3], i)
             if on[3] and u < death[n_elderly[i], others]:  # a member dies (rare: call then)
                 _die(
-                    i, u / death[n_elderly[i], others], p_die_elderly, p_die_other,
-                    funeral_cost, funeral32, wage_months, n_members, n_elderly, n_chronic, n_labour,
-                    n_school, n_disabled, n_migrant, n_local, n_seek_migrant, n_seek_local,
-                    wage_migrant, wage_local, active, one_off, new_shock, loss,
+                    hh, i, u / death[n_elderly[i], others], p_die_elderly, p_die_other,
+                    funeral_cost, funeral32, wage_months,
                 )  # fmt: skip
         if on[4] and active[i]:  # job loss, then re-employment of earlier seekers
             seekers = n_seek_migrant[i] + n_seek_local[i]
@@ -632,16 +650,17 @@ def _events(
 
 
 @jit
-def _die(
-    i, v, p_die_elderly, p_die_other, funeral_cost, funeral_loss, wage_months,
-    n_members, n_elderly, n_chronic, n_labour, n_school, n_disabled, n_migrant, n_local,
-    n_seek_migrant, n_seek_local, wage_migrant, wage_local, active, one_off, new_shock, loss,
-):  # fmt: skip
+def _die(hh, i, v, p_die_elderly, p_die_other, funeral_cost, funeral_loss, wage_months):
     """A member of household ``i`` dies: who, in proportion to each member's hazard.
 
     ``v`` = u / P(death) is uniform given the death: it picks an elderly member or another
     one; rescaled (uniform again), the other's type in proportion to numbers.
     """
+    (n_members, n_elderly, n_labour, n_school, n_disabled, n_chronic, one_off, active, loss,
+     new_shock) = (
+        hh.n_members, hh.n_elderly, hh.n_labour, hh.n_school, hh.n_disabled, hh.n_chronic,
+        hh.one_off, hh.active, hh.loss, hh.new_shock
+    )  # fmt: skip
     others = n_members[i] - n_elderly[i]
     h_e, h_o = p_die_elderly * n_elderly[i], p_die_other * others
     share_e = h_e / (h_e + h_o)
@@ -656,8 +675,7 @@ def _die(
         c3 = c2 + n_disabled[i] / n_o
         if w < c1:
             worker = True
-            wage = _take_worker(i, n_labour, n_migrant, n_local, n_seek_migrant, n_seek_local,
-                                wage_migrant, wage_local)  # fmt: skip
+            wage = _take_worker(hh, i)
         elif w < c2:
             n_school[i] -= 1
         elif w < c3:
@@ -673,14 +691,16 @@ def _die(
 
 
 @jit
-def _take_worker(
-    i, n_labour, n_migrant, n_local, n_seek_migrant, n_seek_local, wage_migrant, wage_local
-):  # fmt: skip
+def _take_worker(hh, i):
     """Take one labourer of household ``i`` out of work; the monthly wage lost (float32).
 
     The worker comes from migrant work first, then local work, then job seekers, then farming.
     A household without a labourer is left alone (wage lost 0).
     """
+    (n_labour, n_migrant, wage_migrant, n_local, wage_local, n_seek_migrant, n_seek_local) = (
+        hh.n_labour, hh.n_migrant, hh.wage_migrant, hh.n_local, hh.wage_local,
+        hh.n_seek_migrant, hh.n_seek_local
+    )  # fmt: skip
     if n_labour[i] <= 0:
         return np.float32(0.0)
     n_labour[i] -= 1

@@ -60,7 +60,7 @@ def test_base_year_transfers_are_the_levers_rules(pars):
     from sim.config import check
     from sim.model import RelapseModel
     from sim.policies import LEVERS
-    from sim.policies.social import base_year_transfers
+    from sim.policies.dibao import base_year_transfers
     from sim.random import Streams
 
     over = ["start=2020-01", "burn_in=0", "months=1", "shocks=none",

@@ -1,50 +1,41 @@
-"""Policy levers, one module per family; ``LEVERS`` fixes the order they act in each month.
+"""Policy levers, one module per lever, found by name: ``sim/policies/<name>.py``.
 
-Monitoring acts first (it steers the others); the medical tiers act in order, then the cash
-levers that look at what medical costs are left, then work and industry.
+A lever module defines its parameter class and its lever class (``name`` = the module's name,
+``Pars``, ``order``) and ends with ``LEVER = <the class>``; no registry lists them. ``order``
+fixes when each acts in the month: monitoring first (it steers the others), the medical tiers
+in order, then the cash levers that look at what medical costs are left, then work and
+industry. Modules without ``LEVER`` hold rules that several levers share.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 from sim.errors import ConfigError
-from sim.monitoring import Monitoring, MonitoringPars
 from sim.params import check_name, closest, parse
-from sim.policies.base import LEVER_BITS, Ledger, Lever
-from sim.policies.finance import (
-    AntiPovertyInsurance,
-    Credit,
-    CreditPars,
-    Industry,
-    IndustryPars,
-    InsurancePars,
-)  # fmt: skip
-from sim.policies.medical import (
-    AssistancePars,
-    BasicInsurance,
-    BasicPars,
-    CriticalIllness,
-    CriticalPars,
-    MedicalAssistance,
-)  # fmt: skip
-from sim.policies.social import Dibao, DibaoPars, Tekun, TekunPars, Temporary, TemporaryPars
-from sim.policies.work import Employment, EmploymentPars, PostsPars, PublicJobs, WorkRelief
+from sim.policies.base import LEVER_BITS, Lever
+
+
+def _discover() -> dict[str, tuple[type[Lever], type]]:
+    found = []
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        cls = getattr(module, "LEVER", None)
+        if cls is None:
+            continue
+        if cls.name != info.name:
+            raise ImportError(
+                f"sim/policies/{info.name}.py: LEVER.name is {cls.name!r}, "
+                f"not the module's name {info.name!r}"
+            )
+        found.append(cls)
+    found.sort(key=lambda cls: cls.order)
+    return {cls.name: (cls, cls.Pars) for cls in found}
+
 
 # name: (lever class, parameter class), in the order they act.
-LEVERS: dict[str, tuple[type[Lever], type]] = {
-    "monitoring": (Monitoring, MonitoringPars),
-    "tekun": (Tekun, TekunPars),
-    "dibao": (Dibao, DibaoPars),
-    "basic_insurance": (BasicInsurance, BasicPars),
-    "critical_illness": (CriticalIllness, CriticalPars),
-    "medical_assistance": (MedicalAssistance, AssistancePars),
-    "anti_poverty_insurance": (AntiPovertyInsurance, InsurancePars),
-    "temporary": (Temporary, TemporaryPars),
-    "public_jobs": (PublicJobs, PostsPars),
-    "work_relief": (WorkRelief, PostsPars),
-    "employment": (Employment, EmploymentPars),
-    "industry": (Industry, IndustryPars),
-    "credit": (Credit, CreditPars),
-}
+LEVERS: dict[str, tuple[type[Lever], type]] = _discover()
 LEVER_BITS.update({name: i for i, name in enumerate(LEVERS)})
 
 
@@ -71,14 +62,14 @@ def lever_pars(policy: dict, where: str = "policy") -> dict[str, object]:
     return out
 
 
-def build_levers(policy: dict, model, burn_in_policy: dict | None = None) -> list[Lever]:
+def build_levers(policy: dict, ctx, burn_in_policy: dict | None = None) -> list[Lever]:
     """The levers of a policy mix, in acting order (disabled ones included, doing nothing).
 
     ``policy`` and ``burn_in_policy`` (in force before ``start``; default ``policy``) map each
     lever's name to its checked parameters (:func:`lever_pars`).
     """
     burn = policy if burn_in_policy is None else burn_in_policy
-    return [cls(policy[name], model, burn[name]) for name, (cls, _) in LEVERS.items()]
+    return [cls(policy[name], ctx, burn[name]) for name, (cls, _) in LEVERS.items()]
 
 
-__all__ = ["LEVERS", "Ledger", "Lever", "build_levers", "lever_pars"]
+__all__ = ["LEVERS", "Lever", "build_levers", "lever_pars"]

@@ -1,8 +1,8 @@
-"""The lever interface, ledgers in fen, and the households' lever state.
+"""The lever interface, and what several levers share (spenders, service in priority order).
 
 A lever is switched on by ``enabled``, ``select``-s the households it pays this month, then
-``apply``-s: it returns what each of them is paid. Money is counted in integer fen (1/100
-yuan) so that the ledgers and the households' receipts add up exactly.
+``apply``-s: it returns what each of them is paid; :meth:`Lever.pay` pays it through
+:mod:`sim.money`, in fen.
 """
 
 from __future__ import annotations
@@ -12,33 +12,13 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from sim.jit import jit, jit_inline
+from sim.money import FEN, Ledger, pay_out
 from sim.params import resolve
 
 if TYPE_CHECKING:
-    from sim.model import RelapseModel
+    from sim.context import Month
 
-FEN = 100  # fen per yuan
 NOBODY = np.zeros(0, np.int64)  # what ``Lever.select`` returns when no household is paid
-
-
-class Ledger:
-    """A lever's spending by model month: paid to households, other costs, recipients.
-
-    ``paid`` is money households receive (cash, wages, reimbursements); ``other`` is spending
-    that reaches no household directly (premiums, training fees, interest subsidies).
-    ``recipients`` are the households paid, or served in kind (monitored, trained, lent to).
-    """
-
-    def __init__(self, months: int) -> None:
-        self.paid_fen = np.zeros(months + 1, np.int64)
-        self.other_fen = np.zeros(months + 1, np.int64)
-        self.recipients = np.zeros(months + 1, np.int64)
-
-    def record(self, t: int, paid_fen: int, recipients: int, other_fen: int = 0) -> None:
-        """Add month ``t``'s payments (fen, to ``recipients`` households) and other costs (fen)."""
-        self.paid_fen[t] += paid_fen
-        self.other_fen[t] += other_fen
-        self.recipients[t] += recipients
 
 
 class Lever:
@@ -64,103 +44,103 @@ class Lever:
     kind: ClassVar[str] = "cash"
     stream: ClassVar[str] = ""
 
-    def __init__(self, spec, model: RelapseModel, burn_spec=None) -> None:
+    def __init__(self, spec, ctx: Month, burn_spec=None) -> None:
         self.spec = spec
         self.burn_spec = spec if burn_spec is None else burn_spec
         self._resolved: dict[tuple[bool, int], object] = {}
-        self.ledger = Ledger(model.burn_in + model.months)
-        self.last_paid_year = np.full(model.hh.n, -1, np.int16)
+        self.ledger = Ledger(ctx.burn_in + ctx.months)
+        self.last_paid_year = np.full(ctx.hh.n, -1, np.int16)
         self.recipients_by_year: dict[int, int] = {}
-        self.pars = self.pars_at(model, 1)
-        self.setup(model)
+        self.pars = self.pars_at(ctx, 1)
+        self.setup(ctx)
 
-    def pars_at(self, model: RelapseModel, t: int):
-        """The plain parameter values in force in model month ``t``."""
-        burn = t <= model.burn_in
-        key = (burn, model.calendar(t)[0])
+    def pars_at(self, ctx: Month, t: int):
+        """The plain parameter values in force in ctx month ``t``."""
+        burn = t <= ctx.burn_in
+        key = (burn, ctx.calendar(t)[0])
         if key not in self._resolved:
             self._resolved[key] = resolve(self.burn_spec if burn else self.spec, key[1])
         return self._resolved[key]
 
-    def begin_month(self, model: RelapseModel) -> None:
+    def begin_month(self, ctx: Month) -> None:
         """Set this month's parameters; refresh what depends on them, or stop."""
         before = self.pars
-        key = (model.t <= model.burn_in, model.year)
-        self.pars = self._resolved.get(key) or self.pars_at(model, model.t)
+        key = (ctx.t <= ctx.burn_in, ctx.year)
+        self.pars = self._resolved.get(key) or self.pars_at(ctx, ctx.t)
         if self.pars is before:
             return
         if before.enabled and not self.pars.enabled:
-            self.stop(model)
+            self.stop(ctx)
         elif self.pars.enabled:
-            self.refresh(model)
+            self.refresh(ctx)
 
-    def setup(self, model: RelapseModel) -> None:
+    def setup(self, ctx: Month) -> None:
         """Prepare state once, before the first month (optional)."""
 
-    def refresh(self, model: RelapseModel) -> None:
+    def refresh(self, ctx: Month) -> None:
         """The parameters changed (a new year, or the scenario's at ``start``) (optional)."""
 
-    def stop(self, model: RelapseModel) -> None:
+    def stop(self, ctx: Month) -> None:
         """The lever was switched off: end what it gives households (optional)."""
 
-    def eligible(self, model: RelapseModel) -> np.ndarray:
+    def eligible(self, ctx: Month) -> np.ndarray:
         """Households eligible this month (boolean mask)."""
         raise NotImplementedError
 
-    def apply(self, model: RelapseModel, idx: np.ndarray) -> np.ndarray:
+    def apply(self, ctx: Month, idx: np.ndarray) -> np.ndarray:
         """Yuan paid this month to each household of ``idx`` (eligible and active)."""
         raise NotImplementedError
 
-    def other_cost(self, model: RelapseModel) -> float:
+    def other_cost(self, ctx: Month) -> float:
         """Spending this month that reaches no household directly, yuan (optional)."""
         return 0.0
 
-    def step(self, model: RelapseModel) -> None:
+    def step(self, ctx: Month) -> None:
         """Eligibility, payment, bookkeeping; a disabled lever does nothing."""
         if not self.pars.enabled:
             return
-        idx = self.select(model)
-        self.pay(model, idx, self.apply(model, idx) if idx.size else np.zeros(0))
-        served = self.in_kind(model)
+        idx = self.select(ctx)
+        self.pay(ctx, idx, self.apply(ctx, idx) if idx.size else np.zeros(0))
+        served = self.in_kind(ctx)
         if served.size:
-            self.count_served(model, served)
+            self.count_served(ctx, served)
 
-    def in_kind(self, model: RelapseModel) -> np.ndarray:
+    def in_kind(self, ctx: Month) -> np.ndarray:
         """Households served in kind this month (monitored, trained, lent to) (optional)."""
         return NOBODY
 
-    def count_served(self, model: RelapseModel, idx: np.ndarray) -> None:
+    def count_served(self, ctx: Month, idx: np.ndarray) -> None:
         """Count households served in kind as this month's recipients, as :meth:`pay` does."""
-        self.ledger.recipients[model.t] += idx.size
-        new = idx[self.last_paid_year[idx] != model.year]
-        self.last_paid_year[new] = model.year
-        self.recipients_by_year[model.year] = self.recipients_by_year.get(model.year, 0) + new.size
+        self.ledger.recipients[ctx.t] += idx.size
+        new = idx[self.last_paid_year[idx] != ctx.year]
+        self.last_paid_year[new] = ctx.year
+        self.recipients_by_year[ctx.year] = self.recipients_by_year.get(ctx.year, 0) + new.size
 
-    def select(self, model: RelapseModel) -> np.ndarray:
+    def select(self, ctx: Month) -> np.ndarray:
         """Indices of the active households to pay this month (default: from ``eligible``)."""
-        return np.flatnonzero(self.eligible(model) & model.hh.active)
+        return np.flatnonzero(self.eligible(ctx) & ctx.hh.active)
 
-    def pay(self, model: RelapseModel, idx: np.ndarray, yuan: np.ndarray) -> None:
+    def pay(self, ctx: Month, idx: np.ndarray, yuan: np.ndarray) -> None:
         """Pay ``yuan`` (rounded to fen) to households ``idx`` (each once); book it all.
 
         Also books this month's other cost, marks the measure on monitored households and
         counts each household's first payment of the year.
         """
-        hh = model.hh
+        hh = ctx.hh
         target = {"medical": hh.reimbursed_fen, "earned": hh.earned_fen}.get(
             self.kind, hh.transfers_fen
         )
-        year = model.calendar(model.t)[0]
+        year = ctx.calendar(ctx.t)[0]
         paid_idx, paid_fen = np.empty(idx.size, np.int64), np.empty(idx.size, np.int64)
         bit = np.int16(1 << LEVER_BITS.get(self.name, 15))
-        n, new, total = _pay(
+        n, new, total = pay_out(
             idx, yuan, target, hh.measures, hh.monitored, bit, self.last_paid_year, year,
             paid_idx, paid_fen,
         )  # fmt: skip
         # this month's payments: households and fen (inspection)
         self.last_paid = (paid_idx[:n], paid_fen[:n])
-        other = int(round(self.other_cost(model) * FEN))
-        self.ledger.record(model.t, total, n, other)
+        other = int(round(self.other_cost(ctx) * FEN))
+        self.ledger.record(ctx.t, total, n, other)
         self.recipients_by_year[year] = self.recipients_by_year.get(year, 0) + new
 
     def payments(self, n: int) -> np.ndarray:
@@ -178,7 +158,7 @@ class Lever:
                 account[:] = 0
 
     def report(self) -> dict[str, float]:
-        """Extra monthly figures for the model's series (optional)."""
+        """Extra monthly figures for the ctx's series (optional)."""
         return {}
 
     def report_keys(self) -> list[str]:
@@ -188,31 +168,6 @@ class Lever:
 
 # Bit of each lever in ``hh.measures`` (measures received while monitored).
 LEVER_BITS: dict[str, int] = {}
-
-
-@jit
-def _pay(idx, yuan, target, measures, monitored, bit, last_paid_year, year, out_idx, out_fen):
-    """One pass of :meth:`Lever.pay` over ``idx``.
-
-    The households paid (at least one fen) and their fen go to the front of ``out_idx`` and
-    ``out_fen``. Returns how many, how many for the first time this year, and the fen paid.
-    """
-    n = new = total = 0
-    for j in range(idx.size):
-        fen = np.int64(np.rint(max(yuan[j], 0.0) * FEN))
-        if fen <= 0:
-            continue
-        i = idx[j]
-        out_idx[n], out_fen[n] = i, fen
-        n += 1
-        total += fen
-        target[i] += fen
-        if monitored[i]:
-            measures[i] |= bit
-        if last_paid_year[i] != year:
-            last_paid_year[i] = year
-            new += 1
-    return n, new, total
 
 
 @jit_inline
@@ -227,15 +182,15 @@ def shock_spending(med_cost, reimbursed_fen, one_off):
     return med_cost - reimbursed_fen / FEN + one_off
 
 
-def spenders(model: RelapseModel) -> np.ndarray:
+def spenders(ctx: Month) -> np.ndarray:
     """Active households with a medical or one-off cost this month (found once a month)."""
 
     def find() -> np.ndarray:
-        hh = model.hh
+        hh = ctx.hh
         idx = np.empty(hh.n, np.int64)
         return idx[: _spenders(hh.med_cost, hh.one_off, hh.active, idx)]
 
-    return model.shared("spenders", find)
+    return ctx.shared("spenders", find)
 
 
 @jit

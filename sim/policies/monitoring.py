@@ -21,6 +21,7 @@ It pays nothing itself; the levers it steers pay.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -53,10 +54,12 @@ class Monitoring(Lever):
     """See the module docstring."""
 
     name = "monitoring"
+    Pars = MonitoringPars
+    order = 10
     stream = "monitoring"
 
-    def setup(self, model) -> None:
-        n = model.hh.n
+    def setup(self, ctx) -> None:
+        n = ctx.hh.n
         self.t_clue = np.full(n, -1, np.int32)
         self.t_detect = np.full(n, -1, np.int32)
         self.t_start = np.full(n, -1, np.int32)
@@ -64,28 +67,31 @@ class Monitoring(Lever):
         self.months_above = np.zeros(n, np.int32)
         self.figures: dict[str, float] = {}
 
-    def select(self, model) -> np.ndarray:
-        hh, p, t = model.hh, self.pars, model.t
-        key = model.streams.key(self.stream, t)
+    def select(self, ctx) -> np.ndarray:
+        hh, p, t = ctx.hh, self.pars, ctx.t
+        key = ctx.streams.key(self.stream, t)
         # The channels are independent: found by at least one with 1 - prod(1 - p_channel).
         visit = (t - 1) % p.visit_every == 0
         miss = (1 - p.p_self_report) * (1 - p.p_visit * visit)
         counts = np.zeros(len(COUNTS), np.int64)
         by_category = np.zeros(len(CATEGORY_NAMES), np.int64)
-        delay = _monitor(
-            key, hh.pc_income, hh.n_members, hh.med_cost, hh.one_off, hh.dibao, hh.active,
-            hh.category, hh.n_chronic, hh.n_labour, hh.loss, hh.loss_unit,
-            hh.monitored, hh.measures, hh.risk_type,
+        clocks = Clocks(
             self.months_above, self.t_clue, self.t_detect, self.t_start, self.category,
-            self.last_paid_year, t, model.year, model.monitoring_line, p.exit_months,
-            p.verify_months, p.spending_alert, 1 - miss, 1 - miss * (1 - p.p_data), PA,
-            counts, by_category,
+            self.last_paid_year,
+        )  # fmt: skip
+        rule = MonitoringRule(
+            p.exit_months, p.verify_months, float(p.spending_alert), 1 - miss,
+            1 - miss * (1 - p.p_data),
+        )  # fmt: skip
+        delay = _monitor(
+            hh.arrays, clocks, rule, key, t, ctx.year, ctx.monitoring_line, hh.loss_unit, counts,
+            by_category,
         )  # fmt: skip
         n = dict(zip(COUNTS, counts.tolist(), strict=True))
         # followed up: served in kind (the kernel counts the year's first month of each)
         self.ledger.recipients[t] += n["served"]
-        self.recipients_by_year[model.year] = (
-            self.recipients_by_year.get(model.year, 0) + n["first_this_year"]
+        self.recipients_by_year[ctx.year] = (
+            self.recipients_by_year.get(ctx.year, 0) + n["first_this_year"]
         )
         self.figures = {
             "n_monitored": n["monitored"],
@@ -102,11 +108,11 @@ class Monitoring(Lever):
         }
         return NOBODY
 
-    def apply(self, model, idx: np.ndarray) -> np.ndarray:
+    def apply(self, ctx, idx: np.ndarray) -> np.ndarray:
         return np.zeros(idx.size)
 
-    def stop(self, model) -> None:
-        hh = model.hh
+    def stop(self, ctx) -> None:
+        hh = ctx.hh
         hh.monitored[:] = False
         hh.risk_type[:] = -1
         hh.measures[:] = 0
@@ -159,19 +165,41 @@ def shock_losses(loss, i):
     return total
 
 
+class Clocks(NamedTuple):
+    """The mechanism's state by household (model months; -1: not running)."""
+
+    months_above: np.ndarray  # months running above the monitoring line
+    t_clue: np.ndarray  # month the current clue started
+    t_detect: np.ndarray  # month a channel found the household
+    t_start: np.ndarray  # month monitoring started
+    category: np.ndarray  # the plan's category (an index of CATEGORY_NAMES), -1
+    last_served_year: np.ndarray  # last year served in kind (first service of a year counts)
+
+
+class MonitoringRule(NamedTuple):
+    """The month's rules of the mechanism (:class:`MonitoringPars`)."""
+
+    exit_months: int
+    verify_months: int
+    spending_alert: float  # shock spending, share of yearly income, that is a clue
+    p_found: float  # chance any channel finds an at-risk household this month
+    p_found_signal: float  # the same for a household with a signal in the data
+
+
 @jit
-def _monitor(
-    key, pc_income, n_members, med_cost, one_off, dibao, active, category, n_chronic, n_labour,
-    loss, loss_unit, monitored, measures, risk_type,
-    months_above, t_clue, t_detect, t_start, mon_category, last_served_year,
-    t, year, mline, exit_months, verify_months, spending_alert, p_found, p_found_signal, pa_code,
-    counts, by_category,
-):  # fmt: skip
+def _monitor(hh, clocks, rule, key, t, year, mline, loss_unit, counts, by_category):
     """One pass of the mechanism: steps 4, 1, 2, 3 of the module docstring.
 
     Uses last month's status; fills ``counts`` (COUNTS) and ``by_category``; returns the sum
     of the new households' delays from clue to identification, months.
     """
+    (active, monitored, pc_income, measures, n_members, med_cost, one_off, dibao, category,
+     loss, n_chronic, risk_type, n_labour) = (
+        hh.active, hh.monitored, hh.pc_income, hh.measures, hh.n_members, hh.med_cost,
+        hh.one_off, hh.dibao, hh.category, hh.loss, hh.n_chronic, hh.risk_type, hh.n_labour
+    )  # fmt: skip
+    months_above, t_clue, t_detect, t_start, mon_category, last_served_year = clocks
+    exit_months, verify_months, spending_alert, p_found, p_found_signal = rule
     delay = monitored_n = new = exits = assisted = inclusion = exclusion = on_dibao = 0
     served = first = 0  # active monitored households; those served a first time this year
     for i in range(pc_income.size):
@@ -207,7 +235,7 @@ def _monitor(
                 t_clue[i] = -1  # the next clue starts a new clock
                 measures[i] = 0
                 mon_category[i] = monitoring_category(
-                    category[i] == pa_code, shock_losses(loss, i) * loss_unit, yearly,
+                    category[i] == PA, shock_losses(loss, i) * loss_unit, yearly,
                     spending_alert,
                 )  # fmt: skip
                 new += 1
@@ -234,3 +262,6 @@ def _monitor(
             exclusion += at_risk
     counts[:] = monitored_n, new, exits, assisted, inclusion, exclusion, on_dibao, served, first
     return delay
+
+
+LEVER = Monitoring

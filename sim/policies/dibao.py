@@ -1,0 +1,211 @@
+"""Dibao: the means-tested minimum-living allowance (低保)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from sim.jit import jit, jit_inline
+from sim.params import nonneg, pos, prob, resolve
+from sim.policies import tekun
+from sim.policies.base import Lever
+from sim.policies.means_test import applying, means_tested_income
+from sim.population import ShareByCategory
+from sim.random import uniform_at
+
+
+@dataclass(frozen=True, kw_only=True)
+class DibaoPars:
+    """Dibao rules; money in yuan per person per month. Any value may be dated."""
+
+    DATED = True
+    enabled: bool
+    standard: float = nonneg()
+    minimum: float = nonneg()
+    topup_disabled: float = nonneg()
+    topup_severe: float = nonneg()
+    topup_school: float = nonneg()
+    pension_disregard: float = nonneg()
+    review_months: int = pos()
+    take_up: ShareByCategory
+    exclusion_error: float = prob()
+    inclusion_error: float = prob()
+    inclusion_band: float = pos()
+    single_person: bool
+    low_income_multiple: float = pos()
+
+
+@jit_inline
+def dibao_amount(standard, minimum, topups, pc, n_members, n_disabled, n_chronic, n_school):
+    """Monthly dibao for a whole household, yuan/month.
+
+    The gap to the ``standard`` per member (at least the ``minimum``), plus ``topups`` (yuan per
+    person-month) for the disabled, the seriously ill (here: the chronically ill; the ctx
+    has no age 70+ or severe-disability group) and pupils; ``pc`` is the household's
+    means-tested income (:func:`means_tested_income`), yuan per person-month.
+
+    Example (2021: standard 515, minimum 40, disabled +40, school +100):
+        >>> from sim.config import compose, to_dict
+        >>> from sim.params import parse, resolve
+        >>> spec = parse(DibaoPars, to_dict(compose([]))["policy"]["dibao"], "policy.dibao")
+        >>> p = resolve(spec, 2021)
+        >>> Dibao.amount_rule(p)[0:2]
+        (515.0, 40.0)
+        >>> dibao_amount(*Dibao.amount_rule(p), 215.0, 3, 1, 0, 1)  # 3 x 300 + 40 + 100
+        1040.0
+    """
+    gap = max(standard - pc, minimum)
+    top = topups[0] * n_disabled + topups[1] * n_chronic + topups[2] * n_school
+    return gap * n_members + top
+
+
+class Dibao(Lever):
+    """Means-tested minimum-living allowance.
+
+    Reviewed every ``review_months`` (monitored households every month), with take-up,
+    targeting errors and the single-person rule.
+    """
+
+    name = "dibao"
+    Pars = DibaoPars
+    order = 30
+    stream = "dibao"
+
+    def setup(self, ctx) -> None:
+        self.amount = np.zeros(ctx.hh.n)
+        self.single = np.zeros(ctx.hh.n, bool)
+        # Whether a household would apply is a lasting trait, drawn once.
+        self.u_take = ctx.streams.uniform(self.stream, 0, ctx.hh.n)
+
+    @staticmethod
+    def amount_rule(p: DibaoPars) -> tuple[float, float, np.ndarray]:
+        """Standard, minimum and top-ups (disabled, severe illness, school) of a year's rules."""
+        tops = [p.topup_disabled, p.topup_severe, p.topup_school]
+        return float(p.standard), float(p.minimum), np.array(tops, np.float64)
+
+    @staticmethod
+    def rule(p: DibaoPars) -> DibaoRule:
+        """A year's rules as the review reads them."""
+        return DibaoRule(
+            *Dibao.amount_rule(p), float(p.pension_disregard), p.take_up.array(),
+            float(p.exclusion_error), float(p.inclusion_error), float(p.inclusion_band),
+            bool(p.single_person), float(p.low_income_multiple),
+        )  # fmt: skip
+
+    def select(self, ctx) -> np.ndarray:
+        hh, p = ctx.hh, self.pars
+        idx = np.empty(hh.n, np.int64)
+        n = review(
+            hh.arrays, self.rule(p), (ctx.t - 1) % p.review_months == 0, ctx.t == 1,
+            ctx.streams.key(self.stream, ctx.t), self.u_take, self.amount, self.single, idx,
+        )  # fmt: skip
+        return idx[:n]
+
+    def apply(self, ctx, idx: np.ndarray) -> np.ndarray:
+        return self.amount[idx]
+
+    def stop(self, ctx) -> None:
+        ctx.hh.dibao[:] = False
+        self.amount[:] = 0.0
+        self.single[:] = False
+
+    def report(self) -> dict[str, float]:
+        return {"dibao_single_person": int(self.single.sum())}
+
+
+class DibaoRule(NamedTuple):
+    """A year's dibao rules as :func:`review` reads them (money in yuan per person-month)."""
+
+    standard: float
+    minimum: float
+    topups: np.ndarray  # disabled, seriously ill, pupil
+    pension_disregard: float
+    take_up: np.ndarray  # by category
+    exclusion_error: float
+    inclusion_error: float
+    inclusion_band: float
+    single_person: bool
+    low_income_multiple: float
+
+
+@jit
+def review(hh, rule, review_all, first_month, key, u_take, amount, single, out_idx):
+    """Dibao review (everyone in a review month, else the monitored households).
+
+    The means test, targeting errors and the single-person rule; ``&``, ``|`` rather than
+    ``and``, ``or``, so that random outcomes cost no branch. ``take_up`` is by category. The
+    active recipients go to the front of ``out_idx``; returns how many.
+    """
+    (dibao, monitored, own_pc, n_elderly, n_members, tekun, transfers0, category, risk_type,
+     n_chronic, n_disabled, n_school, active) = (
+        hh.dibao, hh.monitored, hh.own_pc, hh.n_elderly, hh.n_members, hh.tekun,
+        hh.transfers0, hh.category, hh.risk_type, hh.n_chronic, hh.n_disabled, hh.n_school,
+        hh.active
+    )  # fmt: skip
+    (standard, minimum, topups, pension_disregard, take_up, exclusion_error, inclusion_error,
+     inclusion_band, single_person, low_income_multiple) = rule  # fmt: skip
+    n = 0
+    for i in range(dibao.size):
+        if review_all or monitored[i]:
+            pc = means_tested_income(own_pc[i], n_elderly[i], n_members[i], pension_disregard)
+            tk, u_err = tekun[i], uniform_at(key, i)
+            current, applies = applying(
+                dibao[i], first_month, transfers0[i], u_take[i], take_up[category[i]],
+                monitored[i], risk_type[i],
+            )  # fmt: skip
+            poor = (pc < standard) & ~tk
+            # Targeting errors strike new applicants; current recipients are reviewed on the rules.
+            full = poor & applies & (current | (u_err >= exclusion_error))
+            wrong = (
+                ~poor & ~tk & (pc < inclusion_band * standard) & applies & ~current
+                & (u_err < inclusion_error)
+            )  # fmt: skip
+            ill = (n_chronic[i] > 0) | (n_disabled[i] > 0)
+            single[i] = (
+                single_person & ~(full | wrong) & ~tk & applies & ill
+                & (pc < low_income_multiple * standard)
+            )  # fmt: skip
+            means_tested = dibao_amount(
+                standard, minimum, topups, pc, n_members[i], n_disabled[i], n_chronic[i],
+                n_school[i],
+            )  # fmt: skip
+            amount[i] = (
+                standard + topups[1] if single[i] else (means_tested if full | wrong else 0.0)
+            )
+            dibao[i] = amount[i] > 0
+        out_idx[n] = i
+        n += dibao[i] & active[i]
+    return n
+
+
+def base_year_transfers(hh, policy: dict, year: int, own_pc: np.ndarray, streams) -> np.ndarray:
+    """Dibao and tekun each household received in ``year`` (the base year), yuan/year.
+
+    The levers' own reviews (:func:`sim.policies.tekun.review`, then :func:`review`) with ``policy``'s
+    rules of that year and the levers' own take-up draws, on own income ``own_pc`` (yuan per
+    person-month): nobody is a recipient or monitored yet.
+    """
+    n = hh.n
+    dib, tek = resolve(policy["dibao"], year), resolve(policy["tekun"], year)
+    # nobody is a recipient, monitored or with base-year transfers yet; everyone is active
+    nobody = np.zeros(n, bool)
+    arrays = hh.struct(
+        own_pc=own_pc, transfers0=np.zeros(n), active=np.ones(n, bool), tekun=nobody,
+        dibao=nobody.copy(), monitored=nobody.copy(), risk_type=np.full(n, -1),
+    )  # fmt: skip
+    amount, idx = np.zeros(n), np.empty(n, np.int64)
+    if tek.enabled:
+        u_take = streams.uniform(tekun.Tekun.stream, 0, n)
+        tekun.review(arrays, u_take, True, False, *tekun.Tekun.rule(tek), idx)
+    if dib.enabled:
+        key, u_take = streams.key(Dibao.stream, 0), streams.uniform(Dibao.stream, 0, n)
+        review(arrays, Dibao.rule(dib), True, False, key, u_take, amount, np.zeros(n, bool), idx)
+    on_tekun, dibao = arrays.tekun, arrays.dibao
+    return 12.0 * (
+        np.where(dibao, amount, 0.0) + np.where(on_tekun, tek.standard * hh.n_members, 0.0)
+    )
+
+
+LEVER = Dibao

@@ -1,0 +1,61 @@
+"""The code's shape that issue 16 asks for: modules import alone, compiled loops take few
+positional arguments, levers are found by their module's name."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim.policies import LEVERS
+
+SIM = Path(__file__).resolve().parents[1] / "sim"
+MODULES = sorted(
+    ".".join(p.relative_to(SIM.parent).with_suffix("").parts).removesuffix(".__init__")
+    for p in SIM.rglob("*.py")
+)
+
+
+def test_every_module_imports_on_its_own():
+    """Each module imported first, in a fresh set of ``sim`` modules (an import cycle fails)."""
+    code = (
+        "import importlib, sys\n"
+        f"for name in {MODULES!r}:\n"
+        "    for loaded in [m for m in sys.modules if m == 'sim' or m.startswith('sim.')]:\n"
+        "        del sys.modules[loaded]\n"
+        "    try:\n"
+        "        importlib.import_module(name)\n"
+        "    except Exception as exc:\n"
+        "        print(f'{name}: {type(exc).__name__}: {exc}')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout == "", out.stdout
+
+
+def _compiled_functions():
+    for path in sorted(SIM.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef) and any(
+                isinstance(d, ast.Name) and d.id in ("jit", "jit_inline")
+                for d in node.decorator_list
+            ):
+                yield f"{path.relative_to(SIM.parent)}:{node.name}", len(node.args.args)
+
+
+def test_compiled_functions_take_at_most_12_positional_arguments():
+    found = dict(_compiled_functions())
+    assert len(found) > 30  # the scan sees the compiled loops
+    assert {name: n for name, n in found.items() if n > 12} == {}
+
+
+@pytest.mark.parametrize("name", LEVERS)
+def test_a_lever_is_its_module(name):
+    """``LEVERS`` comes from ``sim/policies/<name>.py``, in the levers' ``order``."""
+    cls, pars = LEVERS[name]
+    assert cls.__module__ == f"sim.policies.{name}"
+    assert cls.Pars is pars
+    orders = [c.order for c, _ in LEVERS.values()]
+    assert orders == sorted(orders) and len(set(orders)) == len(orders)
