@@ -118,7 +118,7 @@ class Household(mesa.Agent):
         farm *= m.livelihood.farm_index(year)
         other = (self.property + self.remittances * index) / 12 + e.pension(year) * self.n_elderly
         self.income = wages + farm + other
-        self.own_pc = sum(self.hist_own) / self.n_members / 12
+        self.own_pc_month = sum(self.hist_own) / self.n_members / 12
 
     # -- levers --------------------------------------------------------------------------------
 
@@ -130,18 +130,18 @@ class Household(mesa.Agent):
             std = p.standard
             current = self.dibao or (m.t == 1 and self.transfers0 > 0)
             applies = self.u_take < p.take_up.array()[self.category] or current
-            own_pc = self.own_pc - p.pension_disregard * self.n_elderly / self.n_members
-            poor = own_pc < std
+            own_pc_month = self.own_pc_month - p.pension_disregard * self.n_elderly / self.n_members
+            poor = own_pc_month < std
             u_err = m.random.random()
             full = poor and applies and (current or u_err >= p.exclusion_error)
-            wrong = not poor and own_pc < p.inclusion_band * std and applies and not current
+            wrong = not poor and own_pc_month < p.inclusion_band * std and applies and not current
             wrong = wrong and u_err < p.inclusion_error
             ill = self.n_chronic > 0 or self.n_disabled > 0
             single = p.single_person and not (full or wrong) and applies and ill
-            single = single and own_pc < p.low_income_multiple * std
+            single = single and own_pc_month < p.low_income_multiple * std
             amount = 0.0
             if full or wrong:
-                gap = max(std - own_pc, p.minimum)
+                gap = max(std - own_pc_month, p.minimum)
                 amount = gap * self.n_members + p.topup_disabled * self.n_disabled
                 amount += p.topup_severe * self.n_chronic + p.topup_school * self.n_school
             if single:

@@ -354,12 +354,13 @@ def _status(hh, now, care, towns, cats, causes, totals, sums):
         _push(hh, i, slot, active[i])
     if slot == 0:  # the sums re-added once a year, so that rounding errors cannot add up
         for i in range(pc_income.size):
-            a = b = c = 0.0
+            a = b = c = d = 0.0
             for k in range(hist_own.shape[0]):
                 a += hist_own[k, i]
                 b += hist_transfer[k, i]
                 c += hist_oop[k, i]
-            sum_own[i], sum_transfer[i], sum_oop[i] = a, b, c
+                d += hh.hist_wage[k, i]
+            sum_own[i], sum_transfer[i], sum_oop[i], hh.sum_wage[i] = a, b, c, d
     for i in range(pc_income.size):
         on = active[i]
         pc = per_capita(sum_own[i], sum_transfer[i], n_members[i], on)
@@ -432,17 +433,21 @@ def _status(hh, now, care, towns, cats, causes, totals, sums):
 def _push(hh, i, slot, on):
     """Household ``i``'s month into history slot ``slot``; its 12-month sums kept up to date.
 
-    Own income net of care costs, transfers, care costs (0 for a dissolved household).
+    Own income net of care costs, transfers, care costs, market wages (0 for a dissolved
+    household).
     """
     w = 1.0 if on else 0.0
     own = np.float32((hh.income[i] - hh.med_oop[i]) * w)
     transfer, oop = np.float32(hh.transfers[i] * w), np.float32(hh.med_oop[i] * w)
+    wage = np.float32(hh.wage_income[i] * w)
     hh.sum_own[i] += own - hh.hist_own[slot, i]
     hh.sum_transfer[i] += transfer - hh.hist_transfer[slot, i]
     hh.sum_oop[i] += oop - hh.hist_oop[slot, i]
+    hh.sum_wage[i] += wage - hh.hist_wage[slot, i]
     hh.hist_own[slot, i] = own
     hh.hist_transfer[slot, i] = transfer
     hh.hist_oop[slot, i] = oop
+    hh.hist_wage[slot, i] = wage
 
 
 @jit

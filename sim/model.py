@@ -53,7 +53,11 @@ class HouseholdView(mesa.Agent):
 
     def __getattr__(self, name: str) -> Any:
         hh = self.model.hh
-        if name in REGISTER or name in STATE or name in ("hist_own", "hist_transfer", "hist_oop"):
+        if (
+            name in REGISTER
+            or name in STATE
+            or name in ("hist_own", "hist_transfer", "hist_oop", "hist_wage")
+        ):
             return getattr(hh, name)[..., self.index]
         if name == "loss":  # yuan, by cause
             return hh.loss[:, self.index] * hh.loss_unit
@@ -169,15 +173,14 @@ class RelapseModel(mesa.Model):
     def apply_levers(self) -> None:
         """Each lever in order (monitoring first) pays cash, wages or medical reimbursements.
 
-        Means tests use ``hh.own_pc``: own net income over the past 12 months (lever wages
-        included, lever cash excluded), yuan per person per month. Payments are counted in fen
+        Means tests use ``hh.own_pc_month``: own net income over the past 12 months (lever wages
+        included, lever cash excluded), yuan per person per month; ``hh.wage_pc_month`` is the
+        market wages in it. Payments are counted in fen
         (``hh.transfers_fen``, ...); :meth:`Livelihood.spend` takes them in.
         """
         hh, ctx = self.hh, self.ctx
         ctx.begin(self.t, (self.poverty_line, self.monitoring_line), self.shocks.cov.price)
-        _open_books(
-            hh.sum_own, hh.n_members, hh.own_pc, hh.transfers_fen, hh.earned_fen, hh.reimbursed_fen
-        )
+        _open_books(hh.arrays)
         for lever in self.levers:  # this month's parameters first: levers ask each other
             lever.begin_month(ctx)
         for lever in self.levers:
@@ -199,6 +202,7 @@ class RelapseModel(mesa.Model):
         hh = self.hh
         econ = self.cfg.population.economy
         hh.hist_own[:] = hh.annual_income(econ) / 12.0 * hh.active
+        hh.hist_wage[:] = hh.annual_wages() / 12.0 * hh.active
         hh.hist_transfer[:] = hh.transfers0 / 12.0 * hh.active
         hh.sum_history()
         pline, mline = self.outcomes.lines(0)
@@ -242,10 +246,16 @@ class RelapseModel(mesa.Model):
 
 
 @jit
-def _open_books(sum_own, n_members, own_pc, transfers_fen, earned_fen, reimbursed_fen):
-    """Before the levers: 12-month own income per person-month; this month's receipts to 0."""
-    for i in range(own_pc.size):
-        own_pc[i] = sum_own[i] / max(n_members[i], 1) / 12
+def _open_books(hh):
+    """Before the levers: 12-month own income and wages per person-month; receipts to 0."""
+    (sum_own, sum_wage, n_members, own_pc_month, wage_pc_month, transfers_fen, earned_fen,
+     reimbursed_fen) = (
+        hh.sum_own, hh.sum_wage, hh.n_members, hh.own_pc_month, hh.wage_pc_month,
+        hh.transfers_fen, hh.earned_fen, hh.reimbursed_fen
+    )  # fmt: skip
+    for i in range(own_pc_month.size):
+        own_pc_month[i] = sum_own[i] / max(n_members[i], 1) / 12
+        wage_pc_month[i] = sum_wage[i] / max(n_members[i], 1) / 12
         transfers_fen[i] = 0
         earned_fen[i] = 0
         reimbursed_fen[i] = 0

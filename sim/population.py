@@ -92,10 +92,15 @@ STATE: dict[str, tuple[type, float, str]] = {
     "ever_relapsed": (np.bool_, False, "a poverty-alleviated household poor in some month"),
     "cause": (np.int8, -1, "cause code of the latest relapse (sim.shocks.CAUSES)"),
     # lever state shared between levers (each lever keeps the rest of its state itself)
-    "own_pc": (
+    "own_pc_month": (
         np.float64,
         0,
         "means-test income: last 12 months' own net income, yuan/person/month",
+    ),
+    "wage_pc_month": (
+        np.float64,
+        0,
+        "of which market wages (lever wages not), last 12 months, yuan/person/month",
     ),
     "transfers_fen": (np.int64, 0, "cash transfers from levers this month, fen"),
     "earned_fen": (np.int64, 0, "wages from lever jobs this month, fen"),
@@ -109,8 +114,8 @@ STATE: dict[str, tuple[type, float, str]] = {
 HISTORY = 12  # months in the trailing income window
 # The income history and loss accounts ``Households.init_state`` adds: (dtype, ndim).
 HISTORY_FIELDS = {
-    **{f"hist_{k}": (np.float32, 2) for k in ("own", "transfer", "oop")},
-    **{f"sum_{k}": (np.float64, 1) for k in ("own", "transfer", "oop")},
+    **{f"hist_{k}": (np.float32, 2) for k in ("own", "transfer", "oop", "wage")},
+    **{f"sum_{k}": (np.float64, 1) for k in ("own", "transfer", "oop", "wage")},
     "loss": (np.float32, 2),
 }
 # Every household array as one argument of the compiled loops, which read ``hh.income[i]``
@@ -333,8 +338,9 @@ class Households:
             setattr(self, name, np.full(self.n, value, dtype))
         self.active &= self.n_members > 0
         # Monthly history (slot = month % 12; float32, 7 significant digits: 0.001 yuan on a
-        # month's income of 10,000) and its running 12-month sums (float64), yuan.
-        for name in ("own", "transfer", "oop"):
+        # month's income of 10,000) and its running 12-month sums (float64), yuan: own net
+        # income, transfers, out-of-pocket care, market wages (part of own income).
+        for name in ("own", "transfer", "oop", "wage"):
             setattr(self, f"hist_{name}", np.zeros((HISTORY, self.n), np.float32))
             setattr(self, f"sum_{name}", np.zeros(self.n))
         # Shock-loss accounts by cause (sim.metrics), in units of ``loss_unit`` yuan: the
@@ -367,7 +373,7 @@ class Households:
 
     def sum_history(self) -> None:
         """The 12-month sums (``sum_own``, ...) from the history, afresh."""
-        for name in ("own", "transfer", "oop"):
+        for name in ("own", "transfer", "oop", "wage"):
             hist, out = getattr(self, f"hist_{name}"), getattr(self, f"sum_{name}")
             hist.sum(axis=0, dtype=np.float64, out=out)
 
@@ -384,10 +390,14 @@ class Households:
         df["category"] = np.asarray(CATEGORIES)[self.category]
         return df
 
+    def annual_wages(self) -> np.ndarray:
+        """Market wages in the base year, yuan/year (part of :meth:`annual_income`)."""
+        return 12.0 * (self.n_migrant * self.wage_migrant + self.n_local * self.wage_local)
+
     def annual_income(self, econ: Economy, price: float | None = None) -> np.ndarray:
         """Expected own income in the base year, yuan/year: wages, farm, property, pension."""
         price = econ.mustard_price_expected if price is None else price
-        wages = 12.0 * (self.n_migrant * self.wage_migrant + self.n_local * self.wage_local)
+        wages = self.annual_wages()
         mustard = self.mustard_mu * econ.mustard_yield * price * (1 - econ.mustard_cost_share)
         pension = 12.0 * econ.pension(econ.base_year) * self.n_elderly
         return wages + mustard + self.other_farm + self.property + self.remittances + pension
@@ -516,8 +526,9 @@ def _calibrate(
     people = hh.n_members.astype(float)
     for r in range(rounds + 1):
         hh.remittances[:] = drawn
-        own_pc = hh.annual_income(econ) / np.maximum(people, 1) / 12
-        hh.transfers0[:] = base_year_transfers(hh, policy, econ.base_year, own_pc, streams)
+        size = np.maximum(people, 1)
+        own, wages = hh.annual_income(econ) / size / 12, hh.annual_wages() / size / 12
+        hh.transfers0[:] = base_year_transfers(hh, policy, econ.base_year, own, wages, streams)
         total = hh.annual_income(econ) + hh.transfers0
         line = pars.poverty_line_base * people
         short = total < line

@@ -69,8 +69,8 @@ def test_base_year_transfers_are_the_levers_rules(pars):
     cfg = compose(over)
     hh = generate(replace(pars, scale=0.02), seed=4, policy=check(cfg).policy)
     econ = pars.economy
-    own_pc = hh.annual_income(econ) / hh.n_members / 12
-    want = base_year_transfers(hh, check(cfg).policy, 2020, own_pc, Streams(4))
+    own, wages = hh.annual_income(econ) / hh.n_members / 12, hh.annual_wages() / hh.n_members / 12
+    want = base_year_transfers(hh, check(cfg).policy, 2020, own, wages, Streams(4))
     assert (want > 0).mean() > 0.02
     hh.transfers0[:] = 0  # nobody is a current recipient
     m = RelapseModel(cfg, households=hh, rng=4)

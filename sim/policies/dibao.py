@@ -61,6 +61,15 @@ def dibao_amount(standard, minimum, topups, pc, n_members, n_disabled, n_chronic
     return gap * n_members + top
 
 
+@jit_inline
+def counted_income(own, n_elderly, n_members, rule):
+    """Income the dibao means test counts, yuan per person-month (:func:`means_tested_income`).
+
+    ``own``: own net income over the past 12 months, yuan per person-month.
+    """
+    return means_tested_income(own, n_elderly, n_members, rule.pension_disregard)
+
+
 class Dibao(Lever):
     """Means-tested minimum-living allowance.
 
@@ -88,11 +97,19 @@ class Dibao(Lever):
     @staticmethod
     def rule(p: DibaoPars) -> DibaoRule:
         """A year's rules as the review reads them."""
+        standard, minimum, topups = Dibao.amount_rule(p)
         return DibaoRule(
-            *Dibao.amount_rule(p), float(p.pension_disregard), p.take_up.array(),
-            float(p.exclusion_error), float(p.inclusion_error), float(p.inclusion_band),
-            bool(p.single_person), float(p.low_income_multiple),
-        )  # fmt: skip
+            standard=standard,
+            minimum=minimum,
+            topups=topups,
+            pension_disregard=float(p.pension_disregard),
+            take_up=p.take_up.array(),
+            exclusion_error=float(p.exclusion_error),
+            inclusion_error=float(p.inclusion_error),
+            inclusion_band=float(p.inclusion_band),
+            single_person=bool(p.single_person),
+            low_income_multiple=float(p.low_income_multiple),
+        )
 
     def select(self, ctx) -> np.ndarray:
         hh, p = ctx.hh, self.pars
@@ -138,18 +155,17 @@ def review(hh, rule, review_all, first_month, key, u_take, amount, single, out_i
     ``and``, ``or``, so that random outcomes cost no branch. ``take_up`` is by category. The
     active recipients go to the front of ``out_idx``; returns how many.
     """
-    (dibao, monitored, own_pc, n_elderly, n_members, tekun, transfers0, category, risk_type,
+    (dibao, monitored, own_pc_month, n_elderly, n_members, tekun, transfers0, category, risk_type,
      n_chronic, n_disabled, n_school, active) = (
-        hh.dibao, hh.monitored, hh.own_pc, hh.n_elderly, hh.n_members, hh.tekun,
+        hh.dibao, hh.monitored, hh.own_pc_month, hh.n_elderly, hh.n_members, hh.tekun,
         hh.transfers0, hh.category, hh.risk_type, hh.n_chronic, hh.n_disabled, hh.n_school,
         hh.active
     )  # fmt: skip
-    (standard, minimum, topups, pension_disregard, take_up, exclusion_error, inclusion_error,
-     inclusion_band, single_person, low_income_multiple) = rule  # fmt: skip
+    standard, minimum, topups, take_up = rule.standard, rule.minimum, rule.topups, rule.take_up
     n = 0
     for i in range(dibao.size):
         if review_all or monitored[i]:
-            pc = means_tested_income(own_pc[i], n_elderly[i], n_members[i], pension_disregard)
+            pc = counted_income(own_pc_month[i], n_elderly[i], n_members[i], rule)
             tk, u_err = tekun[i], uniform_at(key, i)
             current, applies = applying(
                 dibao[i], first_month, transfers0[i], u_take[i], take_up[category[i]],
@@ -157,15 +173,15 @@ def review(hh, rule, review_all, first_month, key, u_take, amount, single, out_i
             )  # fmt: skip
             poor = (pc < standard) & ~tk
             # Targeting errors strike new applicants; current recipients are reviewed on the rules.
-            full = poor & applies & (current | (u_err >= exclusion_error))
+            full = poor & applies & (current | (u_err >= rule.exclusion_error))
             wrong = (
-                ~poor & ~tk & (pc < inclusion_band * standard) & applies & ~current
-                & (u_err < inclusion_error)
+                ~poor & ~tk & (pc < rule.inclusion_band * standard) & applies & ~current
+                & (u_err < rule.inclusion_error)
             )  # fmt: skip
             ill = (n_chronic[i] > 0) | (n_disabled[i] > 0)
             single[i] = (
-                single_person & ~(full | wrong) & ~tk & applies & ill
-                & (pc < low_income_multiple * standard)
+                rule.single_person & ~(full | wrong) & ~tk & applies & ill
+                & (pc < rule.low_income_multiple * standard)
             )  # fmt: skip
             means_tested = dibao_amount(
                 standard, minimum, topups, pc, n_members[i], n_disabled[i], n_chronic[i],
@@ -180,19 +196,22 @@ def review(hh, rule, review_all, first_month, key, u_take, amount, single, out_i
     return n
 
 
-def base_year_transfers(hh, policy: dict, year: int, own_pc: np.ndarray, streams) -> np.ndarray:
+def base_year_transfers(
+    hh, policy: dict, year: int, own_pc_month: np.ndarray, wage_pc_month: np.ndarray, streams
+) -> np.ndarray:
     """Dibao and tekun each household received in ``year`` (the base year), yuan/year.
 
     The levers' own reviews (:func:`sim.policies.tekun.review`, then :func:`review`) with ``policy``'s
-    rules of that year and the levers' own take-up draws, on own income ``own_pc`` (yuan per
-    person-month): nobody is a recipient or monitored yet.
+    rules of that year and the levers' own take-up draws, on own income ``own_pc_month``, of
+    which wages ``wage_pc_month`` (yuan per person-month): nobody is a recipient or monitored
+    yet.
     """
     n = hh.n
     dib, tek = resolve(policy["dibao"], year), resolve(policy["tekun"], year)
     # nobody is a recipient, monitored or with base-year transfers yet; everyone is active
     nobody = np.zeros(n, bool)
     arrays = hh.struct(
-        own_pc=own_pc, transfers0=np.zeros(n), active=np.ones(n, bool), tekun=nobody,
+        own_pc_month=own_pc_month, wage_pc_month=wage_pc_month, transfers0=np.zeros(n), active=np.ones(n, bool), tekun=nobody,
         dibao=nobody.copy(), monitored=nobody.copy(), risk_type=np.full(n, -1),
     )  # fmt: skip
     amount, idx = np.zeros(n), np.empty(n, np.int64)

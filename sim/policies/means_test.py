@@ -7,7 +7,7 @@ from sim.population import NO_LABOUR
 
 
 @jit_inline
-def means_tested_income(own_pc, n_elderly, n_members, pension_disregard):
+def means_tested_income(own_pc_month, n_elderly, n_members, pension_disregard):
     """Own income counted by the means tests, yuan per person-month.
 
     The basic pension of each member 60+ is not counted, up to ``pension_disregard`` a month
@@ -17,7 +17,7 @@ def means_tested_income(own_pc, n_elderly, n_members, pension_disregard):
         >>> means_tested_income(400.0, 1, 2, 98.0)  # 800 a month, of which 98 pension
         351.0
     """
-    return own_pc - pension_disregard * n_elderly / max(n_members, 1)
+    return own_pc_month - pension_disregard * n_elderly / max(n_members, 1)
 
 
 @jit_inline

@@ -84,15 +84,17 @@ def review(hh, u_take, review_all, first_month, income_limit, pension_disregard,
     Eligible (:func:`tekun_eligible`) and applying (take-up, monitored, or already a
     recipient). The active recipients go to the front of ``out_idx``; returns how many.
     """
-    (tekun, monitored, n_labour, own_pc, n_elderly, n_members, transfers0, risk_type,
+    (tekun, monitored, n_labour, own_pc_month, n_elderly, n_members, transfers0, risk_type,
      n_school, n_disabled, active) = (
-        hh.tekun, hh.monitored, hh.n_labour, hh.own_pc, hh.n_elderly, hh.n_members,
+        hh.tekun, hh.monitored, hh.n_labour, hh.own_pc_month, hh.n_elderly, hh.n_members,
         hh.transfers0, hh.risk_type, hh.n_school, hh.n_disabled, hh.active
     )  # fmt: skip
     n = 0
     for i in range(tekun.size):
         if (review_all or monitored[i]) and n_labour[i] == 0:  # others are never eligible
-            income = means_tested_income(own_pc[i], n_elderly[i], n_members[i], pension_disregard)
+            income = means_tested_income(
+                own_pc_month[i], n_elderly[i], n_members[i], pension_disregard
+            )
             _, applies = applying(
                 tekun[i], first_month, transfers0[i], u_take[i], take_up, monitored[i],
                 risk_type[i],
