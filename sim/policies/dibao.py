@@ -28,6 +28,7 @@ class DibaoPars:
     topup_severe: float = nonneg()
     topup_school: float = nonneg()
     pension_disregard: float = nonneg()
+    wage_weight: float = prob()
     review_months: int = pos()
     take_up: ShareByCategory
     exclusion_error: float = prob()
@@ -62,12 +63,14 @@ def dibao_amount(standard, minimum, topups, pc, n_members, n_disabled, n_chronic
 
 
 @jit_inline
-def counted_income(own, n_elderly, n_members, rule):
+def counted_income(own, wages, n_elderly, n_members, rule):
     """Income the dibao means test counts, yuan per person-month (:func:`means_tested_income`).
 
-    ``own``: own net income over the past 12 months, yuan per person-month.
+    ``own``: own net income over the past 12 months, of which market ``wages``, yuan per
+    person-month; only ``rule.wage_weight`` of the wages counts.
     """
-    return means_tested_income(own, n_elderly, n_members, rule.pension_disregard)
+    counted = means_tested_income(own, n_elderly, n_members, rule.pension_disregard)
+    return counted - (1.0 - rule.wage_weight) * wages
 
 
 class Dibao(Lever):
@@ -103,6 +106,7 @@ class Dibao(Lever):
             minimum=minimum,
             topups=topups,
             pension_disregard=float(p.pension_disregard),
+            wage_weight=float(p.wage_weight),
             take_up=p.take_up.array(),
             exclusion_error=float(p.exclusion_error),
             inclusion_error=float(p.inclusion_error),
@@ -139,6 +143,7 @@ class DibaoRule(NamedTuple):
     minimum: float
     topups: np.ndarray  # disabled, seriously ill, pupil
     pension_disregard: float
+    wage_weight: float  # share of market wages counted
     take_up: np.ndarray  # by category
     exclusion_error: float
     inclusion_error: float
@@ -155,17 +160,18 @@ def review(hh, rule, review_all, first_month, key, u_take, amount, single, out_i
     ``and``, ``or``, so that random outcomes cost no branch. ``take_up`` is by category. The
     active recipients go to the front of ``out_idx``; returns how many.
     """
-    (dibao, monitored, own_pc_month, n_elderly, n_members, tekun, transfers0, category, risk_type,
-     n_chronic, n_disabled, n_school, active) = (
-        hh.dibao, hh.monitored, hh.own_pc_month, hh.n_elderly, hh.n_members, hh.tekun,
-        hh.transfers0, hh.category, hh.risk_type, hh.n_chronic, hh.n_disabled, hh.n_school,
-        hh.active
+    (dibao, monitored, own_pc_month, wage_pc_month, n_elderly, n_members, tekun, transfers0,
+     category, risk_type, n_chronic, n_disabled, n_school, active) = (
+        hh.dibao, hh.monitored, hh.own_pc_month, hh.wage_pc_month, hh.n_elderly, hh.n_members,
+        hh.tekun, hh.transfers0, hh.category, hh.risk_type, hh.n_chronic, hh.n_disabled,
+        hh.n_school, hh.active
     )  # fmt: skip
     standard, minimum, topups, take_up = rule.standard, rule.minimum, rule.topups, rule.take_up
     n = 0
     for i in range(dibao.size):
         if review_all or monitored[i]:
-            pc = counted_income(own_pc_month[i], n_elderly[i], n_members[i], rule)
+            own, wages = own_pc_month[i], wage_pc_month[i]
+            pc = counted_income(own, wages, n_elderly[i], n_members[i], rule)
             tk, u_err = tekun[i], uniform_at(key, i)
             current, applies = applying(
                 dibao[i], first_month, transfers0[i], u_take[i], take_up[category[i]],
