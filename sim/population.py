@@ -269,8 +269,9 @@ class PopulationPars:
 
 # Memory a run needs: measured peak resident memory, 12 burn-in + 2 months (652 bytes a
 # household at 3.8 million households, 568 at 19 million, on top of ~400 MB of loaded
-# libraries), rounded up.
-BYTES_PER_HOUSEHOLD = 700
+# libraries; 2,964 MiB at 3.8 million, 707 bytes a household, since the 12-month wage
+# history), rounded up.
+BYTES_PER_HOUSEHOLD = 770
 BYTES_FIXED = 450e6
 
 

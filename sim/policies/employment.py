@@ -7,9 +7,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.jit import jit
-from sim.params import nonneg, prob
+from sim.params import nonneg, one_of, prob
 from sim.policies.base import LEVER_BITS, NOBODY, Lever, first_in_order
-from sim.policies.posts import _candidates, has_idle_labour, idle_households
+from sim.policies.posts import (
+    PRIORITY_GROUPS,
+    _candidates,
+    check_order,
+    has_idle_labour,
+    idle_households,
+    priority_keys,
+    priority_order,
+)
 from sim.random import uniform_at
 
 
@@ -24,6 +32,11 @@ class EmploymentPars:
     p_place: float = prob()
     effect_months: int = nonneg()
     placement_wage: float = nonneg()
+    retrain_gap_months: int = nonneg()
+    priority: list[str] = one_of(*PRIORITY_GROUPS)
+
+    def validate(self, where: str) -> None:
+        check_order(self.priority, where)
 
 
 class Employment(Lever):
@@ -51,10 +64,11 @@ class Employment(Lever):
         hh, p = ctx.hh, self.pars
         self.intake = int(round(p.trainees * ctx.scale / 12))
         idle = idle_households(ctx)
-        recent = ctx.t - self.trained_at[idle.idx] <= 12  # trained in the past year
+        recent = ctx.t - self.trained_at[idle.idx] <= p.retrain_gap_months
         one_group = np.zeros_like(idle.town)
+        key = priority_keys(hh.arrays, idle.idx, priority_order(p.priority))
         idx, key, group = _candidates(
-            idle.idx, idle.key, idle.served, one_group, recent, np.ones(1, bool), False
+            idle.idx, key, idle.served, one_group, recent, np.ones(1, bool), False
         )
         take = idx[first_in_order(group, key, np.array([self.intake]))]
         self.trained_now = np.sort(take)

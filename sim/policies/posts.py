@@ -7,31 +7,68 @@ from typing import NamedTuple
 
 import numpy as np
 
+from sim.errors import ConfigError
 from sim.jit import jit, jit_inline
-from sim.params import nonneg, pos
+from sim.params import nonneg, one_of, pos
 from sim.policies.base import Lever, first_in_order
 from sim.population import EDGE, PA
 
+# Groups a priority order names (``priority`` of posts and training places): a household
+# ranks by the first group of the order it belongs to; households in none come last.
+PRIORITY_GROUPS = ("unstable", "poverty_alleviated", "monitored", "edge")
+
 
 @jit_inline
-def priority(category, monitored, pc_income):
-    """Order of service: a smaller key is served first.
+def in_group(group, hh, i):
+    """Whether household ``i`` belongs to priority group ``group`` (an index of PRIORITY_GROUPS)."""
+    if group == 0:  # unstable poverty-alleviated: poverty-alleviated and monitored
+        return (hh.category[i] == PA) & hh.monitored[i]
+    if group == 1:
+        return hh.category[i] == PA
+    if group == 2:  # monitored: edge, sudden hardship, unstable poverty-alleviated
+        return hh.monitored[i]
+    return hh.category[i] == EDGE
 
-    The plan's order: unstable poverty-alleviated (monitored PA) first, then other PA, then
-    other monitored households (edge, sudden hardship), then edge, then the rest; within each,
-    the lowest per-capita income first.
+
+@jit_inline
+def priority(order, hh, i):
+    """Order of service of household ``i``: a smaller key is served first.
+
+    The rank of the first group of ``order`` (indices of PRIORITY_GROUPS) the household
+    belongs to; within a rank, the lowest per-capita income first.
+    """
+    rank = order.size
+    for j in range(order.size):
+        if in_group(order[j], hh, i):
+            rank = j
+            break
+    return rank * 1e9 + min(max(hh.pc_income[i], 0.0), 1e8)
+
+
+@jit
+def priority_keys(hh, idx, order):
+    """The priority keys (:func:`priority`) of households ``idx`` in ``order``."""
+    key = np.empty(idx.size)
+    for j in range(idx.size):
+        key[j] = priority(order, hh, idx[j])
+    return key
+
+
+def priority_order(names: tuple[str, ...]) -> np.ndarray:
+    """A priority order of group names as indices of PRIORITY_GROUPS.
 
     Example:
-        >>> priority(PA, True, 9000.0) < priority(PA, False, 10.0) < priority(EDGE, True, 0.0)
-        True
+        >>> priority_order(("unstable", "poverty_alleviated", "monitored", "edge")).tolist()
+        [0, 1, 2, 3]
     """
-    if category == PA:
-        rank = 0 if monitored else 1
-    elif monitored:
-        rank = 2
-    else:
-        rank = 3 if category == EDGE else 4
-    return rank * 1e9 + min(max(pc_income, 0.0), 1e8)
+    return np.array([PRIORITY_GROUPS.index(name) for name in names], np.int64)
+
+
+def check_order(names: tuple[str, ...], where: str) -> None:
+    """A priority order names each group at most once."""
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ConfigError(f"{where}.priority: {twice[0]!r} is named twice; name each group once")
 
 
 @jit_inline
@@ -44,7 +81,6 @@ class Idle(NamedTuple):
     """Active households with an idle labourer, in order (:func:`idle_households`)."""
 
     idx: np.ndarray  # the households
-    key: np.ndarray  # their priority keys (:func:`priority`)
     served: np.ndarray  # of a category the posts and training serve first (PA, edge, monitored)
     town: np.ndarray  # their towns
 
@@ -58,21 +94,20 @@ def idle_households(ctx) -> Idle:
 
     def find() -> Idle:
         hh = ctx.hh
-        idx, key = np.empty(hh.n, np.int64), np.empty(hh.n)
+        idx = np.empty(hh.n, np.int64)
         served, town = np.empty(hh.n, np.bool_), np.empty(hh.n, hh.town.dtype)
         n = _idle(
             hh.n_labour, hh.n_migrant, hh.n_local, hh.active, hh.category, hh.monitored,
-            hh.pc_income, hh.town, idx, key, served, town,
+            hh.town, idx, served, town,
         )  # fmt: skip
-        return Idle(idx[:n], key[:n], served[:n], town[:n])
+        return Idle(idx[:n], served[:n], town[:n])
 
     return ctx.shared("idle", find)
 
 
 @jit
 def _idle(
-    n_labour, n_migrant, n_local, active, category, monitored, pc_income, town,
-    idx, key, served, idle_town,
+    n_labour, n_migrant, n_local, active, category, monitored, town, idx, served, idle_town
 ):  # fmt: skip
     """One pass of :func:`idle_households`; returns how many."""
     n = 0
@@ -81,7 +116,6 @@ def _idle(
         n += has_idle_labour(n_labour[i], n_migrant[i], n_local[i]) & active[i]
     for j in range(n):
         i = idx[j]
-        key[j] = priority(category[i], monitored[i], pc_income[i])
         served[j] = (category[i] == PA) | (category[i] == EDGE) | monitored[i]
         idle_town[j] = town[i]
     return n
@@ -118,6 +152,10 @@ class PostsPars:
     term_months: int = pos()
     by_town: bool
     open_to_general: bool
+    priority: list[str] = one_of(*PRIORITY_GROUPS)
+
+    def validate(self, where: str) -> None:
+        check_order(self.priority, where)
 
 
 class Posts(Lever):
@@ -156,8 +194,9 @@ class Posts(Lever):
         if (vacancies > 0).any():
             idle = idle_households(ctx)
             groups = idle.town if p.by_town else np.zeros_like(idle.town)  # or one group
+            key = priority_keys(hh.arrays, idle.idx, priority_order(p.priority))
             idx, key, group = _candidates(
-                idle.idx, idle.key, idle.served, groups, self.holder[idle.idx], vacancies > 0,
+                idle.idx, key, idle.served, groups, self.holder[idle.idx], vacancies > 0,
                 p.open_to_general,
             )  # fmt: skip
             take = idx[first_in_order(group, key, vacancies)]
