@@ -15,7 +15,7 @@ from sim.population import EDGE, PA
 
 # Groups a priority order names (``priority`` of posts and training places): a household
 # ranks by the first group of the order it belongs to; households in none come last.
-PRIORITY_GROUPS = ("unstable", "poverty_alleviated", "monitored", "edge")
+PRIORITY_GROUPS = ("unstable", "poverty_alleviated", "monitored", "edge", "disabled")
 
 
 @jit_inline
@@ -27,7 +27,9 @@ def in_group(group, hh, i):
         return hh.category[i] == PA
     if group == 2:  # monitored: edge, sudden hardship, unstable poverty-alleviated
         return hh.monitored[i]
-    return hh.category[i] == EDGE
+    if group == 3:
+        return hh.category[i] == EDGE
+    return hh.n_disabled[i] > 0  # a disabled member
 
 
 @jit_inline
