@@ -31,6 +31,8 @@ from scipy import stats
 from sim.config import MAX_MONTHS, check, compose, to_dict
 from sim.errors import ConfigError
 from sim.io import atomic_write, remove_stale, write_json, write_parquet, write_text
+from sim.metric_table import RUN_FIGURES
+from sim.metric_table import label as figure_label
 from sim.params import between, folder_name, jobs, one_of, parse, pos, prob
 from sim.run import code_version, simulate
 
@@ -192,27 +194,25 @@ def run_one(scenario: str, seed: int, cfg: dict, code: str, out: Path) -> dict[s
 
 
 def summary_row(s: dict[str, Any]) -> dict[str, Any]:
-    """A flat row of one run's headline figures (counts are households; see ``COLUMNS``)."""
-    row = {
-        "households": s["n_households"],
-        "poverty_alleviated": s["n_poverty_alleviated"],
-        "scale": s["scale"],
-        "first_month": s["first_month"],
-        "last_month": s["last_month"],
-        "relapsed": s["households_ever_relapsed"],
-        "relapse_rate": s["share_ever_relapsed"],
-        "relapse_events": s["relapse_events"],
-        "newly_poor_peak": s["newly_poor_peak"],
-        "at_risk_pa_peak": s["at_risk_pa_peak"],
-        "at_risk_all_peak": s["at_risk_all_peak"],
-        "large_scale": s["large_scale_relapse"],
-        "spending": s["spending_total_yuan"],
-    }
+    """A flat row of one run's headline figures (:data:`sim.metric_table.METRICS`).
+
+    The summary's figures under their own names, then spending by lever (``spend_<lever>``,
+    yuan) and relapse events by cause (``cause_<cause>``).
+    """
+    row = {"scale": s["scale"], "first_month": s["first_month"], "last_month": s["last_month"]}
+    row |= {name: s[name] for name in RUN_FIGURES if name in ROW_FIGURES}
     for lever, by_year in s["spending_by_lever_yuan"].items():
         row[f"spend_{lever}"] = round(sum(by_year.values()), 2)
     for cause, n in s["relapse_events_by_cause"].items():
         row[f"cause_{cause}"] = n
     return row
+
+
+# The run figures a row of a comparison or sweep holds (besides scale and period).
+ROW_FIGURES = (
+    "households", "poverty_alleviated", "relapsed", "relapse_rate", "relapse_events",
+    "newly_poor_peak", "at_risk_pa_peak", "at_risk_all_peak", "large_scale", "spending",
+)  # fmt: skip
 
 
 def progress(iterable: Iterable, total: int, desc: str):
@@ -283,13 +283,8 @@ def upper_bound_95(k: int, n: int) -> float:
 
 
 # What each summary column counts, and in which population.
-COLUMNS = {
-    "relapsed": "poverty-alleviated households that were poor at least once (relapsed)",
-    "newly_poor_peak": "other households below the poverty line, highest month",
-    "at_risk_pa_peak": "poverty-alleviated households below the monitoring line, highest month",
-    "at_risk_all_peak": "all households below the monitoring line, highest month",
-    "spending": "spending of every lever over the period, yuan",
-}
+# The figures summary.md describes under its table.
+COLUMNS = ("relapsed", "newly_poor_peak", "at_risk_pa_peak", "at_risk_all_peak", "spending")
 
 
 def summary_table(exp: Experiment, runs: pd.DataFrame) -> pd.DataFrame:
@@ -370,7 +365,6 @@ TEXT = {
         "band_range": "the range of the seeds (min-max)",
         "baseline": "Baseline: {baseline}{cross}. Counts are households:",
         "cross": " under the same cross option",
-        "columns": COLUMNS,
         "head": "| scenario | relapsed [band] | relapse rate | vs baseline [band] | newly poor, "
         "peak | at risk PA, peak | at risk all, peak | P(large-scale) [95% upper] | spending, "
         "M yuan [band] | cost-effectiveness |",
@@ -383,13 +377,6 @@ TEXT = {
         "band_range": "各种子的范围（最小至最大）",
         "baseline": "基准：{baseline}{cross}。以下均为户数：",
         "cross": "（同一冲击情景下）",
-        "columns": {
-            "relapsed": "期间内至少一次低于贫困线的脱贫户（返贫户）",
-            "newly_poor_peak": "低于贫困线的其他农户，最高月份",
-            "at_risk_pa_peak": "低于监测线的脱贫户，最高月份",
-            "at_risk_all_peak": "低于监测线的全部农户，最高月份",
-            "spending": "期间内全部政策支出（元）",
-        },
         "head": "| 情景 | 返贫户 [区间] | 返贫率 | 与基准之差 [区间] | 新致贫户峰值 | 风险脱贫户峰值 "
         "| 风险户峰值 | 规模性返贫概率 [95%上限] | 支出（百万元）[区间] | 成本效果 |",
         "is_baseline": "基准",
@@ -453,7 +440,7 @@ def markdown(table: pd.DataFrame, exp: Experiment, runs: pd.DataFrame, lang: str
                                   n=len(s), seeds=seeds, band=band),
         "- " + t["baseline"].format(baseline=names.get(exp.baseline, exp.baseline),
                                     cross=t["cross"] if exp.cross else ""),
-        *[f"  - {k.replace('_', ' ')}: {v}" for k, v in t["columns"].items()],
+        *[f"  - {k.replace('_', ' ')}: {figure_label(k, lang)}" for k in COLUMNS],
         "",
         t["head"],
         "|---|---|---|---|---|---|---|---|---|---|",

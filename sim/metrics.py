@@ -296,6 +296,11 @@ TOTALS = (
     "new_relapsed", "new_poor_other", "n_pa", "catastrophic_health", "medical_impoverished",
 )  # fmt: skip
 TOWN_COUNTS = ("n_relapsed", "n_newly_poor", "n_at_risk", "new_relapsed", "counted")
+# Their positions in the compiled loop's tallies (T_: totals, W_: towns).
+(T_N_HOUSEHOLDS, T_N_PEOPLE, T_N_POOR, T_N_RELAPSED, T_N_NEWLY_POOR, T_N_AT_RISK,
+ T_NEW_RELAPSED, T_NEW_POOR_OTHER, T_N_PA, T_CATASTROPHIC_HEALTH,
+ T_MEDICAL_IMPOVERISHED) = range(len(TOTALS))  # fmt: skip
+W_N_RELAPSED, W_N_NEWLY_POOR, W_N_AT_RISK, W_NEW_RELAPSED, W_COUNTED = range(len(TOWN_COUNTS))
 # and its sums: per-capita income of PA households, FGT sums over people (fgt_all times the
 # number of people), district totals this month (yuan).
 SUMS = (
@@ -376,41 +381,41 @@ def _status(hh, now, care, towns, cats, causes, totals, sums):
                         best, c = loss[k, i], k
                 cause[i] = c
                 causes[c] += 1
-                towns[3, town[i]] += 1  # new_relapsed
-                totals[6] += 1  # new_relapsed
+                towns[W_NEW_RELAPSED, town[i]] += 1
+                totals[T_NEW_RELAPSED] += 1
                 if t_relapse[i] < 0:
                     t_relapse[i] = t
                 if relapse_year[i] != year:
                     relapse_year[i] = year
-                    towns[4, town[i]] += 1  # counted
+                    towns[W_COUNTED, town[i]] += 1
             else:
-                totals[7] += 1  # new_poor_other
+                totals[T_NEW_POOR_OTHER] += 1
         poor[i] = is_poor
         at_risk[i] = risk
         if on:
-            totals[0] += 1  # n_households
-            totals[1] += n_members[i]  # n_people
+            totals[T_N_HOUSEHOLDS] += 1
+            totals[T_N_PEOPLE] += n_members[i]
             if pa:
-                totals[8] += 1  # n_pa
+                totals[T_N_PA] += 1
                 pa_income += pc
         if is_poor:
             gap = (pline - pc) / pline
             f0 += n_members[i]
             f1 += n_members[i] * gap
             f2 += n_members[i] * gap**2
-            totals[2] += 1  # n_poor
+            totals[T_N_POOR] += 1
             cats[0, category[i]] += 1
             if pa:
                 ever_relapsed[i] = True
-                totals[3] += 1  # n_relapsed
-                towns[0, town[i]] += 1  # n_relapsed
+                totals[T_N_RELAPSED] += 1
+                towns[W_N_RELAPSED, town[i]] += 1
             else:
-                totals[4] += 1  # n_newly_poor
-                towns[1, town[i]] += 1  # n_newly_poor
+                totals[T_N_NEWLY_POOR] += 1
+                towns[W_N_NEWLY_POOR, town[i]] += 1
         if risk:
-            totals[5] += 1  # n_at_risk
+            totals[T_N_AT_RISK] += 1
             cats[1, category[i]] += 1
-            towns[2, town[i]] += 1  # n_at_risk
+            towns[W_N_AT_RISK, town[i]] += 1
         y += income[i]
         tr += transfers[i]
         mc += med_cost[i]
@@ -425,7 +430,7 @@ def _status(hh, now, care, towns, cats, causes, totals, sums):
         )  # fmt: skip
         n_catastrophic += hit & on
         impoverished += is_poor & ((cash + sum_oop[i]) / max(n_members[i], 1) >= pline)
-    totals[9], totals[10] = n_catastrophic, impoverished
+    totals[T_CATASTROPHIC_HEALTH], totals[T_MEDICAL_IMPOVERISHED] = n_catastrophic, impoverished
     sums[:] = pa_income, f0, f1, f2, y, tr, mc, oop, routine
 
 

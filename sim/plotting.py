@@ -27,6 +27,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 import sim  # noqa: E402
 from sim.io import atomic_write  # noqa: E402
+from sim.metric_table import label as figure_label  # noqa: E402
 
 logging.getLogger("matplotlib.font_manager").setLevel(logging.WARNING)
 
@@ -68,8 +69,6 @@ LABELS = {
         "run_title": "Households in or near poverty, by month",
         "poor_panel": "below the poverty line",
         "risk_panel": "households below the monitoring line",
-        "n_relapsed": "relapsed: poverty-alleviated households below the poverty line",
-        "n_newly_poor": "newly poor: other households below the poverty line",
         "n_at_risk": "all",
         "n_at_risk_poverty_alleviated": "poverty-\nalleviated",
         "traj_title": "Relapsed households by month: each scenario against its baseline",
@@ -78,7 +77,6 @@ LABELS = {
         "band_range": "range of the {n} seeds",
         "relapsed_axis": "relapsed households",
         "cmp_title": "Relapse and spending by scenario, {period}",
-        "relapsed_ever": "poverty-alleviated households that relapsed",
         "spending": "spending of all levers (million yuan)",
         "baseline": "baseline",
         "scenario": "scenario",
@@ -115,8 +113,6 @@ LABELS = {
         "run_title": "贫困及临界户数（按月）",
         "poor_panel": "低于贫困线",
         "risk_panel": "低于监测线的农户",
-        "n_relapsed": "返贫户：低于贫困线的脱贫户",
-        "n_newly_poor": "新致贫户：低于贫困线的其他农户",
         "n_at_risk": "全部农户",
         "n_at_risk_poverty_alleviated": "脱贫户",
         "traj_title": "返贫户数（按月）：各情景与基准对比",
@@ -125,7 +121,6 @@ LABELS = {
         "band_range": "{n}个种子的范围",
         "relapsed_axis": "返贫户数",
         "cmp_title": "各情景返贫与支出（{period}）",
-        "relapsed_ever": "返贫脱贫户数",
         "spending": "全部政策支出（百万元）",
         "baseline": "基准",
         "scenario": "情景",
@@ -166,14 +161,8 @@ CAUSE_LABELS = {
            "migrant_demand": "务工需求下降", "disaster": "自然灾害", "price": "榨菜价格",
            "lockdown": "疫情封控"},
 }  # fmt: skip
-# Outcomes (summary columns) and swept parameters: label with unit, by language.
+# Swept parameters: label with unit, by language (figures: sim.metric_table).
 NAMES = {
-    "relapsed": ("relapsed poverty-alleviated households", "返贫脱贫户数"),
-    "relapse_rate": ("share of poverty-alleviated households that relapsed", "返贫率"),
-    "newly_poor_peak": ("newly poor (other) households, peak month", "新致贫户数（峰值）"),
-    "at_risk_pa_peak": ("poverty-alleviated households at risk, peak", "风险脱贫户数（峰值）"),
-    "at_risk_all_peak": ("households at risk, peak", "风险户数（峰值）"),
-    "spending": ("spending of all levers (yuan)", "全部政策支出（元）"),
     "seed": ("seed", "随机种子"),
     "policy.dibao.take_up.general": ("dibao take-up, general households (share)",
                                      "低保申请率（一般农户）"),
@@ -240,10 +229,10 @@ class Labels:
         return LABELS[self.lang][key].format(**kw)
 
     def name(self, key: str) -> str:
-        """An outcome's or a parameter's name with its unit (the key itself if unknown)."""
+        """A figure's or a parameter's name with its unit (the key itself if unknown)."""
         if key in NAMES:
             return NAMES[key][self.lang == "zh"]
-        return key
+        return figure_label(key, self.lang)
 
     def cause(self, cause: str) -> str:
         """A cause of relapse in words."""
@@ -312,8 +301,9 @@ def run_chart(monthly: pd.DataFrame, stem: Path, run: dict, lang: str = "en") ->
     x = pd.to_datetime(monthly["month"])
     with plt.rc_context(L.style()):
         fig, axes = plt.subplots(3, 1, figsize=(8, 7), sharex=True, layout="constrained")
-        panels = [("n_relapsed", ["n_relapsed"]), ("n_newly_poor", ["n_newly_poor"]),
-                  ("risk_panel", ["n_at_risk", "n_at_risk_poverty_alleviated"])]  # fmt: skip
+        panels = [(L.name("n_relapsed"), ["n_relapsed"]),
+                  (L.name("n_newly_poor"), ["n_newly_poor"]),
+                  (L("risk_panel"), ["n_at_risk", "n_at_risk_poverty_alleviated"])]  # fmt: skip
         for ax, (title, keys) in zip(axes, panels, strict=True):
             for key in keys:
                 ax.plot(x, monthly[key], color=SERIES[key], lw=1.8)
@@ -321,7 +311,7 @@ def run_chart(monthly: pd.DataFrame, stem: Path, run: dict, lang: str = "en") ->
                     ax.annotate(L(key), (x.iloc[-1], monthly[key].iloc[-1]), xytext=(4, 0),
                                 textcoords="offset points", va="center", fontsize=8,
                                 color=SERIES[key])  # fmt: skip
-            ax.set_title(L(title), loc="left", fontsize=10)
+            ax.set_title(title, loc="left", fontsize=10)
             ax.set_ylabel(L("households"))
             ax.set_ylim(0, None)
             ax.yaxis.set_major_formatter(THOUSANDS)
@@ -451,7 +441,7 @@ def _dots(exp, runs, names, label, L, band_text, lo, hi, src, stem):
     for tick, name in zip(a1.get_yticklabels(), names, strict=True):
         if baseline_of(exp, name) == name:
             tick.set_fontweight("bold")
-    a1.set_xlabel(L("relapsed_ever"))
+    a1.set_xlabel(L.name("relapsed"))
     a2.set_xlabel(L("spending"))
     for ax in (a1, a2):
         ax.xaxis.set_major_formatter(THOUSANDS)

@@ -111,14 +111,14 @@ def spending_summary(model: RelapseModel, ledgers: pd.DataFrame) -> dict[str, An
         for lever in model.levers
     }
     return {
-        "spending_total_yuan": round(float(spend.sum()), 2),
+        "spending": round(float(spend.sum()), 2),
         "spending_by_lever_yuan": by_lever,
         "recipients_by_lever": recipients,
     }
 
 
 def summarise(model: RelapseModel, monthly: pd.DataFrame) -> dict[str, Any]:
-    """Headline outcomes of one run (counts are households unless named otherwise)."""
+    """Headline figures of one run (:data:`sim.metric_table.METRICS`, kind ``run``)."""
     hh = model.hh
     pa = hh.category == PA
     n_pa = int(pa.sum())
@@ -130,11 +130,11 @@ def summarise(model: RelapseModel, monthly: pd.DataFrame) -> dict[str, Any]:
         "months": len(monthly),
         "first_month": monthly["month"].iloc[0],
         "last_month": monthly["month"].iloc[-1],
-        "n_households": int(hh.n),
-        "n_poverty_alleviated": n_pa,
+        "households": int(hh.n),
+        "poverty_alleviated": n_pa,
         "relapse_events": int(monthly["new_relapsed"].sum()),
-        "households_ever_relapsed": ever,  # PA households poor in at least one month
-        "share_ever_relapsed": round(ever / max(n_pa, 1), 6),
+        "relapsed": ever,  # PA households poor in at least one month
+        "relapse_rate": round(ever / max(n_pa, 1), 6),
         "relapsed_final": int(monthly["n_relapsed"].iloc[-1]),
         "relapsed_peak": int(monthly["n_relapsed"].max()),
         "newly_poor_final": int(monthly["n_newly_poor"].iloc[-1]),
@@ -143,7 +143,7 @@ def summarise(model: RelapseModel, monthly: pd.DataFrame) -> dict[str, Any]:
         "at_risk_all_peak": int(monthly["n_at_risk"].max()),
         "fgt_final": {f"fgt{a}": round(float(monthly[f"fgt{a}"].iloc[-1]), 6) for a in range(3)},
         "relapse_events_by_cause": {c: int(monthly[f"new_relapsed_{c}"].sum()) for c in CAUSES},
-        "large_scale_relapse": bool(events),
+        "large_scale": bool(events),
         "large_scale_events": events,
     }
 
@@ -226,7 +226,7 @@ def write(
         s = result.summary
         what = {
             "policy": data["policy"].get("name", "?"), "shocks": data["shocks"]["name"],
-            "scale": data["population"]["scale"], "households": s["n_households"],
+            "scale": data["population"]["scale"], "households": s["households"],
             "seed": result.model.seed, "period": f"{s['first_month']} – {s['last_month']}",
         }  # fmt: skip
         run_chart(result.monthly, out / "relapse", what, lang=lang)
@@ -257,16 +257,16 @@ def report(result: Result, out: Path) -> str:
     """A few lines for the terminal."""
     s = result.summary
     lines = [
-        f"{s['n_households']:,} households ({s['n_poverty_alleviated']:,} poverty-alleviated), "
+        f"{s['households']:,} households ({s['poverty_alleviated']:,} poverty-alleviated), "
         f"{s['first_month']} to {s['last_month']}, seed {s['seed']}",
-        f"relapsed households: {s['households_ever_relapsed']:,} ever "
-        f"({100 * s['share_ever_relapsed']:.1f}% of PA), {s['relapsed_final']:,} at the end",
+        f"relapsed households: {s['relapsed']:,} ever "
+        f"({100 * s['relapse_rate']:.1f}% of PA), {s['relapsed_final']:,} at the end",
         f"newly poor (other households) at the end: {s['newly_poor_final']:,}; below the "
         f"monitoring line at the peak: {s['at_risk_pa_peak']:,} poverty-alleviated, "
         f"{s['at_risk_all_peak']:,} in all",
-        f"large-scale relapse: {'YES' if s['large_scale_relapse'] else 'no'}"
-        + (f" ({len(s['large_scale_events'])} town-years)" if s["large_scale_relapse"] else ""),
-        f"lever spending: {s['spending_total_yuan'] / 1e6:,.1f} million yuan over the run",
+        f"large-scale relapse: {'YES' if s['large_scale'] else 'no'}"
+        + (f" ({len(s['large_scale_events'])} town-years)" if s["large_scale"] else ""),
+        f"lever spending: {s['spending'] / 1e6:,.1f} million yuan over the run",
         f"run time: {s['seconds']['build']:.2f} s build + {s['seconds']['run']:.2f} s simulate",
         f"results: {out}",
     ]

@@ -42,7 +42,7 @@ def test_spending_and_recipients_are_reported(tmp_path):
         assert s["recipients_by_lever"][lever]["2021"] > 0, lever
         assert res.monthly[f"recipients_{lever}"].sum() > 0, lever
     total = (res.ledgers["paid_yuan"] + res.ledgers["other_yuan"]).sum()
-    assert s["spending_total_yuan"] == pytest.approx(total)
+    assert s["spending"] == pytest.approx(total)
     # monthly series carry spending and recipients per lever
     assert res.monthly["spend_dibao"].sum() == pytest.approx(
         s["spending_by_lever_yuan"]["dibao"]["2021"] + s["spending_by_lever_yuan"]["dibao"]["2022"]
@@ -111,8 +111,8 @@ def test_no_policy_means_far_more_relapse_on_the_default_district():
     seeds = [1, 2, 3]
     none = [simulate(compose(["policy=none", f"seed={s}"])).summary for s in seeds]
     quo = [simulate(compose(["policy=status_quo", f"seed={s}"])).summary for s in seeds]
-    ever_none = [s["households_ever_relapsed"] for s in none]
-    ever_quo = [s["households_ever_relapsed"] for s in quo]
+    ever_none = [s["relapsed"] for s in none]
+    ever_quo = [s["relapsed"] for s in quo]
     assert min(ever_none) > 5 * max(ever_quo), (ever_none, ever_quo)
 
 
@@ -126,11 +126,11 @@ def test_switching_a_lever_off_never_lowers_relapse(lever):
     seeds = range(1, 7)
     base = ["population.scale=0.1"]
     on = [
-        simulate(compose(base + [f"seed={s}"])).summary["households_ever_relapsed"] for s in seeds
+        simulate(compose(base + [f"seed={s}"])).summary["relapsed"] for s in seeds
     ]
     off = [
         simulate(compose(base + [f"seed={s}", f"policy.{lever}.enabled=false"])).summary[
-            "households_ever_relapsed"
+            "relapsed"
         ]
         for s in seeds
     ]

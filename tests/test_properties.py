@@ -225,7 +225,7 @@ def test_a_more_generous_lever_never_raises_poverty(cfg, months, benefit, factor
     event("gap lower" if high["fgt1"].sum() < low["fgt1"].sum() else "gap same")
     assert high["n_poor"].sum() <= low["n_poor"].sum(), change
     assert high["fgt1"].sum() <= low["fgt1"].sum(), change
-    ever = "households_ever_relapsed"
+    ever = "relapsed"
     assert raised.summary[ever] <= base.summary[ever], change
 
 

@@ -217,15 +217,13 @@ def test_the_screened_pass_plays_every_household_the_full_pass_would(monkeypatch
 
     real, calls = shocks._individual_shocks, []
 
-    def both(*args):
-        same = (*args[:5], *args[6:-3])  # all but the screen's bounds and flags
-        flags, sick_idx, sick_v = args[-3:]
-        ref = [a.copy() if isinstance(a, np.ndarray) else a for a in same]
+    def both(hh, keys, on, tables, rates, flags, sick_idx, sick_v):
+        ref = type(hh)(*[a.copy() for a in hh])  # every household, played in full
         ref_sick = np.empty_like(sick_idx), np.empty_like(sick_v)
-        n_ref = shocks._events(np.arange(flags.size), *ref, *ref_sick)
-        n = real(*args)
-        for got, want in zip(same, ref, strict=True):
-            assert np.array_equal(got, want)
+        n_ref = shocks._events(ref, np.arange(flags.size), keys, on, tables, rates, *ref_sick)
+        n = real(hh, keys, on, tables, rates, flags, sick_idx, sick_v)
+        for name, got, want in zip(hh._fields, hh, ref, strict=True):
+            assert np.array_equal(got, want), name
         assert n == n_ref and np.array_equal(sick_idx[:n], ref_sick[0][:n])
         assert np.array_equal(sick_v[:n], ref_sick[1][:n])
         calls.append((int(flags.sum()), n))
