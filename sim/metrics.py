@@ -26,8 +26,6 @@ from sim.params import Dated, dated, nonneg, parse, prob
 from sim.population import CATEGORIES, HISTORY, PA, Economy, Households
 from sim.shocks import CAUSES
 
-LOSS_DECAY = 11.0 / 12.0  # monthly decay of the shock-loss accounts (a ~12-month memory)
-
 
 @dataclass(frozen=True, kw_only=True)
 class LargeScale:
@@ -169,7 +167,8 @@ class Outcomes:
     """Updates poverty status each month and keeps the series the model reports.
 
     ``calendar(t)`` gives the (year, month) of model month ``t``; ``months`` is the last one;
-    ``econ`` gives the consumption rule (capacity to pay for care).
+    ``econ`` gives the consumption rule (capacity to pay for care). The shock-loss accounts
+    that name a relapse's cause fade by ``(loss_months - 1) / loss_months`` a month.
     """
 
     def __init__(
@@ -181,8 +180,10 @@ class Outcomes:
         econ: Economy,
         calendar: Callable[[int], tuple[int, int]],
         months: int,
+        loss_months: int = 12,
     ) -> None:
         self.pars = pars
+        self.loss_decay = (loss_months - 1) / loss_months
         # The lines for the income window ending in each month t = 0..months (t = 0: the
         # window before the first month): means of the yearly lines over its 12 months.
         window_years = [
@@ -233,7 +234,7 @@ class Outcomes:
             *map(float, routine),
         )  # fmt: skip
         _status(hh.arrays, now, care, towns, cats, causes, totals, sums)
-        hh.decay_losses(LOSS_DECAY)  # after the causes
+        hh.decay_losses(self.loss_decay)  # after the causes
         s = dict(zip(SUMS, sums.tolist(), strict=True))
         self.new_by_town_year[self.years.index(year)] += towns[TOWN_COUNTS.index("counted")]
         n = dict(zip(TOTALS, totals.tolist(), strict=True))

@@ -130,7 +130,7 @@ class RelapseModel(mesa.Model):
         years = list(range(self.calendar(1)[0], self.calendar(self.total_months)[0] + 1))
         self.outcomes = Outcomes(
             run.outcomes, self.hh, self.n_towns, years, pop.economy, self.calendar,
-            self.total_months,
+            self.total_months, run.shocks.loss_months,
         )  # fmt: skip
         self.poverty_line, self.monitoring_line = self.outcomes.lines(0)  # set each month
         self._start_history()

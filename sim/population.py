@@ -185,6 +185,7 @@ class PopulationPars:
     n_villages: int = between(1, REGISTER["village"][2] + 1)
     n_poor_villages: int = nonneg()
     poor_village_weight: float = pos()
+    village_sigma: float = nonneg()
     households: ByCategory
     people_poverty_alleviated: int = pos()
     mean_size: ByCategory
@@ -444,7 +445,7 @@ def generate(pars: PopulationPars, seed: int, policy: dict | None = None) -> Hou
     # Towns and villages: every town has at least one village; PA cluster in formerly poor ones.
     extra = rng.multinomial(pars.n_villages - pars.n_towns, np.full(pars.n_towns, 1 / pars.n_towns))
     village_town = np.repeat(np.arange(pars.n_towns), 1 + extra)
-    weight = np.exp(0.5 * rng.standard_normal(pars.n_villages))
+    weight = np.exp(pars.village_sigma * rng.standard_normal(pars.n_villages))
     poor = np.zeros(pars.n_villages, bool)
     poor[rng.choice(pars.n_villages, pars.n_poor_villages, replace=False)] = True
     village = np.empty(n, np.int64)

@@ -169,6 +169,7 @@ class ShockPars:
 
     name: str = folder_name()
     medical_cost_growth: Dated = dated("any")
+    loss_months: int = between(1, 120)
     illness: Illness
     chronic: Chronic
     disability: Disability
@@ -329,6 +330,7 @@ class Shocks:
             months_out=float(months_out),
             migrant_factor=float(self.cov.migrant_factor),
             per_yuan=1.0 / hh.loss_unit,
+            loss_months=float(p.loss_months),
         )
         n = _individual_shocks(hh.arrays, keys, on, tables, rates, self._flags, *self._sick)
         if n == -1:
@@ -398,7 +400,9 @@ class Shocks:
             self.cov.demand_factor = float(np.exp(p.sigma_year * z))
             if self.cov.demand_factor < 1:
                 idx = np.flatnonzero(hh.active & (hh.n_migrant > 0))
-                lost = 12 * (1 - self.cov.demand_factor) * hh.n_migrant[idx] * hh.wage_migrant[idx]
+                months = self.pars.loss_months  # the year's lower demand, as wages lost
+                wages = hh.n_migrant[idx] * hh.wage_migrant[idx]
+                lost = months * (1 - self.cov.demand_factor) * wages
                 self._record(hh, "migrant_demand", idx, lost)
         self.cov.migrant_factor = self.cov.demand_factor
 
@@ -418,7 +422,8 @@ class Shocks:
             hh.n_migrant -= lost
             hh.n_seek_migrant += lost
             loss = (
-                p.months * p.wage_cut * hh.n_migrant * hh.wage_migrant + lost * 12 * hh.wage_migrant
+                p.months * p.wage_cut * hh.n_migrant * hh.wage_migrant
+                + lost * self.pars.loss_months * hh.wage_migrant
             )
             idx = np.flatnonzero(hh.active & (loss > 0))
             self._record(hh, "lockdown", idx, loss[idx])
@@ -494,6 +499,7 @@ class Rates(NamedTuple):
     months_out: float  # expected months out of work after a job loss
     migrant_factor: float  # this month's multiplier of migrant wages
     per_yuan: float  # loss units per yuan (1 / ``Households.loss_unit``)
+    loss_months: float  # months of lost wages or care a shock's loss account books
 
 
 @jit
@@ -578,13 +584,13 @@ def _events(hh, households, keys, on, tables, rates, sick_idx, sick_v):
     )  # fmt: skip
     ill, by_count, death = tables.ill, tables.by_count, tables.death
     (p_lose_labour, p_die_elderly, p_die_other, chronic_cost, in_policy_share, funeral_cost,
-     months_out, migrant_factor, per_yuan) = rates  # fmt: skip
+     months_out, migrant_factor, per_yuan, loss_months) = rates  # fmt: skip
     unit = np.float32(per_yuan)  # losses in float32 arithmetic, as the wages
     m32 = np.float32(months_out) * unit
     factor32 = np.float32(migrant_factor)
-    chronic_loss32 = np.float32(12.0 * chronic_cost) * unit
+    chronic_loss32 = np.float32(loss_months * chronic_cost) * unit
     funeral32 = np.float32(funeral_cost) * unit  # (funerals and lost wages as loss units)
-    wage_months = np.float32(12.0) * unit  # a lost worker costs 12 months of wages
+    wage_months = np.float32(loss_months) * unit  # a lost worker costs loss_months of wages
     n_sick = 0
     for i in households:
         med_cost[i] = med_in_policy[i] = one_off[i] = 0.0
