@@ -100,8 +100,8 @@ def test_monitoring_exit_needs_six_months_and_a_measure():
     hh.pc_income[:] = 1e6  # everyone far above the line
     mon.months_above[:] = 5
     hh.measures[: hh.n // 2] = 1
-    m.t = 6
-    mon.select(m)  # months_above becomes 6, six months since the start
+    m.ctx.begin(6, (m.poverty_line, m.monitoring_line), m.shocks.cov.price)
+    mon.act(m.ctx)  # months_above becomes 6, six months since the start
     assert not hh.monitored[: hh.n // 2].any()  # with a measure: exit
     assert hh.monitored[hh.n // 2 :].all()  # without: stay
 
@@ -125,13 +125,9 @@ def test_switching_a_lever_off_never_lowers_relapse(lever):
     """
     seeds = range(1, 7)
     base = ["population.scale=0.1"]
-    on = [
-        simulate(compose(base + [f"seed={s}"])).summary["relapsed"] for s in seeds
-    ]
+    on = [simulate(compose(base + [f"seed={s}"])).summary["relapsed"] for s in seeds]
     off = [
-        simulate(compose(base + [f"seed={s}", f"policy.{lever}.enabled=false"])).summary[
-            "relapsed"
-        ]
+        simulate(compose(base + [f"seed={s}", f"policy.{lever}.enabled=false"])).summary["relapsed"]
         for s in seeds
     ]
     diff = np.array(off) - np.array(on)

@@ -18,17 +18,19 @@ from sim.params import resolve
 if TYPE_CHECKING:
     from sim.context import Month
 
-NOBODY = np.zeros(0, np.int64)  # what ``Lever.select`` returns when no household is paid
+NOBODY = np.zeros(0, np.int64)  # no household
 
 
 class Lever:
     """Base of every lever; a lever sets ``name``, ``kind``, ``select`` or ``eligible``, ``apply``.
 
-    ``select`` returns the indices of the (active) households to pay; by default those of the
-    boolean mask ``eligible`` returns. ``apply`` gets those indices and returns the yuan paid to
-    each, so that work and bookkeeping scale with the households concerned, not with the
-    district. A lever that pays no household (monitoring, training, credit) does its work in
-    ``select`` and returns ``NOBODY``.
+    Each month :meth:`step` runs the lever's :meth:`act`, books its :meth:`other_cost` and
+    counts the households it served in kind (:meth:`in_kind`). By default :meth:`act` pays:
+    ``select`` returns the indices of the (active) households to pay, by default those of the
+    boolean mask ``eligible`` returns; ``apply`` gets those indices and returns the yuan paid
+    to each, so that work and bookkeeping scale with the households concerned, not with the
+    district. A lever that pays no household (monitoring, training, credit) overrides
+    :meth:`act` instead.
 
     ``kind`` says where a payment goes: ``"cash"`` (transfers), ``"earned"`` (wages for work,
     counted as own income in means tests) or ``"medical"`` (reimbursement of medical costs).
@@ -55,7 +57,7 @@ class Lever:
         self.setup(ctx)
 
     def pars_at(self, ctx: Month, t: int):
-        """The plain parameter values in force in ctx month ``t``."""
+        """The plain parameter values in force in model month ``t``."""
         burn = t <= ctx.burn_in
         key = (burn, ctx.calendar(t)[0])
         if key not in self._resolved:
@@ -96,14 +98,19 @@ class Lever:
         return 0.0
 
     def step(self, ctx: Month) -> None:
-        """Eligibility, payment, bookkeeping; a disabled lever does nothing."""
+        """The month's work, other costs and service in kind; a disabled lever does nothing."""
         if not self.pars.enabled:
             return
-        idx = self.select(ctx)
-        self.pay(ctx, idx, self.apply(ctx, idx) if idx.size else np.zeros(0))
+        self.act(ctx)
+        self.ledger.record(ctx.t, 0, 0, int(round(self.other_cost(ctx) * FEN)))
         served = self.in_kind(ctx)
         if served.size:
             self.count_served(ctx, served)
+
+    def act(self, ctx: Month) -> None:
+        """Pay the households :meth:`select` chooses what :meth:`apply` says they are due."""
+        idx = self.select(ctx)
+        self.pay(ctx, idx, self.apply(ctx, idx) if idx.size else np.zeros(0))
 
     def in_kind(self, ctx: Month) -> np.ndarray:
         """Households served in kind this month (monitored, trained, lent to) (optional)."""
@@ -121,10 +128,10 @@ class Lever:
         return np.flatnonzero(self.eligible(ctx) & ctx.hh.active)
 
     def pay(self, ctx: Month, idx: np.ndarray, yuan: np.ndarray) -> None:
-        """Pay ``yuan`` (rounded to fen) to households ``idx`` (each once); book it all.
+        """Pay ``yuan`` (rounded to fen) to households ``idx`` (each once); book it.
 
-        Also books this month's other cost, marks the measure on monitored households and
-        counts each household's first payment of the year.
+        Also marks the measure on monitored households and counts each household's first
+        payment of the year.
         """
         hh = ctx.hh
         target = {"medical": hh.reimbursed_fen, "earned": hh.earned_fen}.get(
@@ -139,8 +146,7 @@ class Lever:
         )  # fmt: skip
         # this month's payments: households and fen (inspection)
         self.last_paid = (paid_idx[:n], paid_fen[:n])
-        other = int(round(self.other_cost(ctx) * FEN))
-        self.ledger.record(ctx.t, total, n, other)
+        self.ledger.record(ctx.t, total, n)
         self.recipients_by_year[year] = self.recipients_by_year.get(year, 0) + new
 
     def payments(self, n: int) -> np.ndarray:
@@ -158,7 +164,7 @@ class Lever:
                 account[:] = 0
 
     def report(self) -> dict[str, float]:
-        """Extra monthly figures for the ctx's series (optional)."""
+        """Extra monthly figures for the model's series (optional)."""
         return {}
 
     def report_keys(self) -> list[str]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.params import month, nonneg, pos, prob
-from sim.policies.base import NOBODY, Lever
+from sim.policies.base import Lever
 from sim.population import PA
 
 
@@ -36,6 +36,11 @@ class Credit(Lever):
     investment yields ``return_rate`` a year as own income; the government pays the interest;
     at term the loan is repaid from savings, and what savings cannot cover defaults: the risk
     fund pays ``risk_share`` of it and the rest becomes household debt.
+
+    The loan, its return and its repayment are the household's own money (a bank loan and
+    what it earns), so they change income, savings and debt directly, not through
+    :meth:`pay`; the lever's spending, interest and the fund's share of defaults, is its
+    :meth:`other_cost`, in the ledger.
     """
 
     name = "credit"
@@ -49,7 +54,7 @@ class Credit(Lever):
         self.holders = np.zeros(0, np.int64)  # households that took a loan (some repaid since)
         self.defaulted = 0.0
 
-    def select(self, ctx) -> np.ndarray:
+    def act(self, ctx) -> None:
         hh, p = ctx.hh, self.pars
         # repay loans that are due
         holders = self.holders
@@ -69,10 +74,6 @@ class Credit(Lever):
             self.holders = np.flatnonzero(self.loan > 0)
         held = self.holders[self.loan[self.holders] > 0]
         hh.income[held] += self.loan[held] * p.return_rate / 12 * hh.active[held]
-        return NOBODY
-
-    def apply(self, ctx, idx: np.ndarray) -> np.ndarray:
-        return np.zeros(idx.size)
 
     def in_kind(self, ctx) -> np.ndarray:
         return self.holders[self.loan[self.holders] > 0]  # households with a loan

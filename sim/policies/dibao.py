@@ -43,7 +43,7 @@ def dibao_amount(standard, minimum, topups, pc, n_members, n_disabled, n_chronic
     """Monthly dibao for a whole household, yuan/month.
 
     The gap to the ``standard`` per member (at least the ``minimum``), plus ``topups`` (yuan per
-    person-month) for the disabled, the seriously ill (here: the chronically ill; the ctx
+    person-month) for the disabled, the seriously ill (here: the chronically ill; the model
     has no age 70+ or severe-disability group) and pupils; ``pc`` is the household's
     means-tested income (:func:`means_tested_income`), yuan per person-month.
 

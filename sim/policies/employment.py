@@ -8,7 +8,7 @@ import numpy as np
 
 from sim.jit import jit
 from sim.params import nonneg, one_of, prob
-from sim.policies.base import LEVER_BITS, NOBODY, Lever, first_in_order
+from sim.policies.base import LEVER_BITS, Lever, first_in_order
 from sim.policies.posts import (
     PRIORITY_GROUPS,
     _candidates,
@@ -60,7 +60,7 @@ class Employment(Lever):
         self.intake = 0
         self.placed = 0
 
-    def select(self, ctx) -> np.ndarray:
+    def act(self, ctx) -> None:
         hh, p = ctx.hh, self.pars
         self.intake = int(round(p.trainees * ctx.scale / 12))
         idle = idle_households(ctx)
@@ -81,10 +81,6 @@ class Employment(Lever):
             hh.arrays, self.recent, ctx.streams.key(self.stream, ctx.t), ctx.t, self.trained_at,
             p.effect_months, p.p_place, p.placement_wage,
         )  # fmt: skip
-        return NOBODY
-
-    def apply(self, ctx, idx: np.ndarray) -> np.ndarray:
-        return np.zeros(idx.size)
 
     def in_kind(self, ctx) -> np.ndarray:
         return self.trained_now

@@ -27,7 +27,7 @@ import numpy as np
 
 from sim.jit import jit, jit_inline
 from sim.params import pos, prob
-from sim.policies.base import NOBODY, Lever
+from sim.policies.base import Lever
 from sim.population import ILLNESS, LABOUR, NO_LABOUR, PA, RISKS
 from sim.random import uniform_at
 
@@ -67,7 +67,7 @@ class Monitoring(Lever):
         self.months_above = np.zeros(n, np.int32)
         self.figures: dict[str, float] = {}
 
-    def select(self, ctx) -> np.ndarray:
+    def act(self, ctx) -> None:
         hh, p, t = ctx.hh, self.pars, ctx.t
         key = ctx.streams.key(self.stream, t)
         # The channels are independent: found by at least one with 1 - prod(1 - p_channel).
@@ -106,10 +106,6 @@ class Monitoring(Lever):
             "monitoring_exclusion_errors": n["exclusion"],
             "n_monitored_on_dibao": n["on_dibao"],
         }
-        return NOBODY
-
-    def apply(self, ctx, idx: np.ndarray) -> np.ndarray:
-        return np.zeros(idx.size)
 
     def stop(self, ctx) -> None:
         hh = ctx.hh

@@ -45,7 +45,7 @@ class Tekun(Lever):
     For households with no labour, no income and no one obliged to support them: no
     working-age able member, no pupil (:func:`tekun_eligible`), income below ``income_limit``
     (the dibao standard); ``take_up`` stands for the share of them with no relative obliged
-    and able to support them (the ctx does not see relatives living elsewhere).
+    and able to support them (the model does not see relatives living elsewhere).
     """
 
     name = "tekun"
