@@ -212,15 +212,16 @@ def test_illness_episodes_are_the_households_below_their_chance(shock_defaults):
 
 def test_the_screened_pass_plays_every_household_the_full_pass_would(monkeypatch):
     """The screen (bounds on the chances) never misses a household with an event."""
-    import sim.shocks as shocks
+    import sim.shocks.individual as individual
+    import sim.shocks.month as month
     from sim.model import RelapseModel
 
-    real, calls = shocks._individual_shocks, []
+    real, calls = individual._individual_shocks, []
 
     def both(hh, keys, on, tables, rates, flags, sick_idx, sick_v):
         ref = type(hh)(*[a.copy() for a in hh])  # every household, played in full
         ref_sick = np.empty_like(sick_idx), np.empty_like(sick_v)
-        n_ref = shocks._events(ref, np.arange(flags.size), keys, on, tables, rates, *ref_sick)
+        n_ref = individual._events(ref, np.arange(flags.size), keys, on, tables, rates, *ref_sick)
         n = real(hh, keys, on, tables, rates, flags, sick_idx, sick_v)
         for name, got, want in zip(hh._fields, hh, ref, strict=True):
             assert np.array_equal(got, want), name
@@ -229,7 +230,7 @@ def test_the_screened_pass_plays_every_household_the_full_pass_would(monkeypatch
         calls.append((int(flags.sum()), n))
         return n
 
-    monkeypatch.setattr(shocks, "_individual_shocks", both)
+    monkeypatch.setattr(month, "_individual_shocks", both)
     often = [
         "shocks.illness.p_person_year=0.5", "shocks.chronic.p_person_year=0.3",
         "shocks.disability.p_labourer_year=0.3", "shocks.death.p_elderly_year=0.4",

@@ -1,0 +1,22 @@
+"""Shocks, idiosyncratic and covariate.
+
+``params``: the parameters and causes; ``individual``: the compiled pass of the idiosyncratic
+shocks; ``month``: the month's shocks in order.
+"""
+
+from sim.shocks.month import Covariates, Shocks
+from sim.shocks.params import (
+    CAUSE,
+    CAUSES,
+    DisasterEvent,
+    LockdownPeriod,
+    ShockPars,
+    monthly,
+    parse_month,
+    shock_pars,
+)
+
+__all__ = [
+    "CAUSE", "CAUSES", "Covariates", "DisasterEvent", "LockdownPeriod", "ShockPars", "Shocks",
+    "monthly", "parse_month", "shock_pars",
+]  # fmt: skip
