@@ -352,12 +352,12 @@ def _status(hh, now, care, towns, cats, causes, totals, sums):
         hh.town, hh.t_relapse, hh.relapse_year, hh.at_risk, hh.ever_relapsed, hh.income,
         hh.transfers, hh.med_cost, hh.med_oop, hh.n_elderly, hh.n_chronic
     )  # fmt: skip
+    hist_wage, sum_wage = hh.hist_wage, hh.sum_wage
     slot, t, year, pline, mline = now
     floor_year, consumption_share, food_share, threshold, routine_month, w_elderly, w_chronic = care
     pa_income = f0 = f1 = f2 = y = tr = mc = oop = routine = 0.0
     n_catastrophic = impoverished = 0
-    for i in range(pc_income.size):  # apart from the status: this loop vectorises
-        _push(hh, i, slot, active[i])
+    _push(hh, slot)  # apart from the status: that loop vectorises
     if slot == 0:  # the sums re-added once a year, so that rounding errors cannot add up
         for i in range(pc_income.size):
             a = b = c = d = 0.0
@@ -365,8 +365,8 @@ def _status(hh, now, care, towns, cats, causes, totals, sums):
                 a += hist_own[k, i]
                 b += hist_transfer[k, i]
                 c += hist_oop[k, i]
-                d += hh.hist_wage[k, i]
-            sum_own[i], sum_transfer[i], sum_oop[i], hh.sum_wage[i] = a, b, c, d
+                d += hist_wage[k, i]
+            sum_own[i], sum_transfer[i], sum_oop[i], sum_wage[i] = a, b, c, d
     for i in range(pc_income.size):
         on = active[i]
         pc = per_capita(sum_own[i], sum_transfer[i], n_members[i], on)
@@ -435,25 +435,32 @@ def _status(hh, now, care, towns, cats, causes, totals, sums):
     sums[:] = pa_income, f0, f1, f2, y, tr, mc, oop, routine
 
 
-@jit_inline
-def _push(hh, i, slot, on):
-    """Household ``i``'s month into history slot ``slot``; its 12-month sums kept up to date.
+@jit
+def _push(hh, slot):
+    """This month into history slot ``slot``; the 12-month sums kept up to date.
 
     Own income net of care costs, transfers, care costs, market wages (0 for a dissolved
-    household).
+    household). One loop without branches: it vectorises.
     """
-    w = 1.0 if on else 0.0
-    own = np.float32((hh.income[i] - hh.med_oop[i]) * w)
-    transfer, oop = np.float32(hh.transfers[i] * w), np.float32(hh.med_oop[i] * w)
-    wage = np.float32(hh.wage_income[i] * w)
-    hh.sum_own[i] += own - hh.hist_own[slot, i]
-    hh.sum_transfer[i] += transfer - hh.hist_transfer[slot, i]
-    hh.sum_oop[i] += oop - hh.hist_oop[slot, i]
-    hh.sum_wage[i] += wage - hh.hist_wage[slot, i]
-    hh.hist_own[slot, i] = own
-    hh.hist_transfer[slot, i] = transfer
-    hh.hist_oop[slot, i] = oop
-    hh.hist_wage[slot, i] = wage
+    (active, income, transfers, med_oop, wage_income, hist_own, hist_transfer, hist_oop,
+     hist_wage, sum_own, sum_transfer, sum_oop, sum_wage) = (
+        hh.active, hh.income, hh.transfers, hh.med_oop, hh.wage_income, hh.hist_own,
+        hh.hist_transfer, hh.hist_oop, hh.hist_wage, hh.sum_own, hh.sum_transfer, hh.sum_oop,
+        hh.sum_wage
+    )  # fmt: skip
+    for i in range(active.size):
+        w = 1.0 if active[i] else 0.0
+        own = np.float32((income[i] - med_oop[i]) * w)
+        transfer, oop = np.float32(transfers[i] * w), np.float32(med_oop[i] * w)
+        wage = np.float32(wage_income[i] * w)
+        sum_own[i] += own - hist_own[slot, i]
+        sum_transfer[i] += transfer - hist_transfer[slot, i]
+        sum_oop[i] += oop - hist_oop[slot, i]
+        sum_wage[i] += wage - hist_wage[slot, i]
+        hist_own[slot, i] = own
+        hist_transfer[slot, i] = transfer
+        hist_oop[slot, i] = oop
+        hist_wage[slot, i] = wage
 
 
 @jit

@@ -53,6 +53,7 @@ class Lever:
         self.ledger = Ledger(ctx.burn_in + ctx.months)
         self.last_paid_year = np.full(ctx.hh.n, -1, np.int16)
         self.recipients_by_year: dict[int, int] = {}
+        self.last_paid = (NOBODY, NOBODY)  # this month's payments: households, fen
         self.pars = self.pars_at(ctx, 1)
         self.setup(ctx)
 

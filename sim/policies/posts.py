@@ -19,40 +19,44 @@ PRIORITY_GROUPS = ("unstable", "poverty_alleviated", "monitored", "edge", "disab
 
 
 @jit_inline
-def in_group(group, hh, i):
-    """Whether household ``i`` belongs to priority group ``group`` (an index of PRIORITY_GROUPS)."""
+def in_group(group, category, monitored, n_disabled):
+    """Whether a household is in priority group ``group`` (an index of PRIORITY_GROUPS)."""
     if group == 0:  # unstable poverty-alleviated: poverty-alleviated and monitored
-        return (hh.category[i] == PA) & hh.monitored[i]
+        return (category == PA) & monitored
     if group == 1:
-        return hh.category[i] == PA
+        return category == PA
     if group == 2:  # monitored: edge, sudden hardship, unstable poverty-alleviated
-        return hh.monitored[i]
+        return monitored
     if group == 3:
-        return hh.category[i] == EDGE
-    return hh.n_disabled[i] > 0  # a disabled member
+        return category == EDGE
+    return n_disabled > 0  # a disabled member
 
 
 @jit_inline
-def priority(order, hh, i):
-    """Order of service of household ``i``: a smaller key is served first.
+def priority(order, category, monitored, n_disabled, pc_income):
+    """Order of service of a household: a smaller key is served first.
 
-    The rank of the first group of ``order`` (indices of PRIORITY_GROUPS) the household
-    belongs to; within a rank, the lowest per-capita income first.
+    The rank of the first group of ``order`` (indices of PRIORITY_GROUPS) the household is
+    in; within a rank, the lowest per-capita income (``pc_income``) first.
     """
     rank = order.size
     for j in range(order.size):
-        if in_group(order[j], hh, i):
+        if in_group(order[j], category, monitored, n_disabled):
             rank = j
             break
-    return rank * 1e9 + min(max(hh.pc_income[i], 0.0), 1e8)
+    return rank * 1e9 + min(max(pc_income, 0.0), 1e8)
 
 
 @jit
 def priority_keys(hh, idx, order):
     """The priority keys (:func:`priority`) of households ``idx`` in ``order``."""
+    category, monitored, n_disabled, pc_income = (
+        hh.category, hh.monitored, hh.n_disabled, hh.pc_income
+    )  # fmt: skip
     key = np.empty(idx.size)
     for j in range(idx.size):
-        key[j] = priority(order, hh, idx[j])
+        i = idx[j]
+        key[j] = priority(order, category[i], monitored[i], n_disabled[i], pc_income[i])
     return key
 
 
