@@ -6,7 +6,7 @@ name. The model fills it once and moves it on each month (:meth:`Month.begin`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +33,7 @@ class Month:
     monitoring_line: float = 0.0  # yuan per person per year
     price: float = 0.0  # this year's mustard market price, yuan/t
     levers: dict[str, Any] = field(default_factory=dict)  # by name, in acting order
-    _shared: dict[str, Any] = field(default_factory=dict)
+    _shared: dict[Hashable, Any] = field(default_factory=dict)
 
     def begin(self, t: int, lines: tuple[float, float], price: float) -> None:
         """Move on to model month ``t``; forget what the levers shared last month."""
@@ -43,7 +43,7 @@ class Month:
         self.price = price
         self._shared.clear()
 
-    def shared(self, name: str, compute: Callable[[], Any]) -> Any:
+    def shared(self, name: Hashable, compute: Callable[[], Any]) -> Any:
         """What ``compute()`` returns, computed at the first call this month.
 
         For work several levers share (the month's patients, the households with idle labour);

@@ -365,6 +365,7 @@ def _status(hh, now, care, towns, cats, causes, totals, sums):
                 a += hist_own[k, i]
                 b += hist_transfer[k, i]
                 c += hist_oop[k, i]
+            for k in range(hist_wage.shape[0]):
                 d += hist_wage[k, i]
             sum_own[i], sum_transfer[i], sum_oop[i], sum_wage[i] = a, b, c, d
     for i in range(pc_income.size):
@@ -439,8 +440,8 @@ def _status(hh, now, care, towns, cats, causes, totals, sums):
 def _push(hh, slot):
     """This month into history slot ``slot``; the 12-month sums kept up to date.
 
-    Own income net of care costs, transfers, care costs, market wages (0 for a dissolved
-    household). One loop without branches: it vectorises.
+    Own income net of care costs, transfers, care costs (0 for a dissolved household); market
+    wages when their history is kept. Loops without branches: they vectorise.
     """
     (active, income, transfers, med_oop, wage_income, hist_own, hist_transfer, hist_oop,
      hist_wage, sum_own, sum_transfer, sum_oop, sum_wage) = (
@@ -452,15 +453,17 @@ def _push(hh, slot):
         w = 1.0 if active[i] else 0.0
         own = np.float32((income[i] - med_oop[i]) * w)
         transfer, oop = np.float32(transfers[i] * w), np.float32(med_oop[i] * w)
-        wage = np.float32(wage_income[i] * w)
         sum_own[i] += own - hist_own[slot, i]
         sum_transfer[i] += transfer - hist_transfer[slot, i]
         sum_oop[i] += oop - hist_oop[slot, i]
-        sum_wage[i] += wage - hist_wage[slot, i]
         hist_own[slot, i] = own
         hist_transfer[slot, i] = transfer
         hist_oop[slot, i] = oop
-        hist_wage[slot, i] = wage
+    if hist_wage.shape[0]:  # kept only when a lever reads it
+        for i in range(active.size):
+            wage = np.float32(wage_income[i] * (1.0 if active[i] else 0.0))
+            sum_wage[i] += wage - hist_wage[slot, i]
+            hist_wage[slot, i] = wage
 
 
 @jit

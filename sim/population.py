@@ -100,7 +100,8 @@ STATE: dict[str, tuple[type, float, str]] = {
     "wage_pc_month": (
         np.float64,
         0,
-        "of which market wages (lever wages not), last 12 months, yuan/person/month",
+        "of which market wages (lever wages not), last 12 months, yuan/person/month "
+        "(0 unless a lever reads it: Households.keep_wage_history)",
     ),
     "transfers_fen": (np.int64, 0, "cash transfers from levers this month, fen"),
     "earned_fen": (np.int64, 0, "wages from lever jobs this month, fen"),
@@ -270,8 +271,8 @@ class PopulationPars:
 
 # Memory a run needs: measured peak resident memory, 12 burn-in + 2 months (652 bytes a
 # household at 3.8 million households, 568 at 19 million, on top of ~400 MB of loaded
-# libraries; 2,964 MiB at 3.8 million, 707 bytes a household, since the 12-month wage
-# history), rounded up.
+# libraries; 2,964 MiB at 3.8 million, 707 bytes a household, with the 12-month wage
+# history, which is kept only when a lever reads it), rounded up.
 BYTES_PER_HOUSEHOLD = 770
 BYTES_FIXED = 450e6
 
@@ -342,14 +343,24 @@ class Households:
         # Monthly history (slot = month % 12; float32, 7 significant digits: 0.001 yuan on a
         # month's income of 10,000) and its running 12-month sums (float64), yuan: own net
         # income, transfers, out-of-pocket care, market wages (part of own income).
+        # The wage history is kept only when a lever reads it (:meth:`keep_wage_history`).
         for name in ("own", "transfer", "oop", "wage"):
-            setattr(self, f"hist_{name}", np.zeros((HISTORY, self.n), np.float32))
+            rows = 0 if name == "wage" else HISTORY
+            setattr(self, f"hist_{name}", np.zeros((rows, self.n), np.float32))
             setattr(self, f"sum_{name}", np.zeros(self.n))
         # Shock-loss accounts by cause (sim.metrics), in units of ``loss_unit`` yuan: the
         # monthly decay multiplies ``loss_unit``, not every account.
         self.loss = np.zeros((n_causes, self.n), np.float32)
         self.loss_unit = 1.0
         self.arrays = self.struct()  # for the compiled loops; the arrays are never rebound
+
+    def keep_wage_history(self) -> None:
+        """Keep the 12-month history of market wages (``wage_pc_month``; see ``STATE``).
+
+        Only when a lever's rules read it: it costs about a tenth of a run's time.
+        """
+        self.hist_wage = np.zeros((HISTORY, self.n), np.float32)
+        self.arrays = self.struct()
 
     def struct(self, **replace: np.ndarray) -> HouseholdArrays:
         """Every household array (:data:`HouseholdArrays`), ``replace`` used instead of some.

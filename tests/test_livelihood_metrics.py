@@ -230,3 +230,19 @@ def test_catastrophic_spending_counts_households_by_the_rule():
         for i in range(hh.n)
     ]  # fmt: skip
     assert m.outcomes.current["catastrophic_health"] == sum(hit) > 0
+
+
+def test_wage_history_is_kept_only_when_a_lever_reads_it():
+    """``wage_pc_month``: the last 12 months' market wages per person-month, when kept."""
+    base = ["population.scale=0.01", "months=14", "burn_in=0"]
+    assert RelapseModel(compose(base)).hh.hist_wage.shape[0] == 0  # all wages count: no need
+    m = RelapseModel(compose([*base, "policy.dibao.wage_weight={2021: 1.0, 2022: 0.5}"]))
+    hh, wages = m.hh, []
+    while m.running:
+        m.step()
+        wages.append((hh.wage_income * hh.active).astype(np.float32))
+    last12 = np.sum(wages[-12:], axis=0, dtype=np.float64)
+    assert np.allclose(hh.sum_wage, last12, rtol=1e-6, atol=1e-3)
+    m.apply_levers()  # opens the books: the means tests' per-person-month figures
+    expected = last12 / np.maximum(hh.n_members, 1) / 12
+    assert np.allclose(hh.wage_pc_month, expected, rtol=1e-6, atol=1e-3)

@@ -77,6 +77,10 @@ class Lever:
         elif self.pars.enabled:
             self.refresh(ctx)
 
+    def uses_wages(self) -> bool:
+        """Whether the rules read ``hh.wage_pc_month`` (the model then keeps a wage history)."""
+        return False
+
     def setup(self, ctx: Month) -> None:
         """Prepare state once, before the first month (optional)."""
 

@@ -14,6 +14,7 @@ from sim.policies.base import Lever
 from sim.policies.means_test import applying, means_tested_income
 from sim.population import ShareByCategory
 from sim.random import uniform_at
+from sim.schedule import Dated
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,6 +91,13 @@ class Dibao(Lever):
         self.single = np.zeros(ctx.hh.n, bool)
         # Whether a household would apply is a lasting trait, drawn once.
         self.u_take = ctx.streams.uniform(self.stream, 0, ctx.hh.n)
+
+    def uses_wages(self) -> bool:
+        """Whether some year's means test counts less than all wages."""
+        weights = [spec.wage_weight for spec in (self.spec, self.burn_spec)]
+        return any(
+            w < 1 for v in weights for w in (v.table().values() if isinstance(v, Dated) else [v])
+        )
 
     @staticmethod
     def amount_rule(p: DibaoPars) -> tuple[float, float, np.ndarray]:

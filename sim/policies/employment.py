@@ -15,8 +15,7 @@ from sim.policies.posts import (
     check_order,
     has_idle_labour,
     idle_households,
-    priority_keys,
-    priority_order,
+    idle_keys,
 )
 from sim.random import uniform_at
 
@@ -66,7 +65,7 @@ class Employment(Lever):
         idle = idle_households(ctx)
         recent = ctx.t - self.trained_at[idle.idx] <= p.retrain_gap_months
         one_group = np.zeros_like(idle.town)
-        key = priority_keys(hh.arrays, idle.idx, priority_order(p.priority))
+        key = idle_keys(ctx, idle, p.priority)
         idx, key, group = _candidates(
             idle.idx, key, idle.served, one_group, recent, np.ones(1, bool), False
         )

@@ -60,6 +60,15 @@ def priority_keys(hh, idx, order):
     return key
 
 
+def idle_keys(ctx, idle: Idle, names: tuple[str, ...]) -> np.ndarray:
+    """The priority keys of the ``idle`` households in the order ``names`` (once a month).
+
+    Posts and training share them when their orders are the same (by default).
+    """
+    order = priority_order(names)
+    return ctx.shared(("priority", names), lambda: priority_keys(ctx.hh.arrays, idle.idx, order))
+
+
 def priority_order(names: tuple[str, ...]) -> np.ndarray:
     """A priority order of group names as indices of PRIORITY_GROUPS.
 
@@ -200,7 +209,7 @@ class Posts(Lever):
         if (vacancies > 0).any():
             idle = idle_households(ctx)
             groups = idle.town if p.by_town else np.zeros_like(idle.town)  # or one group
-            key = priority_keys(hh.arrays, idle.idx, priority_order(p.priority))
+            key = idle_keys(ctx, idle, p.priority)
             idx, key, group = _candidates(
                 idle.idx, key, idle.served, groups, self.holder[idle.idx], vacancies > 0,
                 p.open_to_general,
