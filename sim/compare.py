@@ -199,8 +199,9 @@ def summary_row(s: dict[str, Any]) -> dict[str, Any]:
     The summary's figures under their own names, then spending by lever (``spend_<lever>``,
     yuan) and relapse events by cause (``cause_<cause>``).
     """
-    row = {"scale": s["scale"], "first_month": s["first_month"], "last_month": s["last_month"]}
-    row |= {name: s[name] for name in RUN_FIGURES if name in ROW_FIGURES}
+    row = {name: s[name] for name in ("households", "poverty_alleviated")}
+    row |= {"scale": s["scale"], "first_month": s["first_month"], "last_month": s["last_month"]}
+    row |= {name: s[name] for name in RUN_FIGURES if name in ROW_FIGURES[2:]}
     for lever, by_year in s["spending_by_lever_yuan"].items():
         row[f"spend_{lever}"] = round(sum(by_year.values()), 2)
     for cause, n in s["relapse_events_by_cause"].items():
