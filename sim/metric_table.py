@@ -3,7 +3,8 @@
 Monthly series (``monthly.parquet``, the model's reporters), a run's headline figures
 (``summary.json``, one row of a comparison's or a sweep's runs), the columns of summary tables
 and the charts' labels all take their names and words from here; a figure is renamed nowhere.
-Families of figures (by cause, category or lever) are one row with ``{}`` in the name.
+Families of figures (by cause, category or lever) are one row with ``{}`` in the name. A
+lever's own figures are rows it declares in its file (``Lever.figures``), found here too.
 
 Example:
     >>> METRICS["relapsed"].unit, label("relapse_rate", "zh")
@@ -14,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 
@@ -114,10 +116,24 @@ METRICS: dict[str, Metric] = {row[0]: Metric(*row) for row in _ROWS}
 RUN_FIGURES = [m.name for m in METRICS.values() if m.kind == "run" and "{}" not in m.name]
 
 
+@functools.cache
+def lever_metrics() -> dict[str, Metric]:
+    """The rows the levers declare for their own monthly figures (``Lever.figures``)."""
+    from sim.policies import LEVERS
+
+    return {
+        name: Metric(name, "month", *row)
+        for cls, _ in LEVERS.values()
+        for name, row in cls.figures.items()
+    }
+
+
 def find(name: str) -> tuple[Metric, str] | None:
     """The table's row for ``name`` and what fills its ``{}`` ("" for a plain row), or None."""
     if name in METRICS:
         return METRICS[name], ""
+    if name in lever_metrics():
+        return lever_metrics()[name], ""
     for m in METRICS.values():
         head, _, tail = m.name.partition("{}")
         if _ and name.startswith(head) and name.endswith(tail) and len(name) > len(head + tail):
@@ -138,4 +154,4 @@ def label(name: str, lang: str = "en", unit: bool = True, words=None) -> str:
     return text.replace("{}", words(part) if words and part else part.replace("_", " "))
 
 
-__all__ = ["METRICS", "RUN_FIGURES", "Metric", "find", "label"]
+__all__ = ["METRICS", "RUN_FIGURES", "Metric", "find", "label", "lever_metrics"]

@@ -65,19 +65,20 @@ def test_every_reported_figure_is_in_the_metric_table():
     """Monthly series, summary figures and a runs row all take their names from one table."""
     from sim.compare import summary_row
     from sim.config import compose
-    from sim.metric_table import METRICS, find, label
+    from sim.metric_table import METRICS, find, label, lever_metrics
     from sim.run import simulate
 
     res = simulate(compose(["population.scale=0.01", "months=2"]))
-    lever_figures = {k for lv in res.model.levers for k in res.model._lever_keys[lv.name]}
-    missing = [c for c in res.monthly.columns if c not in lever_figures and find(c) is None]
+    missing = [c for c in res.monthly.columns if find(c) is None]
     figures = {"seed", "scale", "months", "first_month", "last_month", "fgt_final",
                "relapse_events_by_cause", "large_scale_events", "spending_by_lever_yuan",
                "recipients_by_lever", "seconds"}  # fmt: skip
     missing += [k for k in res.summary if k not in figures and find(k) is None]
     missing += [k for k in summary_row(res.summary) if find(k) is None and k not in figures]
     assert missing == []
-    for metric in METRICS.values():  # every label in both languages
+    for lever in res.model.levers:  # a lever reports the figures it declares, in order
+        assert list(lever.report()) == list(lever.figures), lever.name
+    for metric in [*METRICS.values(), *lever_metrics().values()]:  # both languages
         assert metric.en and metric.zh and metric.unit is not None
     assert label("cause_illness", "en") == "relapse events caused by illness"
     assert label("spend_dibao", "zh") == "dibao支出（元）"

@@ -45,6 +45,9 @@ class Lever:
     name: ClassVar[str]
     kind: ClassVar[str] = "cash"
     stream: ClassVar[str] = ""
+    # The extra monthly figures :meth:`report` gives, as rows of sim.metric_table: name ->
+    # (who is counted, unit, English label, Chinese label).
+    figures: ClassVar[dict[str, tuple[str, str, str, str]]] = {}
 
     def __init__(self, spec, ctx: Month, burn_spec=None) -> None:
         self.spec = spec
@@ -173,8 +176,8 @@ class Lever:
         return {}
 
     def report_keys(self) -> list[str]:
-        """Names of the figures :meth:`report` returns (asked before the first month)."""
-        return list(self.report())
+        """Names of the figures :meth:`report` returns (:attr:`figures`)."""
+        return list(self.figures)
 
 
 # Bit of each lever in ``hh.measures`` (measures received while monitored).

@@ -38,6 +38,7 @@ class BasicInsurance(MedicalTier):
     Pars = BasicPars
     order = 40
     stream = "basic_insurance"
+    figures = {"n_insured": ("all households", "households", "households insured", "参保农户")}
 
     def setup(self, ctx) -> None:
         super().setup(ctx)

@@ -47,6 +47,10 @@ class Credit(Lever):
     Pars = CreditPars
     order = 130
     stream = "credit"
+    figures = {
+        "credit_loans": ("poverty-alleviated households", "households", "households with a loan",
+                         "有贷款的农户"),
+    }  # fmt: skip
 
     def setup(self, ctx) -> None:
         self.loan = np.zeros(ctx.hh.n)

@@ -85,6 +85,10 @@ class Dibao(Lever):
     Pars = DibaoPars
     order = 30
     stream = "dibao"
+    figures = {
+        "dibao_single_person": ("all households", "households",
+                                "dibao for one member (single-person rule)", "单人户低保"),
+    }  # fmt: skip
 
     def setup(self, ctx) -> None:
         self.amount = np.zeros(ctx.hh.n)

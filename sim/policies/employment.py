@@ -51,6 +51,12 @@ class Employment(Lever):
     Pars = EmploymentPars
     order = 110
     stream = "employment"
+    figures = {
+        "employment_trained": ("households", "households", "households trained this month",
+                               "本月培训农户"),
+        "employment_placed": ("labourers", "people", "trained labourers placed in work",
+                              "培训后就业劳动力"),
+    }  # fmt: skip
 
     def setup(self, ctx) -> None:
         self.trained_at = np.full(ctx.hh.n, -10_000, np.int32)

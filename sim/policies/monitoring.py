@@ -32,6 +32,7 @@ from sim.population import ILLNESS, LABOUR, NO_LABOUR, PA, RISKS
 from sim.random import uniform_at
 
 CATEGORY_NAMES = ("unstable", "edge", "hardship")
+ALL = "all households"
 RISK_NAMES = RISKS
 
 
@@ -57,6 +58,27 @@ class Monitoring(Lever):
     Pars = MonitoringPars
     order = 10
     stream = "monitoring"
+    figures = {
+        "n_monitored": (ALL, "households", "households monitored", "监测对象户数"),
+        "n_monitored_unstable": (ALL, "households", "monitored: unstable poverty-alleviated",
+                                 "监测对象：脱贫不稳定户"),
+        "n_monitored_edge": (ALL, "households", "monitored: edge", "监测对象：边缘易致贫户"),
+        "n_monitored_hardship": (ALL, "households", "monitored: sudden severe hardship",
+                                 "监测对象：突发严重困难户"),
+        "new_monitored": (ALL, "households", "households newly monitored", "新识别监测对象"),
+        "monitoring_exits": (ALL, "households", "households leaving monitoring",
+                             "消除风险的监测对象"),
+        "detection_delay_months_total": (ALL, "months", "months from clue to identification, "
+                                         "summed over the new cases", "新识别对象从线索到识别的月数之和"),
+        "share_monitored_assisted": (ALL, "share", "share of the monitored assisted",
+                                     "监测对象帮扶率"),
+        "monitoring_inclusion_errors": (ALL, "households", "monitored households not at risk",
+                                        "监测对象中无风险户"),
+        "monitoring_exclusion_errors": (ALL, "households", "at-risk households not monitored",
+                                        "未纳入监测的风险户"),
+        "n_monitored_on_dibao": (ALL, "households", "monitored households on dibao",
+                                 "享受低保的监测对象"),
+    }  # fmt: skip
 
     def setup(self, ctx) -> None:
         n = ctx.hh.n
@@ -65,7 +87,7 @@ class Monitoring(Lever):
         self.t_start = np.full(n, -1, np.int32)
         self.category = np.full(n, -1, np.int8)
         self.months_above = np.zeros(n, np.int32)
-        self.figures: dict[str, float] = {}
+        self.latest: dict[str, float] = {}  # this month's figures
 
     def act(self, ctx) -> None:
         hh, p, t = ctx.hh, self.pars, ctx.t
@@ -93,7 +115,7 @@ class Monitoring(Lever):
         self.recipients_by_year[ctx.year] = (
             self.recipients_by_year.get(ctx.year, 0) + n["first_this_year"]
         )
-        self.figures = {
+        self.latest = {
             "n_monitored": n["monitored"],
             **{f"n_monitored_{c}": int(by_category[i]) for i, c in enumerate(CATEGORY_NAMES)},
             "new_monitored": n["new"],
@@ -115,17 +137,10 @@ class Monitoring(Lever):
         for clock in (self.t_clue, self.t_detect, self.t_start):
             clock[:] = -1
         self.category[:] = -1
-        self.figures = {}
+        self.latest = {}
 
     def report(self) -> dict[str, float]:
-        return self.figures
-
-    def report_keys(self) -> list[str]:
-        return [
-            "n_monitored", *[f"n_monitored_{c}" for c in CATEGORY_NAMES], "new_monitored",
-            "monitoring_exits", "detection_delay_months_total", "share_monitored_assisted",
-            "monitoring_inclusion_errors", "monitoring_exclusion_errors", "n_monitored_on_dibao",
-        ]  # fmt: skip
+        return self.latest
 
 
 COUNTS = (

@@ -11,6 +11,10 @@ class PublicJobs(Posts):
     name = "public_jobs"
     Pars = PostsPars
     order = 90
+    figures = {
+        "public_jobs_holders": ("households", "households", "households holding a public-welfare post",
+                                "公益性岗位在岗户"),
+    }  # fmt: skip
 
 
 LEVER = PublicJobs

@@ -11,6 +11,10 @@ class WorkRelief(Posts):
     name = "work_relief"
     Pars = PostsPars
     order = 100
+    figures = {
+        "work_relief_holders": ("households", "households", "households in work relief",
+                                "以工代赈在岗户"),
+    }  # fmt: skip
 
 
 LEVER = WorkRelief
