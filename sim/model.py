@@ -249,7 +249,7 @@ class RelapseModel(mesa.Model):
 
 @jit
 def _open_books(hh):
-    """Before the levers: 12-month own income and wages per person-month; receipts to 0."""
+    """Before the levers: 12-month own income per person-month (wages too, if kept)."""
     (sum_own, sum_wage, n_members, own_pc_month, wage_pc_month, transfers_fen, earned_fen,
      reimbursed_fen) = (
         hh.sum_own, hh.sum_wage, hh.n_members, hh.own_pc_month, hh.wage_pc_month,
@@ -257,10 +257,12 @@ def _open_books(hh):
     )  # fmt: skip
     for i in range(own_pc_month.size):
         own_pc_month[i] = sum_own[i] / max(n_members[i], 1) / 12
-        wage_pc_month[i] = sum_wage[i] / max(n_members[i], 1) / 12
         transfers_fen[i] = 0
         earned_fen[i] = 0
         reimbursed_fen[i] = 0
+    if hh.hist_wage.shape[0]:  # the wage history is kept (a lever reads it)
+        for i in range(own_pc_month.size):
+            wage_pc_month[i] = sum_wage[i] / max(n_members[i], 1) / 12
 
 
 def _reporter(key: str):
