@@ -79,13 +79,13 @@ def test_monitoring_detects_verifies_and_exits():
     mon = m.lever("monitoring")
     m.step()
     at_risk_before = mon.t_clue >= 0
-    assert mon.figures["new_monitored"] == 0  # found in month 1, identified in month 2
+    assert mon.report()["new_monitored"] == 0  # found in month 1, identified in month 2
     assert (mon.t_detect[at_risk_before] == 1).all()
     m.step()
     monitored = m.hh.monitored
     assert monitored.sum() > 0.5 * at_risk_before.sum()
     assert not (monitored & ~at_risk_before).any()  # identified = found a month earlier
-    assert mon.figures["detection_delay_months_total"] == mon.figures["new_monitored"] > 0
+    assert mon.report()["detection_delay_months_total"] == mon.report()["new_monitored"] > 0
     assert (mon.t_start[monitored] == 2).all()
     # found in month 1 but no longer at risk at verification: dropped, not monitored
     dropped = at_risk_before & ~monitored
