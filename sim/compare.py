@@ -31,7 +31,6 @@ from scipy import stats
 from sim.config import MAX_MONTHS, check, compose, to_dict
 from sim.errors import ConfigError
 from sim.io import atomic_write, remove_stale, write_json, write_parquet, write_text
-from sim.metric_table import RUN_FIGURES
 from sim.metric_table import label as figure_label
 from sim.params import between, folder_name, jobs, one_of, parse, pos, prob
 from sim.run import code_version, simulate
@@ -201,7 +200,7 @@ def summary_row(s: dict[str, Any]) -> dict[str, Any]:
     """
     row = {name: s[name] for name in ("households", "poverty_alleviated")}
     row |= {"scale": s["scale"], "first_month": s["first_month"], "last_month": s["last_month"]}
-    row |= {name: s[name] for name in RUN_FIGURES if name in ROW_FIGURES[2:]}
+    row |= {name: s[name] for name in ROW_FIGURES[2:]}
     for lever, by_year in s["spending_by_lever_yuan"].items():
         row[f"spend_{lever}"] = round(sum(by_year.values()), 2)
     for cause, n in s["relapse_events_by_cause"].items():

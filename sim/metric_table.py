@@ -113,7 +113,6 @@ _ROWS = [
     ("cause_{}", "run", PA, "events", "relapse events caused by {}", "{}致返贫次数"),
 ]  # fmt: skip
 METRICS: dict[str, Metric] = {row[0]: Metric(*row) for row in _ROWS}
-RUN_FIGURES = [m.name for m in METRICS.values() if m.kind == "run" and "{}" not in m.name]
 
 
 @functools.cache
@@ -154,4 +153,4 @@ def label(name: str, lang: str = "en", unit: bool = True, words=None) -> str:
     return text.replace("{}", words(part) if words and part else part.replace("_", " "))
 
 
-__all__ = ["METRICS", "RUN_FIGURES", "Metric", "find", "label", "lever_metrics"]
+__all__ = ["METRICS", "Metric", "find", "label", "lever_metrics"]

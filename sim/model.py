@@ -127,7 +127,7 @@ class RelapseModel(mesa.Model):
         # in acting order, monitoring first; before ``start`` the burn-in policy is in force
         self.levers = build_levers(run.policy, self.ctx, run.burn_in_policy)
         self.ctx.levers = {lever.name: lever for lever in self.levers}
-        if any(lever.uses_wages() for lever in self.levers):
+        if any(lever.uses_wages(self.ctx) for lever in self.levers):
             self.hh.keep_wage_history()
         years = list(range(self.calendar(1)[0], self.calendar(self.total_months)[0] + 1))
         self.outcomes = Outcomes(

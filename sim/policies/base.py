@@ -80,7 +80,7 @@ class Lever:
         elif self.pars.enabled:
             self.refresh(ctx)
 
-    def uses_wages(self) -> bool:
+    def uses_wages(self, ctx: Month) -> bool:
         """Whether the rules read ``hh.wage_pc_month`` (the model then keeps a wage history)."""
         return False
 

@@ -14,7 +14,6 @@ from sim.policies.base import Lever
 from sim.policies.means_test import applying, means_tested_income
 from sim.population import ShareByCategory
 from sim.random import uniform_at
-from sim.schedule import Dated
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,11 +95,10 @@ class Dibao(Lever):
         # Whether a household would apply is a lasting trait, drawn once.
         self.u_take = ctx.streams.uniform(self.stream, 0, ctx.hh.n)
 
-    def uses_wages(self) -> bool:
-        """Whether some year's means test counts less than all wages."""
-        weights = [spec.wage_weight for spec in (self.spec, self.burn_spec)]
+    def uses_wages(self, ctx) -> bool:
+        """Whether the means test counts less than all wages in some month of the run."""
         return any(
-            w < 1 for v in weights for w in (v.table().values() if isinstance(v, Dated) else [v])
+            self.pars_at(ctx, t).wage_weight < 1 for t in range(1, ctx.burn_in + ctx.months + 1)
         )
 
     @staticmethod

@@ -65,8 +65,10 @@ def idle_keys(ctx, idle: Idle, names: tuple[str, ...]) -> np.ndarray:
 
     Posts and training share them when their orders are the same (by default).
     """
-    order = priority_order(names)
-    return ctx.shared(("priority", names), lambda: priority_keys(ctx.hh.arrays, idle.idx, order))
+    return ctx.shared(
+        ("priority", names),
+        lambda: priority_keys(ctx.hh.arrays, idle.idx, priority_order(names)),
+    )
 
 
 def priority_order(names: tuple[str, ...]) -> np.ndarray:
