@@ -15,7 +15,7 @@ from sim.livelihood import Livelihood
 from sim.metrics import Outcomes, per_capita_income
 from sim.money import FEN
 from sim.policies import build_levers
-from sim.population import REGISTER, STATE, Households
+from sim.population import HISTORIES, REGISTER, STATE, Households
 from sim.random import Streams
 from sim.shocks import CAUSES, Shocks
 
@@ -53,11 +53,7 @@ class HouseholdView(mesa.Agent):
 
     def __getattr__(self, name: str) -> Any:
         hh = self.model.hh
-        if (
-            name in REGISTER
-            or name in STATE
-            or name in ("hist_own", "hist_transfer", "hist_oop", "hist_wage")
-        ):
+        if name in REGISTER or name in STATE or name in (f"hist_{k}" for k in HISTORIES):
             return getattr(hh, name)[..., self.index]
         if name == "loss":  # yuan, by cause
             return hh.loss[:, self.index] * hh.loss_unit

@@ -113,10 +113,13 @@ STATE: dict[str, tuple[type, float, str]] = {
     "measures": (np.int16, 0, "bit set of levers received while monitored"),
 }
 HISTORY = 12  # months in the trailing income window
+# The monthly histories (``hist_<name>``, with their 12-month sums ``sum_<name>``): own net
+# income, transfers, out-of-pocket care, market wages (part of own income).
+HISTORIES = ("own", "transfer", "oop", "wage")
 # The income history and loss accounts ``Households.init_state`` adds: (dtype, ndim).
 HISTORY_FIELDS = {
-    **{f"hist_{k}": (np.float32, 2) for k in ("own", "transfer", "oop", "wage")},
-    **{f"sum_{k}": (np.float64, 1) for k in ("own", "transfer", "oop", "wage")},
+    **{f"hist_{k}": (np.float32, 2) for k in HISTORIES},
+    **{f"sum_{k}": (np.float64, 1) for k in HISTORIES},
     "loss": (np.float32, 2),
 }
 # Every household array as one argument of the compiled loops, which read ``hh.income[i]``
@@ -341,10 +344,10 @@ class Households:
             setattr(self, name, np.full(self.n, value, dtype))
         self.active &= self.n_members > 0
         # Monthly history (slot = month % 12; float32, 7 significant digits: 0.001 yuan on a
-        # month's income of 10,000) and its running 12-month sums (float64), yuan: own net
-        # income, transfers, out-of-pocket care, market wages (part of own income).
-        # The wage history is kept only when a lever reads it (:meth:`keep_wage_history`).
-        for name in ("own", "transfer", "oop", "wage"):
+        # month's income of 10,000) and its running 12-month sums (float64), yuan
+        # (``HISTORIES``). The wage history is kept only when a lever reads it
+        # (:meth:`keep_wage_history`).
+        for name in HISTORIES:
             rows = 0 if name == "wage" else HISTORY
             setattr(self, f"hist_{name}", np.zeros((rows, self.n), np.float32))
             setattr(self, f"sum_{name}", np.zeros(self.n))
@@ -386,7 +389,7 @@ class Households:
 
     def sum_history(self) -> None:
         """The 12-month sums (``sum_own``, ...) from the history, afresh."""
-        for name in ("own", "transfer", "oop", "wage"):
+        for name in HISTORIES:
             hist, out = getattr(self, f"hist_{name}"), getattr(self, f"sum_{name}")
             hist.sum(axis=0, dtype=np.float64, out=out)
 
