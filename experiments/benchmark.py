@@ -5,6 +5,7 @@
     python -m experiments.benchmark --comparison          # also a comparison's memory by runs
     python -m experiments.benchmark --default-comparison  # also levers_leave_one_out, 20 seeds
     python -m experiments.benchmark --reference           # also the idiomatic-Mesa speed ratio
+    python -m experiments.benchmark --sizes --ensemble 92  # only runs/min of a Morris sample
 
 Every measurement runs in a fresh process (so peak memory is its own) with all levers and the
 monitoring mechanism on (policy=status_quo); a run is 12 burn-in months plus ``--months``.
@@ -142,10 +143,62 @@ def comparison(seeds: int, scale: float, n_jobs: int, folder: Path) -> dict:
     }
 
 
+def _build_each_run(cfg: dict) -> dict:
+    """One run as a comparison makes it: the district built afresh (the path before ensembles)."""
+    from sim.compare import summary_row
+    from sim.run import simulate
+
+    return summary_row(simulate(cfg).summary)
+
+
+def ensemble(n_runs: int, n_jobs: int, folder: Path) -> dict:
+    """Runs per minute of a Morris sample (full district), run by run and as an ensemble.
+
+    Run by run is how comparisons run (each run builds its district); the ensemble is
+    :mod:`sim.ensemble` (shared districts, rule-only steps judged again). The same points, the
+    same results (checked); every worker warmed up first.
+    """
+    import logging
+    import shutil
+
+    import numpy as np
+    from joblib import Parallel, delayed
+    from SALib.sample import morris
+
+    from sim.ensemble import run_sample
+    from sim.sensitivity import settings
+    from sim.uncertainty import apply
+
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    from sim.config import compose, plain
+
+    plan = settings(plain(compose([], "sensitivity")))
+    names = list(plan.uset.factors)
+    k = len(names)
+    x = morris.sample(plan.uset.problem(), N=-(-n_runs // (k + 1)), num_levels=4, seed=1)[:n_runs]
+    base = plan.base | {"seed": 1, "chart": False}
+    cfgs = [apply(base, plan.uset, plan.uset.values(names, row)) for row in x]
+    pool = Parallel(n_jobs=n_jobs)
+    pool(delayed(warm_up)() for _ in range(n_jobs))
+    shutil.rmtree(folder, ignore_errors=True)
+    t0 = time.perf_counter()
+    before = pool(delayed(_build_each_run)(c) for c in cfgs)
+    t_before = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    after = run_sample(base, plan.uset, names, x, [1], folder, n_jobs=n_jobs, chunk=k + 1)
+    t_after = time.perf_counter() - t0
+    cols = [c for c in before[0] if c in after.columns]
+    same = bool(np.all([after.loc[i, cols].tolist() == [r[c] for c in cols]
+                        for i, r in enumerate(before)]))  # fmt: skip
+    return {"runs": len(x), "n_jobs": n_jobs, "before_s": t_before, "after_s": t_after,
+            "before_runs_per_min": 60 * len(x) / t_before,
+            "after_runs_per_min": 60 * len(x) / t_after, "identical": same}  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m experiments.benchmark", description=__doc__)
     parser.add_argument(
-        "--sizes", type=int, nargs="+", default=[10_000, 100_000, DISTRICT, 1_000_000]
+        "--sizes", type=int, nargs="*", default=[10_000, 100_000, DISTRICT, 1_000_000]
     )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--months", type=int, default=60)
@@ -156,6 +209,10 @@ def main(argv: list[str] | None = None) -> None:
         help="also the wall time of levers_leave_one_out (full district, 20 seeds, 2 jobs)",
     )
     parser.add_argument("--reference", action="store_true", help="also the Mesa reference ratio")
+    parser.add_argument(
+        "--ensemble", type=int, metavar="RUNS",
+        help="also runs per minute of a Morris sample, run by run and as an ensemble (2 jobs)",
+    )  # fmt: skip
     parser.add_argument("--out", default="outputs/benchmark")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--ref", type=int, help=argparse.SUPPRESS)
@@ -203,11 +260,19 @@ def main(argv: list[str] | None = None) -> None:
             print(
                 f"comparison {c['runs']:>4} runs: {c['wall_s']:.1f} s, parent peak {c['parent_peak_mb']:.0f} MB"
             )
+    if args.ensemble:
+        e = result["ensemble"] = ensemble(args.ensemble, 2, out / "ensemble")
+        print(
+            f"{e['runs']} full-district runs of a Morris sample, 2 jobs: run by run "
+            f"{e['before_runs_per_min']:.1f} runs/min, as an ensemble {e['after_runs_per_min']:.1f}"
+            f" runs/min ({e['before_s'] / e['after_s']:.2f}x); identical results: {e['identical']}"
+        )
     if args.default_comparison:
         c = result["default_comparison"] = comparison(20, 1.0, 2, out / "cmp_default")
         print(f"levers_leave_one_out, full district, {c['runs']} runs, 2 jobs: {c['wall_s']:.0f} s")
     (out / "benchmark.json").write_text(json.dumps(result, indent=2) + "\n")
-    chart(rows, out / "throughput")
+    if rows:
+        chart(rows, out / "throughput")
     print(f"results: {out}")
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 from joblib import Parallel, delayed
@@ -303,7 +304,8 @@ def summary_table(exp: Experiment, runs: pd.DataFrame) -> pd.DataFrame:
         diff = g["relapsed"] - base["relapsed"]
         extra_cost = g["spending"].mean() - base["spending"].mean()
         averted = -diff.mean()
-        n, k = len(g), int(g["large_scale"].sum())
+        n, judged = len(g), g["large_scale"].notna().all()  # None: not judged (sim.run)
+        k = int(g["large_scale"].astype(bool).sum()) if judged else 0
         quadrant, ratio = cost_effect(extra_cost, averted)
         row = {
             "scenario": name,
@@ -320,8 +322,8 @@ def summary_table(exp: Experiment, runs: pd.DataFrame) -> pd.DataFrame:
             "newly_poor_peak_hi": g["newly_poor_peak"].quantile(hi),
             "at_risk_pa_peak_mean": g["at_risk_pa_peak"].mean(),
             "at_risk_all_peak_mean": g["at_risk_all_peak"].mean(),
-            "p_large_scale": k / n,
-            "p_large_scale_upper95": upper_bound_95(k, n),
+            "p_large_scale": k / n if judged else float("nan"),
+            "p_large_scale_upper95": upper_bound_95(k, n) if judged else float("nan"),
             "diff_relapsed_mean": diff.mean(),
             "diff_relapsed_lo": diff.quantile(lo),
             "diff_relapsed_hi": diff.quantile(hi),
@@ -369,6 +371,7 @@ TEXT = {
         "peak | at risk PA, peak | at risk all, peak | P(large-scale) [95% upper] | spending, "
         "M yuan [band] | cost-effectiveness |",
         "is_baseline": "baseline",
+        "not_judged": "not judged (scale < 1)",
     },
     "zh": {
         "population": "人口：{households:,}户，其中脱贫户{pa:,}户（population.scale {scale:g}）。",
@@ -380,6 +383,7 @@ TEXT = {
         "head": "| 情景 | 返贫户 [区间] | 返贫率 | 与基准之差 [区间] | 新致贫户峰值 | 风险脱贫户峰值 "
         "| 风险户峰值 | 规模性返贫概率 [95%上限] | 支出（百万元）[区间] | 成本效果 |",
         "is_baseline": "基准",
+        "not_judged": "未判定（scale < 1）",
     },
 }
 
@@ -457,11 +461,16 @@ def markdown(table: pd.DataFrame, exp: Experiment, runs: pd.DataFrame, lang: str
             f"| {r.diff_relapsed_mean:+,.0f} [{r.diff_relapsed_lo:+,.0f}, "
             f"{r.diff_relapsed_hi:+,.0f}] | {r.newly_poor_peak_mean:,.0f} "
             f"| {r.at_risk_pa_peak_mean:,.0f} | {r.at_risk_all_peak_mean:,.0f} "
-            f"| {r.p_large_scale:.2f} [{r.p_large_scale_upper95:.2f}] "
+            f"| {large_scale_cell(r.p_large_scale, r.p_large_scale_upper95, t)} "
             f"| {r.spending_mean / 1e6:,.1f} [{r.spending_lo / 1e6:,.1f}, "
             f"{r.spending_hi / 1e6:,.1f}] | {ce} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def large_scale_cell(p: float, upper: float, text: dict[str, str]) -> str:
+    """P(large-scale) and its 95% upper bound, or why it is not judged (:mod:`sim.run`)."""
+    return text["not_judged"] if np.isnan(p) else f"{p:.2f} [{upper:.2f}]"
 
 
 def scale_of(runs: pd.DataFrame) -> float:

@@ -706,3 +706,160 @@ def fit_chart(tables: dict[str, pd.DataFrame], stem: Path, title: str) -> list[P
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
         note(fig, f"Source: relapse-sim {sim.__version__} · whiskers: range across seeds")
         return save(fig, stem)
+
+
+# -- sensitivity analysis and scenario discovery (sim.sensitivity) ------------------------
+
+SA_TEXT = {
+    "en": {
+        "morris": "Morris screening: mean absolute effect of each factor over its range",
+        "sobol": "Sobol indices: share of each outcome's variance (bars: 95% interval)",
+        "mu_star": "mu* (outcome's unit); dot: sigma",
+        "mu_star_m": "mu* (million yuan); dot: sigma",
+        "index": "share of variance",
+        "S1": "first order (alone)",
+        "ST": "total (with interactions)",
+        "sigma": "sigma (spread of effects)",
+        "constant": "constant in the sample",
+        "prim_title": "Scenario discovery (PRIM): where {what}",
+        "traj": "peeling trajectory",
+        "coverage": "coverage (share of the futures of interest inside the box)",
+        "density": "density (share of the box's futures of interest)",
+        "res_dim": "factors restricted",
+        "chosen": "box shown: coverage {c:.2f}, density {d:.2f}",
+        "limits": "the box's limits within each factor's range",
+        "range_axis": "position in the factor's range (0 = low end, 1 = high end)",
+        "what": "{method} · {runs:,} runs ({points:,} points x {seeds} seed(s)) · uncertainty "
+        "set {uset} · scale {scale:g} ({households:,} households) · {period}",
+    },
+    "zh": {
+        "morris": "Morris筛选：各因素在其取值范围内的平均绝对效应",
+        "sobol": "Sobol指数：各结果方差的来源份额（误差线：95%区间）",
+        "mu_star": "mu*（结果单位）；圆点：sigma",
+        "mu_star_m": "mu*（百万元）；圆点：sigma",
+        "index": "方差份额",
+        "S1": "一阶（单独）",
+        "ST": "总效应（含交互）",
+        "sigma": "sigma（效应离散度）",
+        "constant": "样本中为常数",
+        "prim_title": "情景发现（PRIM）：{what}发生的区域",
+        "traj": "剥离轨迹",
+        "coverage": "覆盖率（关注情景落在框内的比例）",
+        "density": "密度（框内情景属于关注情景的比例）",
+        "res_dim": "受限因素数",
+        "chosen": "所示框：覆盖率{c:.2f}，密度{d:.2f}",
+        "limits": "框在各因素取值范围内的界限",
+        "range_axis": "在因素范围内的位置（0 = 下限，1 = 上限）",
+        "what": "{method} · {runs:,}次运行（{points:,}个点 x {seeds}个种子）· 不确定性集 {uset} · "
+        "scale {scale:g}（{households:,}户）· {period}",
+    },
+}
+
+
+def _sa_source(plan, runs: pd.DataFrame, method: str, T: dict, L: Labels) -> str:
+    first = runs.iloc[0]
+    what = T["what"].format(
+        method=method, runs=len(runs), points=runs["point"].nunique(),
+        seeds=len(plan.pars.analysis.seeds), uset=plan.uset.name, scale=plan.pars.scale,
+        households=int(first["households"]), period=_period(runs),
+    )  # fmt: skip
+    return L("source", version=sim.__version__, what=what)
+
+
+def sensitivity_chart(plan, table: pd.DataFrame, method: str, stem: Path, runs: pd.DataFrame,
+                      lang: str = "en") -> list[Path]:  # fmt: skip
+    """Ranked bars with 95% intervals, a panel per outcome (Morris mu*, or Sobol S1 and ST)."""
+    L = Labels(lang)
+    T = SA_TEXT[L.lang]
+    outcomes = list(dict.fromkeys(table["outcome"]))
+    k = table["factor"].nunique()
+    with plt.rc_context(L.style()):
+        ncol = min(2, len(outcomes))
+        nrow = -(-len(outcomes) // ncol)
+        fig, axes = plt.subplots(nrow, ncol, figsize=(4.6 * ncol + 0.6, (0.22 * k + 1.2) * nrow + 1),
+                                 layout="constrained", squeeze=False)  # fmt: skip
+        for ax in axes.ravel()[len(outcomes) :]:
+            ax.set_visible(False)
+        for ax, o in zip(axes.ravel(), outcomes, strict=False):
+            g = table[table["outcome"] == o].sort_values("rank", ascending=False)
+            y = np.arange(len(g))
+            names = [plan.uset.label(f, L.lang) for f in g["factor"]]
+            if method == "morris":
+                unit = 1e6 if o == "spending" else 1.0  # yuan shown in millions
+                mu = g["mu_star"] / unit
+                err = [mu - g["mu_star_lo"] / unit, g["mu_star_hi"] / unit - mu]
+                ax.barh(y, mu, xerr=err, color=BAND, alpha=0.8, capsize=2,
+                        error_kw={"lw": 0.8})  # fmt: skip
+                ax.plot(g["sigma"] / unit, y, "o", color=BASE, ms=3, label=T["sigma"])
+                ax.set_xlabel(T["mu_star_m" if unit > 1 else "mu_star"], fontsize=8)
+            else:
+                for col, dy, colour in (("ST", 0.2, BAND), ("S1", -0.2, ACCENT)):
+                    v = g[col].fillna(0)
+                    err = np.clip(
+                        [v - g[f"{col}_lo"].fillna(0), g[f"{col}_hi"].fillna(0) - v], 0, None
+                    )
+                    ax.barh(y + dy, v, height=0.38, xerr=err, color=colour, capsize=2,
+                            error_kw={"lw": 0.8}, label=T[col])  # fmt: skip
+                ax.set_xlabel(T["index"], fontsize=8)
+                if g["ST"].isna().all():
+                    ax.text(0.5, 0.5, T["constant"], transform=ax.transAxes, ha="center")
+            ax.set_yticks(y, names, fontsize=7)
+            ax.set_title(figure_label(o, L.lang), loc="left", fontsize=9)
+            ax.grid(False, axis="y")
+            ax.tick_params(axis="x", labelsize=7)
+        handles, texts = axes.ravel()[0].get_legend_handles_labels()
+        fig.legend(handles, texts, loc="outside upper right", ncol=2)
+        fig.suptitle(T[method])
+        note(fig, _sa_source(plan, runs, method, T, L))
+        return save(fig, stem)
+
+
+def prim_chart(plan, traj: pd.DataFrame, chosen: int, limits: list[dict], result: dict,
+               stem: Path, runs: pd.DataFrame, lang: str = "en") -> list[Path]:  # fmt: skip
+    """PRIM: the peeling trajectory (coverage against density) and the chosen box's limits."""
+    from sim.metric_table import label as figure_label
+
+    L = Labels(lang)
+    T = SA_TEXT[L.lang]
+    p = plan.pars.analysis.prim
+    what = figure_label(p.outcome, L.lang, unit=False)
+    if p.above is not None:
+        what = f"{what} > {p.above:g}"
+    with plt.rc_context(L.style()):
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.6 + 0.25 * len(limits)),
+                                     layout="constrained", width_ratios=[1, 1.2])  # fmt: skip
+        sc = a1.scatter(traj["coverage"], traj["density"], c=traj["res_dim"], cmap="viridis", s=14)
+        a1.plot(traj["coverage"], traj["density"], color="0.6", lw=0.6, zorder=0)
+        r = traj.loc[chosen]
+        a1.plot(r["coverage"], r["density"], "o", mfc="none", mec=ACCENT, ms=11, mew=2)
+        left = r["coverage"] < traj["coverage"].median()
+        a1.annotate(T["chosen"].format(c=r["coverage"], d=r["density"]), (r["coverage"], r["density"]),
+                    xytext=(10 if left else -10, 10), textcoords="offset points",
+                    ha="left" if left else "right", fontsize=8, color=ACCENT)  # fmt: skip
+        bar = fig.colorbar(sc, ax=a1, label=T["res_dim"], shrink=0.8)
+        bar.locator = MaxNLocator(integer=True)
+        bar.update_ticks()
+        a1.set_xlabel(T["coverage"], fontsize=8)
+        a1.set_ylabel(T["density"], fontsize=8)
+        a1.set_title(T["traj"], loc="left", fontsize=10)
+        y = np.arange(len(limits))[::-1]
+        for yi, lim in zip(y, limits, strict=True):
+            lo0, hi0 = plan.uset.factors[lim["factor"]].bounds()
+            lo = lim["low"] if lim["low"] is not None else lo0
+            hi = lim["high"] if lim["high"] is not None else hi0
+            a, b = (lo - lo0) / (hi0 - lo0), (hi - lo0) / (hi0 - lo0)
+            a2.barh(yi, 1, color="0.9", height=0.5)
+            a2.barh(yi, b - a, left=a, color=ACCENT, height=0.5)
+            for xv, v, side in ((a, lim["low"], "left"), (b, lim["high"], "right")):
+                if v is not None:  # the limit, inside the bar at its edge
+                    text = f"{v:.3g}x" if lim["change"] == "scale" else f"{v:.3g}"
+                    a2.text(xv, yi, f" {text} ", ha=side, va="center", fontsize=8, color="white",
+                            fontweight="bold")  # fmt: skip
+        a2.set_yticks(y, [plan.uset.label(lim["factor"], L.lang) for lim in limits], fontsize=8)
+        a2.set_xlim(0, 1)
+        a2.set_xlabel(T["range_axis"], fontsize=8)
+        a2.set_title(T["limits"], loc="left", fontsize=10)
+        a2.grid(False, axis="y")
+        fig.suptitle(T["prim_title"].format(what=what))
+        note(fig, _sa_source(plan, runs, "PRIM", T, L))
+        return save(fig, stem)

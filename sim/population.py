@@ -329,6 +329,10 @@ class Households:
             setattr(self, name, np.array(columns[name], dtype=dtype))  # own, writable copy
         self.n = lengths.pop()
 
+    def copy(self) -> Households:
+        """A fresh copy of the register, without state: what :func:`build` returned."""
+        return Households({name: getattr(self, name) for name in REGISTER})
+
     @classmethod
     def from_columns(cls, **columns: object) -> Households:
         """Households from keyword columns; omitted register columns are zero (ids 1..n)."""
@@ -738,6 +742,11 @@ def save(hh: Households, path: str | Path) -> None:
         df.to_parquet(path, index=False)
     else:
         df.to_csv(path, index=False)
+
+
+# Keys of ``population.economy`` the base-year district does not read (growth after the base
+# year): runs that differ only in these may share one built district (sim.ensemble).
+AFTER_BASE_YEAR = ("wage_growth", "farm_growth")
 
 
 def build(pars: PopulationPars, seed: int, policy: dict | None = None) -> Households:

@@ -28,7 +28,7 @@ from sim.config import to_dict
 from sim.io import remove_stale, write_json, write_parquet, write_text
 from sim.model import RelapseModel
 from sim.money import FEN
-from sim.population import PA, Households
+from sim.population import PA, Households, PopulationPars
 from sim.shocks import CAUSES
 
 REPO = Path(__file__).resolve().parents[1]
@@ -143,9 +143,23 @@ def summarise(model: RelapseModel, monthly: pd.DataFrame) -> dict[str, Any]:
         "at_risk_all_peak": int(monthly["n_at_risk"].max()),
         "fgt_final": {f"fgt{a}": round(float(monthly[f"fgt{a}"].iloc[-1]), 6) for a in range(3)},
         "relapse_events_by_cause": {c: int(monthly[f"new_relapsed_{c}"].sum()) for c in CAUSES},
-        "large_scale": bool(events),
+        # judged only on the whole district: see judges_large_scale
+        "large_scale": bool(events) if judges_large_scale(model.cfg.population) else None,
         "large_scale_events": events,
     }
+
+
+def judges_large_scale(pop: PopulationPars) -> bool:
+    """Whether a run's population is one the large-scale rule can judge: the whole district.
+
+    The rule (``outcomes.large_scale``) counts households of real towns: at least 10, and 3%,
+    in a year. A scaled district is a sample of it; scaling the count with the sample does not
+    make the answer consistent, since whether a town crosses a threshold is a tail event whose
+    chance grows with the sampling noise (a tenth of the district has about three times the
+    relative noise in every town's count). So only scale 1 (or a register file, the real
+    district) is judged; elsewhere ``large_scale`` is None and tables show it as not judged.
+    """
+    return pop.file is not None or pop.scale == 1.0
 
 
 @functools.cache
@@ -253,6 +267,16 @@ def is_complete(cfg: DictConfig | dict, out: str | Path) -> bool:
     return same_code and stored == to_dict(cfg)
 
 
+def large_scale_line(s: dict[str, Any]) -> str:
+    """The large-scale verdict of a run summary in words."""
+    if s["large_scale"] is None:
+        return (f"large-scale relapse: not judged at scale {s['scale']:g} (the rule counts "
+                "households of the whole district; run at population.scale=1)")  # fmt: skip
+    if not s["large_scale"]:
+        return "large-scale relapse: no"
+    return f"large-scale relapse: YES ({len(s['large_scale_events'])} town-years)"
+
+
 def report(result: Result, out: Path) -> str:
     """A few lines for the terminal."""
     s = result.summary
@@ -264,8 +288,7 @@ def report(result: Result, out: Path) -> str:
         f"newly poor (other households) at the end: {s['newly_poor_final']:,}; below the "
         f"monitoring line at the peak: {s['at_risk_pa_peak']:,} poverty-alleviated, "
         f"{s['at_risk_all_peak']:,} in all",
-        f"large-scale relapse: {'YES' if s['large_scale'] else 'no'}"
-        + (f" ({len(s['large_scale_events'])} town-years)" if s["large_scale"] else ""),
+        large_scale_line(s),
         f"lever spending: {s['spending'] / 1e6:,.1f} million yuan over the run",
         f"run time: {s['seconds']['build']:.2f} s build + {s['seconds']['run']:.2f} s simulate",
         f"results: {out}",

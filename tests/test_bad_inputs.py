@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import yaml
 
-from experiments import calibrate, collect, compare, run
+from experiments import calibrate, collect, compare, discover, run
 from sim.cli import precheck
 from sim.run import RUN_FILES
 
@@ -25,6 +25,7 @@ CHECKS = {
     "run": ("config", run.check_job, RUN_FILES),
     "compare": ("compare", compare.check_job, ()),
     "calibrate": ("calibrate", calibrate.check_job, ()),
+    "sensitivity": ("sensitivity", discover.check_job, ()),
 }
 
 

@@ -11,10 +11,14 @@ from sim.config import CONFIG_DIR, check, compose
 from sim.errors import ConfigError
 from sim.run import simulate
 
-ROOTS = {"experiment": "compare", "calibration": "calibrate"}  # groups of other root configs
+# groups of other root configs
+ROOTS = {"experiment": "compare", "calibration": "calibrate", "analysis": "sensitivity",
+         "uncertainty": "sensitivity"}  # fmt: skip
 GROUPS = sorted(p.name for p in CONFIG_DIR.iterdir() if p.is_dir() and p.name not in ROOTS)
 CALIBRATIONS = sorted(f.stem for f in (CONFIG_DIR / "calibration").glob("*.yaml"))
 EXPERIMENTS = sorted(f.stem for f in (CONFIG_DIR / "experiment").glob("*.yaml"))
+ANALYSES = [(a.stem, u.stem) for a in sorted((CONFIG_DIR / "analysis").glob("*.yaml"))
+            for u in sorted((CONFIG_DIR / "uncertainty").glob("*.yaml"))]  # fmt: skip
 OPTIONS = [(g, f.stem) for g in GROUPS for f in sorted((CONFIG_DIR / g).glob("*.yaml"))]
 
 
@@ -51,6 +55,17 @@ def test_every_experiment_and_its_scenarios_compose(name):
     for scenario, overrides in scenario_overrides(exp).items():
         run = check(compose(overrides))
         assert run.pars.months >= 60, scenario
+
+
+@pytest.mark.parametrize("analysis, uncertainty", ANALYSES)
+def test_every_analysis_and_uncertainty_set_is_checked(analysis, uncertainty):
+    """Every factor's keys exist in the analysis's config and both range ends are accepted."""
+    from sim.config import plain
+    from sim.sensitivity import settings
+
+    cfg = compose([f"analysis={analysis}", f"uncertainty={uncertainty}"], "sensitivity")
+    plan = settings(plain(cfg), ["morris", "sobol", "prim"])
+    assert len(plan.uset.factors) >= 15 and plan.outcomes
 
 
 @pytest.mark.parametrize(

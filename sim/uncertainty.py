@@ -1,0 +1,160 @@
+"""Uncertainty sets: the inputs we do not know, their ranges, and how a drawn value changes a run.
+
+A set (``scenarios/uncertainty/<name>.yaml``) lists factors; each changes one or more config
+keys, either by a factor on the composed value (``change: scale``; every year of a dated value
+and every entry of a table) or by setting it (``change: value``). :func:`checked_set` refuses a
+key the config does not have and a range whose ends the config refuses, before anything runs.
+
+Example:
+    >>> u = uncertainty_set({"name": "x", "factors": {"ill": {
+    ...     "keys": ["shocks.illness.p_person_year"], "change": "scale", "range": [0.5, 2],
+    ...     "en": "illness", "zh": "患病", "why": "assumption"}}})
+    >>> apply({"shocks": {"illness": {"p_person_year": 0.1}}}, u, {"ill": 1.5})
+    {'shocks': {'illness': {'p_person_year': 0.15000000000000002}}}
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sim.config import adjust_value, check
+from sim.errors import ConfigError
+from sim.params import check_name, folder_name, one_of, parse
+
+
+@dataclass(frozen=True, kw_only=True)
+class Factor:
+    """One uncertain input (see ``scenarios/uncertainty/fuling.yaml``)."""
+
+    keys: list[str]
+    change: str = one_of("scale", "value")
+    range: list[float]
+    integer: bool = False
+    nominal: float | None = None  # its value when an analysis does not vary it; None: the config's
+    en: str
+    zh: str
+    why: str
+
+    def validate(self, where: str) -> None:
+        """A range of two numbers, low first; whole numbers for an integer factor."""
+        lo_hi = self.range
+        if len(lo_hi) != 2 or not lo_hi[0] < lo_hi[1]:
+            raise ConfigError(f"{where}.range = {list(lo_hi)}: give [low, high] with low < high")
+        if self.integer and any(v != int(v) for v in lo_hi):
+            raise ConfigError(f"{where}.range = {list(lo_hi)}: an integer factor has whole ends")
+        if self.nominal is not None and not lo_hi[0] <= self.nominal <= lo_hi[1]:
+            raise ConfigError(f"{where}.nominal = {self.nominal}: outside range {list(lo_hi)}")
+        if not self.keys:
+            raise ConfigError(f"{where}.keys: empty; name at least one config key")
+
+    def bounds(self) -> list[float]:
+        """The interval samplers draw from: an integer factor's last whole number included."""
+        lo, hi = self.range
+        return [lo, hi + 1] if self.integer else [lo, hi]
+
+    def value(self, u: float) -> float | int:
+        """A drawn number as the factor's value (integers: floored into the range)."""
+        if not self.integer:
+            return float(u)
+        return int(min(math.floor(u), self.range[1]))
+
+
+@dataclass(frozen=True, kw_only=True)
+class UncertaintySet:
+    """A named set of factors, in file order."""
+
+    name: str = folder_name()
+    factors: dict[str, Factor]
+
+    def problem(self, names: list[str] | None = None) -> dict[str, Any]:
+        """SALib's problem for ``names`` (default: every factor)."""
+        names = list(self.factors) if names is None else names
+        return {
+            "num_vars": len(names),
+            "names": names,
+            "bounds": [self.factors[n].bounds() for n in names],
+        }
+
+    def values(self, names: list[str], row: np.ndarray) -> dict[str, float | int]:
+        """One sampled row as factor values."""
+        return {n: self.factors[n].value(u) for n, u in zip(names, row, strict=True)}
+
+    def label(self, name: str, lang: str = "en") -> str:
+        """A factor's name in ``lang``."""
+        f = self.factors[name]
+        return f.zh if lang == "zh" else f.en
+
+
+def uncertainty_set(data: dict) -> UncertaintySet:
+    """Parse an uncertainty section (no check against a config: :func:`checked_set`)."""
+    if not isinstance(data, dict) or not isinstance(data.get("factors"), dict):
+        raise ConfigError(
+            "uncertainty.factors: missing; list the factors (see scenarios/uncertainty/)"
+        )
+    factors = {
+        name: parse(Factor, f, f"uncertainty.factors.{name}") for name, f in data["factors"].items()
+    }
+    if not factors:
+        raise ConfigError("uncertainty.factors: empty; list at least two factors")
+    return UncertaintySet(name=check_name(data.get("name"), "uncertainty.name"), factors=factors)
+
+
+def _lookup(cfg: dict, key: str) -> tuple[Any, Any]:
+    """The container holding ``key`` (dotted; list positions are numbers) and its last part."""
+    node: Any = cfg
+    parts = key.split(".")
+    for part in parts[:-1]:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    last: Any = int(parts[-1]) if isinstance(node, list) else parts[-1]
+    node[last]  # noqa: B018 - raises KeyError / IndexError when missing
+    return node, last
+
+
+def apply(cfg: dict, uset: UncertaintySet, values: dict[str, float | int]) -> dict:
+    """A copy of the plain config ``cfg`` with each factor's value applied to its keys."""
+    out = copy.deepcopy(cfg)
+    for name, v in values.items():
+        f = uset.factors[name]
+        for key in f.keys:
+            node, last = _lookup(out, key)
+            if f.change == "value":
+                node[last] = v
+            else:
+                node[last] = adjust_value(node[last], f"*{v}", key)
+    return out
+
+
+def checked_set(data: dict, base: dict) -> UncertaintySet:
+    """The set, each key found in ``base`` and each range end accepted by :func:`sim.config.check`.
+
+    ``base``: the plain composed config the factors change (the analysis's policy and shocks).
+    """
+    uset = uncertainty_set(data)
+    for name, f in uset.factors.items():
+        where = f"uncertainty.factors.{name}"
+        for i, key in enumerate(f.keys):
+            try:
+                _, _ = _lookup(base, key)
+            except (KeyError, IndexError, ValueError, TypeError):
+                raise ConfigError(
+                    f"{where}.keys[{i}] = {key}: not a key of the config (with the analysis's "
+                    "base overrides); write a dotted key such as shocks.illness.p_person_year"
+                ) from None
+            if key.startswith("burn_in_policy."):
+                raise ConfigError(
+                    f"{where}.keys[{i}] = {key}: the burn-in keeps the status quo that existed; "
+                    "change policy.* (in force from start)"
+                )
+        for end in f.range:
+            try:
+                check(apply(base, uset, {name: f.value(end)}))
+            except ConfigError as e:
+                raise ConfigError(f"{where}.range: at {end:g} the run is refused: {e}") from None
+            except (TypeError, ValueError) as e:
+                raise ConfigError(f"{where}: {f.change} does not apply to its keys: {e}") from None
+    return uset
