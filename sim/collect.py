@@ -91,6 +91,11 @@ def collect(folder: str | Path, outcome: str = "relapsed", lang: str = "en") -> 
         raise DataError(
             f"outcome {outcome!r} is not a column; use one of {', '.join(table.columns[5:])}"
         )
+    if table[outcome].isna().all():  # large_scale on a scaled district (sim.run)
+        raise DataError(
+            f"outcome {outcome!r} is not judged in these runs (scale {table['scale'].iloc[0]:g}): "
+            "large-scale relapse is judged on the whole district only (population.scale=1)"
+        )
     write_parquet(table, folder / "collected.parquet")
     atomic_write(folder / "collected.csv", lambda p: table.to_csv(p, index=False))
     params = [c for c in table.columns[1 : table.columns.get_loc("households")] if c != "seed"]

@@ -34,7 +34,7 @@ from joblib import Parallel, delayed
 
 from sim.compare import config_hash, progress, summary_row
 from sim.config import check
-from sim.io import atomic_write, remove_stale
+from sim.io import atomic_write
 from sim.metrics import LargeScale, large_scale_events
 from sim.params import parse
 from sim.population import AFTER_BASE_YEAR, Households, build
@@ -128,7 +128,6 @@ def run_sample(
     when ``parts`` > 1: this job's chunks are written, the table is read by a later run.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    remove_stale(folder)
     code = code_version()
     base = base | {"chart": False}
     factors = {n: repr(uset.factors[n]) for n in names}
@@ -141,6 +140,8 @@ def run_sample(
                            "points": [[int(p), *map(float, r)] for p, r in rows]})  # fmt: skip
         if c % parts == part and stored_key(path) != key:
             todo.append((rows, path, key))
+            for stale in folder.glob(f".{path.name}.*.tmp"):  # a killed write of this chunk;
+                stale.unlink(missing_ok=True)  # only this job writes it (other parts: others)
     n_runs = sum(len(rows) for rows, _, _ in todo) * len(seeds)
     tasks = (delayed(_run_chunk)(base, uset, names, r, seeds, p, k) for r, p, k in todo)
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")

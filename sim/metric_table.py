@@ -107,8 +107,8 @@ _ROWS = [
      "低于监测线的脱贫户（峰值）"),
     ("at_risk_all_peak", "run", ALL, "households",
      "households below the monitoring line, peak month", "低于监测线的农户（峰值）"),
-    ("large_scale", "run", "towns", "yes/no", "large-scale relapse in some town-year",
-     "发生规模性返贫"),
+    ("large_scale", "run", "towns", "yes/no",
+     "large-scale relapse (a town or the district, in some year)", "发生规模性返贫（某乡镇或全区，某年）"),
     ("spending", "run", "levers", "yuan", "spending of all levers", "全部政策支出"),
     ("cause_{}", "run", PA, "events", "relapse events caused by {}", "{}致返贫次数"),
 ]  # fmt: skip

@@ -714,19 +714,20 @@ SA_TEXT = {
     "en": {
         "morris": "Morris screening: mean absolute effect of each factor over its range",
         "sobol": "Sobol indices: share of each outcome's variance (bars: 95% interval)",
-        "mu_star": "mu* (outcome's unit); dot: sigma",
-        "mu_star_m": "mu* (million yuan); dot: sigma",
+        "mu_star": "mu*, in the outcome's unit, per move over a factor's range; dot: sigma",
+        "million": "million yuan",
         "index": "share of variance",
         "S1": "first order (alone)",
         "ST": "total (with interactions)",
         "sigma": "sigma (spread of effects)",
         "constant": "constant in the sample",
-        "prim_title": "Scenario discovery (PRIM): where {what}",
+        "prim_title": "Scenario discovery (PRIM): the futures with {what}",
         "traj": "peeling trajectory",
         "coverage": "coverage (share of the futures of interest inside the box)",
         "density": "density (share of the box's futures of interest)",
         "res_dim": "factors restricted",
         "chosen": "box shown: coverage {c:.2f}, density {d:.2f}",
+        "dropped": "\n(insignificant limits dropped)",
         "limits": "the box's limits within each factor's range",
         "range_axis": "position in the factor's range (0 = low end, 1 = high end)",
         "what": "{method} · {runs:,} runs ({points:,} points x {seeds} seed(s)) · uncertainty "
@@ -735,19 +736,20 @@ SA_TEXT = {
     "zh": {
         "morris": "Morris筛选：各因素在其取值范围内的平均绝对效应",
         "sobol": "Sobol指数：各结果方差的来源份额（误差线：95%区间）",
-        "mu_star": "mu*（结果单位）；圆点：sigma",
-        "mu_star_m": "mu*（百万元）；圆点：sigma",
+        "mu_star": "mu*（结果单位，因素取值范围内的变动）；圆点：sigma",
+        "million": "百万元",
         "index": "方差份额",
         "S1": "一阶（单独）",
         "ST": "总效应（含交互）",
         "sigma": "sigma（效应离散度）",
         "constant": "样本中为常数",
-        "prim_title": "情景发现（PRIM）：{what}发生的区域",
+        "prim_title": "情景发现（PRIM）：{what}的情景",
         "traj": "剥离轨迹",
         "coverage": "覆盖率（关注情景落在框内的比例）",
         "density": "密度（框内情景属于关注情景的比例）",
         "res_dim": "受限因素数",
         "chosen": "所示框：覆盖率{c:.2f}，密度{d:.2f}",
+        "dropped": "\n（已去除不显著的界限）",
         "limits": "框在各因素取值范围内的界限",
         "range_axis": "在因素范围内的位置（0 = 下限，1 = 上限）",
         "what": "{method} · {runs:,}次运行（{points:,}个点 x {seeds}个种子）· 不确定性集 {uset} · "
@@ -791,7 +793,7 @@ def sensitivity_chart(plan, table: pd.DataFrame, method: str, stem: Path, runs: 
                 ax.barh(y, mu, xerr=err, color=BAND, alpha=0.8, capsize=2,
                         error_kw={"lw": 0.8})  # fmt: skip
                 ax.plot(g["sigma"] / unit, y, "o", color=BASE, ms=3, label=T["sigma"])
-                ax.set_xlabel(T["mu_star_m" if unit > 1 else "mu_star"], fontsize=8)
+                ax.set_xlabel(T["mu_star"], fontsize=8)
             else:
                 for col, dy, colour in (("ST", 0.2, BAND), ("S1", -0.2, ACCENT)):
                     v = g[col].fillna(0)
@@ -804,18 +806,20 @@ def sensitivity_chart(plan, table: pd.DataFrame, method: str, stem: Path, runs: 
                 if g["ST"].isna().all():
                     ax.text(0.5, 0.5, T["constant"], transform=ax.transAxes, ha="center")
             ax.set_yticks(y, names, fontsize=7)
-            ax.set_title(figure_label(o, L.lang), loc="left", fontsize=9)
+            title = figure_label(o, L.lang, unit=o != "spending")
+            if method == "morris" and o == "spending":  # drawn in millions
+                title += f" ({T['million']})" if L.lang == "en" else f"（{T['million']}）"
+            ax.set_title(title, loc="left", fontsize=9)
             ax.grid(False, axis="y")
             ax.tick_params(axis="x", labelsize=7)
-        handles, texts = axes.ravel()[0].get_legend_handles_labels()
-        fig.legend(handles, texts, loc="outside upper right", ncol=2)
+        axes.ravel()[0].legend(loc="lower right", fontsize=7)  # the least influential corner
         fig.suptitle(T[method])
         note(fig, _sa_source(plan, runs, method, T, L))
         return save(fig, stem)
 
 
-def prim_chart(plan, traj: pd.DataFrame, chosen: int, limits: list[dict], result: dict,
-               stem: Path, runs: pd.DataFrame, lang: str = "en") -> list[Path]:  # fmt: skip
+def prim_chart(plan, traj: pd.DataFrame, limits: list[dict], result: dict, stem: Path,
+               runs: pd.DataFrame, lang: str = "en") -> list[Path]:  # fmt: skip
     """PRIM: the peeling trajectory (coverage against density) and the chosen box's limits."""
     from sim.metric_table import label as figure_label
 
@@ -830,10 +834,13 @@ def prim_chart(plan, traj: pd.DataFrame, chosen: int, limits: list[dict], result
                                      layout="constrained", width_ratios=[1, 1.2])  # fmt: skip
         sc = a1.scatter(traj["coverage"], traj["density"], c=traj["res_dim"], cmap="viridis", s=14)
         a1.plot(traj["coverage"], traj["density"], color="0.6", lw=0.6, zorder=0)
-        r = traj.loc[chosen]
+        r = result["boxes"][0]  # the box reported (after dropping insignificant limits)
         a1.plot(r["coverage"], r["density"], "o", mfc="none", mec=ACCENT, ms=11, mew=2)
         left = r["coverage"] < traj["coverage"].median()
-        a1.annotate(T["chosen"].format(c=r["coverage"], d=r["density"]), (r["coverage"], r["density"]),
+        text = T["chosen"].format(c=r["coverage"], d=r["density"]) + (
+            T["dropped"] if r["dropped"] else ""
+        )
+        a1.annotate(text, (r["coverage"], r["density"]),
                     xytext=(10 if left else -10, 10), textcoords="offset points",
                     ha="left" if left else "right", fontsize=8, color=ACCENT)  # fmt: skip
         bar = fig.colorbar(sc, ax=a1, label=T["res_dim"], shrink=0.8)

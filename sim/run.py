@@ -274,7 +274,8 @@ def large_scale_line(s: dict[str, Any]) -> str:
                 "households of the whole district; run at population.scale=1)")  # fmt: skip
     if not s["large_scale"]:
         return "large-scale relapse: no"
-    return f"large-scale relapse: YES ({len(s['large_scale_events'])} town-years)"
+    where = ", ".join(f"{e['where']} in {e['year']}" for e in s["large_scale_events"])
+    return f"large-scale relapse: YES ({where})"
 
 
 def report(result: Result, out: Path) -> str:

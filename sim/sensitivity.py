@@ -42,7 +42,7 @@ from sim.errors import ConfigError
 from sim.io import atomic_write, write_json, write_parquet, write_text
 from sim.metric_table import label as figure_label
 from sim.params import between, folder_name, jobs, nonneg, one_of, parse, pos, prob
-from sim.run import judges_large_scale
+from sim.run import code_version, judges_large_scale
 from sim.uncertainty import UncertaintySet, checked_set
 
 METHODS = ("morris", "sobol", "prim")
@@ -88,6 +88,8 @@ class PrimPars:
     peel_alpha: float = prob()
     mass_min: float = prob()
     min_density: float = prob()  # the box reported: the most coverage at this density
+    max_quasi_p: float = prob()  # limits less significant than this are dropped from the box
+    hold: list[str] = ()  # factors not varied (at their nominal value): e.g. the rule's
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -115,6 +117,7 @@ class Settings:
     chunk: int | None = between(1, 10_000)
     part: int = nonneg()
     parts: int = between(1, 100_000)
+    reanalyse: bool = False
     scale: float = pos()
     months: int | None = between(1, MAX_MONTHS)
     lang: str = one_of("en", "zh")
@@ -181,6 +184,12 @@ def settings(cfg: dict, methods: list[str] | None = None) -> Plan:
                 "only; run PRIM at scale=1, or on a numeric outcome (analysis.prim.outcome="
                 "relapse_rate analysis.prim.above=0.05)"
             )
+    for i, n in enumerate(a.prim.hold):
+        if n not in uset.factors:
+            raise ConfigError(
+                f"analysis.prim.hold[{i}] = {n}: not a factor of uncertainty set {uset.name} "
+                f"({', '.join(uset.factors)})"
+            )
     if a.sobol.names is not None:
         for i, n in enumerate(a.sobol.names):
             if n not in uset.factors:
@@ -219,12 +228,37 @@ def _run(plan: Plan, names: list[str], points: np.ndarray, folder: Path, desc: s
         if fixed
         else points
     )
+    if p.reanalyse:
+        return stored_sample(plan, all_names, full, folder), None
     t0 = time.perf_counter()
     runs = run_sample(
         plan.base, plan.uset, all_names, full, list(plan.pars.analysis.seeds), folder / "chunks",
         n_jobs=p.n_jobs, chunk=p.chunk or block, part=p.part, parts=p.parts, desc=desc,
     )  # fmt: skip
     return runs, time.perf_counter() - t0
+
+
+def stored_sample(plan: Plan, names: list[str], points: np.ndarray, folder: Path) -> pd.DataFrame:
+    """The runs an earlier command wrote (``reanalyse=true``), if they are this sample's.
+
+    Its points and seeds must be those the settings give; the code that ran them is what the
+    folder's ``analysis.json`` says (``code``), whatever the code is now.
+    """
+    path = folder / "sample.parquet"
+    if not path.exists():
+        raise ConfigError(f"reanalyse=true: no stored sample {path}; run without reanalyse first")
+    runs = pd.read_parquet(path)
+    seeds = list(plan.pars.analysis.seeds)
+    expect = pd.DataFrame(
+        [{"point": i, "seed": s} | plan.uset.values(names, row)
+         for i, row in enumerate(points) for s in seeds]
+    )  # fmt: skip
+    if len(runs) != len(expect) or not runs[expect.columns].equals(expect):
+        raise ConfigError(
+            f"reanalyse=true: {path} holds another sample (points, seeds or factors differ from "
+            "these settings); run without reanalyse"
+        )
+    return runs
 
 
 def outcome_matrix(runs: pd.DataFrame, outcomes: list[str], n_points: int) -> pd.DataFrame:
@@ -332,7 +366,7 @@ def _ranked(table: pd.DataFrame, by: str) -> pd.DataFrame:
 
 
 def _finish(plan: Plan, folder: Path, runs: pd.DataFrame, table: pd.DataFrame, method: str,
-            seconds: float) -> None:  # fmt: skip
+            seconds: float | None) -> None:  # fmt: skip
     """Write a method's sample, table, Markdown, charts and what was run."""
     from sim.plotting import sensitivity_chart
 
@@ -347,13 +381,18 @@ def _stem(plan: Plan, name: str) -> str:
     return name if plan.pars.lang == "en" else f"{name}_{plan.pars.lang}"
 
 
-def _write_meta(plan: Plan, folder: Path, runs: pd.DataFrame, seconds: float, method: str):
+def _write_meta(
+    plan: Plan, folder: Path, runs: pd.DataFrame, seconds: float | None, method: str
+) -> None:
+    """What was run, by which code, in how long (a reanalysis keeps the runs' own record)."""
+    if seconds is None:
+        return
     n_runs = len(runs)
     write_json(
         {"method": method, "analysis": dataclasses.asdict(plan.pars.analysis),
          "uncertainty": plan.uset.name, "runs": n_runs, "seconds": round(seconds, 1),
          "runs_per_minute": round(60 * n_runs / seconds, 1) if seconds > 0 else None,
-         "n_jobs": plan.pars.n_jobs, "scale": plan.pars.scale},
+         "n_jobs": plan.pars.n_jobs, "scale": plan.pars.scale, "code": code_version()},
         folder / "analysis.json",
     )  # fmt: skip
 
@@ -422,7 +461,7 @@ def prim(plan: Plan, out: Path) -> dict[str, Any] | None:
         from ema_workbench.analysis import prim as ema_prim
 
     p = plan.pars.analysis.prim
-    problem = plan.uset.problem()
+    problem = plan.uset.problem([n for n in plan.uset.factors if n not in p.hold])
     x = latin.sample(problem, p.n, seed=p.seed)
     folder = _folder(out, "prim")
     runs, seconds = _run(plan, problem["names"], x, folder, "prim", 8)
@@ -457,19 +496,22 @@ def prim(plan: Plan, out: Path) -> dict[str, Any] | None:
         dense = traj[traj["density"] >= p.min_density]
         chosen = int(dense["coverage"].idxmax() if len(dense) else traj["density"].idxmax())
         box.select(chosen)
-        lims = box.box_lims[chosen]
-        limits = _limits(plan.uset, lims, box.box_lims[0], box.p_values[chosen])
+        limits = _limits(plan.uset, box.box_lims[chosen], box.box_lims[0], box.p_values[chosen])
+        dropped = [lim["factor"] for lim in limits if _quasi_p(lim) > p.max_quasi_p]
+        for name in dropped:  # a limit chance alone explains (ema-workbench's quasi-p)
+            box.drop_restriction(name)
+        if dropped:
+            i = len(box.box_lims) - 1
+            limits = _limits(plan.uset, box.box_lims[i], box.box_lims[0], box.p_values[i])
         result["boxes"].append({
             "box": 1, "step": chosen, "coverage": float(box.coverage),
             "density": float(box.density), "mass": float(box.mass), "limits": limits,
-            "words": box_words(plan.uset, limits),
+            "dropped": dropped, "words": box_words(plan.uset, limits),
         })  # fmt: skip
         write_parquet(traj.reset_index(drop=True), folder / "trajectory.parquet")
         from sim.plotting import prim_chart
 
-        prim_chart(
-            plan, traj, chosen, limits, result, folder / _stem(plan, "prim"), runs, plan.pars.lang
-        )
+        prim_chart(plan, traj, limits, result, folder / _stem(plan, "prim"), runs, plan.pars.lang)
     result["base_rate"] = float(y.mean())
     write_json(result, folder / "boxes.json")
     write_text(prim_markdown(plan, result, runs), folder / "boxes.md")
@@ -492,6 +534,12 @@ def _limits(uset: UncertaintySet, lims: pd.DataFrame, full: pd.DataFrame, p_valu
             "quasi_p": [None if v is None or v < 0 else float(v) for v in q],
         })  # fmt: skip
     return out
+
+
+def _quasi_p(lim: dict) -> float:
+    """The largest quasi-p of a limit's restricted sides (1 if none is known)."""
+    known = [q for q in lim["quasi_p"] if q is not None]
+    return max(known) if known else 1.0
 
 
 def _value_words(v: float, change: str) -> str:
@@ -524,7 +572,8 @@ def prim_markdown(plan: Plan, result: dict, runs: pd.DataFrame) -> str:
         f"- futures of interest ({what}): {result['of_interest']} of {result['points']} "
         f"({100 * result['base_rate']:.1f}%)",
         f"- PRIM (ema-workbench): peel_alpha {p.peel_alpha}, mass_min {p.mass_min}; the box "
-        f"shown has the most coverage at density >= {p.min_density}",
+        f"shown has the most coverage at density >= {p.min_density}, without limits whose "
+        f"quasi-p exceeds {p.max_quasi_p}",
         "- coverage: share of the futures of interest inside the box; density: share of the "
         "box's futures that are of interest", "",
     ]  # fmt: skip
@@ -534,6 +583,8 @@ def prim_markdown(plan: Plan, result: dict, runs: pd.DataFrame) -> str:
         lines += [
             f"## Box {b['box']}: coverage {b['coverage']:.2f}, density {b['density']:.2f}, "
             f"mass {b['mass']:.2f}", "", f"Futures with {b['words']}.", "",
+            *([f"Dropped (quasi-p above {p.max_quasi_p}): "
+               f"{', '.join(plan.uset.label(d) for d in b['dropped'])}.", ""] if b["dropped"] else []),
             "| factor | low | high | range | quasi-p (low, high) |", "|---|---|---|---|---|",
         ]  # fmt: skip
         for lim in b["limits"]:

@@ -77,6 +77,9 @@ def test_interrupted_comparison_resumes_to_the_same_table(tmp_path):
     assert pd.read_parquet(part / "monthly.parquet").equals(
         pd.read_parquet(full / "monthly.parquet")
     )
+    # a scaled district: large-scale relapse is not judged (sim.run.judges_large_scale)
+    assert pd.read_csv(full / "summary.csv")["p_large_scale"].isna().all()
+    assert "| not judged (scale < 1) |" in (full / "summary.md").read_text()
 
 
 def test_a_changed_config_is_not_reused(tmp_path):

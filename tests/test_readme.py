@@ -24,6 +24,13 @@ SMALL = {
     ],
     "experiments.benchmark": ["--sizes", "2000", "--repeats", "1", "--months", "2"],
     "experiments.collect": [],
+    "experiments.sensitivity": [
+        "scale=0.005", "months=2", "analysis.morris.r=2", "analysis.sobol.n=4", "n_jobs=1",
+    ],
+    "experiments.discover": [
+        "scale=0.005", "months=2", "analysis.prim.n=50", "analysis.prim.outcome=relapse_rate",
+        "analysis.prim.above=0", "n_jobs=1",
+    ],
 }  # fmt: skip
 TEMPLATES = {"hydra.launcher.partition=<p>"}  # needs a real SLURM partition
 

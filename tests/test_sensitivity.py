@@ -1,8 +1,10 @@
 """Uncertainty sets, the ensemble engine, sensitivity analysis and scenario discovery."""
 
+import dataclasses
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -80,6 +82,19 @@ def test_the_shipped_set_is_checked_against_the_config_and_has_15_factors_with_r
         assert f.why.strip() and f.en and f.zh, name
 
 
+def test_large_scale_relapse_is_judged_on_the_whole_district_only():
+    from sim.run import judges_large_scale, large_scale_line
+
+    res = simulate(small())
+    assert res.summary["large_scale"] is None
+    assert large_scale_line(res.summary).startswith("large-scale relapse: not judged at scale 0.01")
+    assert judges_large_scale(dataclasses.replace(res.model.cfg.population, scale=1.0))
+    events = [{"year": 2023, "where": "district"}, {"year": 2024, "where": "town 3"}]
+    assert large_scale_line({"large_scale": True, "large_scale_events": events}).endswith(
+        "YES (district in 2023, town 3 in 2024)"
+    )
+
+
 def test_a_range_end_the_config_refuses_is_named():
     data = {
         "name": "t",
@@ -142,7 +157,7 @@ def test_a_sample_is_the_same_on_one_or_two_workers_and_resumes_only_what_is_mis
     chunks = sorted((tmp_path / "a").glob("chunk_*.parquet"))
     kept = {p: p.stat().st_mtime_ns for p in chunks[1:]}
     chunks[0].unlink()
-    (tmp_path / "a" / ".chunk_00000.parquet.x.tmp").write_bytes(b"half")
+    (tmp_path / "a" / ".chunk_00000.parquet.x1y2.tmp").write_bytes(b"half")
     again = ensemble.run_sample(base, u, names, points, [1, 2], tmp_path / "a", chunk=3)
     pd.testing.assert_frame_equal(one, again)
     assert {p: p.stat().st_mtime_ns for p in chunks[1:]} == kept
@@ -258,32 +273,66 @@ def test_prim_box_holds_what_it_says(tmp_path):
     assert box["words"] in (tmp_path / "prim" / "boxes.md").read_text()
     for name in ("prim.png", "prim.svg", "trajectory.parquet", "boxes.json"):
         assert (tmp_path / "prim" / name).is_file()
+    # reanalysed from the stored sample: no run, the same futures; another sample is refused
+    stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / "prim" / "chunks").iterdir()}
+    again = analysis(tmp_path, "methods=[prim]", "analysis.prim.n=64", "reanalyse=true",
+                     "analysis.prim.outcome=relapse_rate", "analysis.prim.above=0.01",
+                     "analysis.prim.min_density=0.5", "lang=zh")  # fmt: skip
+    res2 = run_methods(again, tmp_path)["prim"]
+    assert res2["of_interest"] == res["of_interest"]
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "prim" / "chunks").iterdir()} == stamps
+    assert (tmp_path / "prim" / "prim_zh.png").is_file()
+    other = analysis(tmp_path, "methods=[prim]", "analysis.prim.n=65", "reanalyse=true",
+                     "analysis.prim.outcome=relapse_rate", "analysis.prim.above=0.01")  # fmt: skip
+    with pytest.raises(ConfigError, match="holds another sample"):
+        run_methods(other, tmp_path)
 
 
 @pytest.mark.slow
 def test_the_command_resumes_after_a_kill(tmp_path):
-    """Kill the Morris command part-way; the same command finishes with the same table."""
-    args = [sys.executable, "-m", "experiments.sensitivity", "scale=0.01", "months=6",
-            f"output_root={tmp_path}", "analysis.morris.r=4", "methods=[morris]", "n_jobs=1"]  # fmt: skip
+    """Kill the Morris command part-way; the same command finishes with the table one
+    uninterrupted process writes."""
+    over = ["scale=0.01", "months=6", "analysis.morris.r=4", "methods=[morris]", "n_jobs=1"]
+    args = [sys.executable, "-m", "experiments.sensitivity", f"output_root={tmp_path}", *over]
     env = os.environ | {"PYTHONWARNINGS": "ignore"}
     proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)  # fmt: skip
     chunks = tmp_path / "analysis" / "status_quo" / "scale_0.01" / "morris" / "chunks"
-    import time
-
     deadline = time.time() + 240
     while len(list(chunks.glob("chunk_*.parquet"))) < 2 and time.time() < deadline:
-        time.sleep(0.2)
+        time.sleep(0.1)
     proc.kill()
     proc.wait()
-    done_before = len(list(chunks.glob("chunk_*.parquet")))
-    assert 2 <= done_before < 4, done_before
+    assert 2 <= len(list(chunks.glob("chunk_*.parquet"))) < 4
     subprocess.run(args, cwd=ROOT, env=env, check=True, capture_output=True)
-    resumed = pd.read_parquet(chunks.parent / "indices.parquet")
-    fresh = tmp_path / "fresh"
-    subprocess.run([*args[:-4], f"output_root={fresh}", *args[-3:]], cwd=ROOT, env=env,
-                   check=True, capture_output=True)  # fmt: skip
-    again = pd.read_parquet(
-        fresh / "analysis" / "status_quo" / "scale_0.01" / "morris" / "indices.parquet"
+    plan = settings(plain(compose([*over, f"output_root={tmp_path / 'b'}"], "sensitivity")))
+    run_methods(plan, tmp_path / "b")
+    for name in ("sample.parquet", "indices.parquet"):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(chunks.parent / name), pd.read_parquet(tmp_path / "b" / "morris" / name)
+        )
+
+
+@pytest.mark.slow
+def test_parts_through_a_hydra_launcher_give_the_same_sample(tmp_path):
+    """Two launcher jobs (Hydra's joblib plugin) run half the chunks each; the plain command
+    then runs nothing and writes the same sample as one process does."""
+    over = ["scale=0.01", "months=6", "analysis.morris.r=2", "methods=[morris]", "n_jobs=1"]
+    cmd = [sys.executable, "-m", "experiments.sensitivity"]
+    env = os.environ | {"PYTHONWARNINGS": "ignore"}
+    subprocess.run([*cmd, "-m", "part=0,1", "parts=2", "hydra/launcher=local",
+                    f"output_root={tmp_path / 'a'}", *over], cwd=ROOT, env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    folder = tmp_path / "a" / "analysis" / "status_quo" / "scale_0.01" / "morris"
+    chunks = sorted((folder / "chunks").glob("chunk_*.parquet"))
+    assert len(chunks) == 2 and not (folder / "sample.parquet").exists()
+    stamps = [p.stat().st_mtime_ns for p in chunks]
+    subprocess.run([*cmd, f"output_root={tmp_path / 'a'}", *over], cwd=ROOT, env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    assert [p.stat().st_mtime_ns for p in chunks] == stamps
+    plan = settings(plain(compose([*over, f"output_root={tmp_path / 'b'}"], "sensitivity")))
+    run_methods(plan, tmp_path / "b")
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(folder / "sample.parquet"),
+        pd.read_parquet(tmp_path / "b" / "morris" / "sample.parquet"),
     )
-    pd.testing.assert_frame_equal(resumed, again)
