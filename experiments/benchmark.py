@@ -5,7 +5,7 @@
     python -m experiments.benchmark --comparison          # also a comparison's memory by runs
     python -m experiments.benchmark --default-comparison  # also levers_leave_one_out, 20 seeds
     python -m experiments.benchmark --reference           # also the idiomatic-Mesa speed ratio
-    python -m experiments.benchmark --sizes --ensemble 92  # only runs/min of a Morris sample
+    python -m experiments.benchmark --sizes --ensemble 46  # only runs/min of a Morris sample
 
 Every measurement runs in a fresh process (so peak memory is its own) with all levers and the
 monitoring mechanism on (policy=status_quo); a run is 12 burn-in months plus ``--months``.

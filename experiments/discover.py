@@ -19,9 +19,14 @@ from sim.jit import compiled_before
 from sim.sensitivity import run_methods, settings, summary_lines
 
 
-def check_job(cfg: DictConfig) -> None:
+def check_job(cfg: DictConfig, methods: list[str] | None = None) -> None:
     """The settings, the analysis, its base config and every factor's range."""
-    settings(plain(cfg))
+    settings(plain(cfg), methods)
+
+
+def check_prim(cfg: DictConfig) -> None:
+    """:func:`check_job` for this command's one method."""
+    check_job(cfg, ["prim"])
 
 
 def analysis_task(cfg: DictConfig, methods: list[str] | None, log: logging.Logger) -> None:
@@ -49,7 +54,7 @@ def task(cfg: DictConfig) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    cli.main(task, "sensitivity", check_job, (), argv, "experiments.discover")
+    cli.main(task, "sensitivity", check_prim, (), argv, "experiments.discover")
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ from sim.run import code_version, simulate
 from sim.uncertainty import UncertaintySet, apply
 
 KEY = b"relapse_sim_chunk_key"
-KEEP_DISTRICTS = 2  # built districts a worker keeps (full district: ~150 MB each)
+KEEP_DISTRICTS = 2  # built districts a worker keeps (a register: 73 bytes a household, 14 MB)
 _districts: OrderedDict[str, Households] = OrderedDict()  # per worker process
 
 

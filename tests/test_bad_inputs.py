@@ -150,6 +150,7 @@ def test_bad_input(case, tmp_path, register_df, request):
         ("experiments.run", ["-m", "sweep_name=../x", "seed=1,2"], "sweep_name = '../x'"),
         ("experiments.compare", ["n_jobs=0"], "n_jobs = 0"),
         ("experiments.calibrate", ["n_jobs=0"], "n_jobs = 0"),
+        ("experiments.discover", ["scale=0.1"], "judged on the whole district only"),
     ],
 )
 def test_the_command_itself(tmp_path, module, args, error):
