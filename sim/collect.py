@@ -15,7 +15,7 @@ import yaml
 
 from sim.compare import summary_row
 from sim.errors import DataError
-from sim.io import atomic_write, write_parquet
+from sim.io import write_csv, write_parquet
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def collect(folder: str | Path, outcome: str = "relapsed", lang: str = "en") -> 
             "large-scale relapse is judged on the whole district only (population.scale=1)"
         )
     write_parquet(table, folder / "collected.parquet")
-    atomic_write(folder / "collected.csv", lambda p: table.to_csv(p, index=False))
+    write_csv(table, folder / "collected.csv")
     params = [c for c in table.columns[1 : table.columns.get_loc("households")] if c != "seed"]
     varying = [p for p in params if table[p].nunique() > 1]
     n_seeds = table["seed"].nunique() if "seed" in table else 1

@@ -31,7 +31,7 @@ from scipy import stats
 
 from sim.config import MAX_MONTHS, check, compose, to_dict
 from sim.errors import ConfigError
-from sim.io import atomic_write, remove_stale, write_json, write_parquet, write_text
+from sim.io import atomic_write, remove_stale, write_csv, write_json, write_parquet, write_text
 from sim.metric_table import label as figure_label
 from sim.params import between, folder_name, jobs, one_of, parse, pos, prob
 from sim.run import code_version, simulate
@@ -491,7 +491,7 @@ def compare(exp: Experiment, out: Path, n_jobs: int = 1, lang: str = "en") -> pd
     stream_tables(exp, out, "monthly")
     stream_tables(exp, out, "towns")
     table = summary_table(exp, runs)
-    atomic_write(out / "summary.csv", lambda p: table.to_csv(p, index=False))
+    write_csv(table, out / "summary.csv")
     suffix = "" if lang == "en" else f"_{lang}"
     write_text(markdown(table, exp, runs, lang), out / f"summary{suffix}.md")
     comparison_charts(exp, out, runs, table, lang=lang)

@@ -177,6 +177,32 @@ def to_dict(cfg: DictConfig | dict) -> dict[str, Any]:
     return data  # type: ignore[return-value]
 
 
+def locate(cfg: dict, key: str, lists: bool = True) -> tuple[Any, Any]:
+    """The container holding dotted ``key`` in a plain config, and the key's last part.
+
+    With ``lists``, a number after a list is a position in it (``shocks.lockdown.periods.0.
+    wage_cut``); without, only mappings are walked. ``KeyError`` names ``key`` if it is missing.
+
+    Example:
+        >>> locate({"a": {"b": [{"c": 1}]}}, "a.b.0.c")
+        ({'c': 1}, 'c')
+    """
+    node: Any = cfg
+    *parents, last = key.split(".")
+    for part in parents:
+        node = _child(node, part, lists, key)
+    _child(node, last, lists, key)  # it exists
+    return node, int(last) if isinstance(node, list) else last
+
+
+def _child(node: Any, part: str, lists: bool, key: str) -> Any:
+    if isinstance(node, dict) and part in node:
+        return node[part]
+    if lists and isinstance(node, list) and part.isdigit() and int(part) < len(node):
+        return node[int(part)]
+    raise KeyError(key)
+
+
 def _interpolates(data: Any) -> bool:
     """Whether a plain config holds an interpolation (``${...}``) anywhere."""
     if isinstance(data, dict):

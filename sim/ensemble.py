@@ -21,7 +21,6 @@ writing into the same folder); a later run without ``parts`` finds every chunk d
 
 from __future__ import annotations
 
-import copy
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -48,9 +47,9 @@ _districts: OrderedDict[str, Households] = OrderedDict()  # per worker process
 
 def district_key(cfg: dict) -> str:
     """What a built district depends on: population (but growth), burn-in policy, seed."""
-    pop = copy.deepcopy(cfg["population"])
-    for key in AFTER_BASE_YEAR:
-        pop["economy"].pop(key, None)
+    pop = cfg["population"]
+    economy = {k: v for k, v in pop["economy"].items() if k not in AFTER_BASE_YEAR}
+    pop = pop | {"economy": economy}
     return config_hash({"population": pop, "burn_in_policy": cfg["burn_in_policy"],
                         "seed": cfg["seed"]})  # fmt: skip
 
@@ -75,9 +74,9 @@ def run_point(cfg: dict, judged: dict[str, tuple] | None = None) -> dict[str, An
     applied after the run) takes its row and is judged again, not simulated again: Sobol's and
     Morris's samples move one factor at a time, so each rule factor would cost a run a step.
     """
-    rule_free = copy.deepcopy(cfg)
-    rule = rule_free["outcomes"].pop("large_scale")
-    key = config_hash(rule_free)
+    outcomes = dict(cfg["outcomes"])
+    rule = outcomes.pop("large_scale")
+    key = config_hash(cfg | {"outcomes": outcomes})
     if judged is not None and key in judged:
         row, counts, pa_by_town, years = judged[key]
         events = large_scale_events(counts, pa_by_town, parse(LargeScale, rule, "rule"), years)

@@ -31,8 +31,9 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from sim.calibration import Target, fit_table, statistics, targets
+from sim.config import locate
 from sim.errors import ConfigError
-from sim.io import remove_stale, write_json, write_text
+from sim.io import remove_stale, write_csv, write_json, write_text
 from sim.params import folder_name, jobs, parse, pos
 
 log = logging.getLogger(__name__)
@@ -112,15 +113,10 @@ def settings(cfg: dict) -> CalibrateSettings:
 
 def _path(cfg: dict, key: str) -> tuple[dict, str]:
     """The mapping holding dotted ``key`` in ``cfg``, and the last part of the key."""
-    *parents, last = key.split(".")
-    node = cfg
-    for part in parents:
-        if not isinstance(node, dict) or part not in node:
-            raise ConfigError(f"calibration.free: {key}: no such key in the config")
-        node = node[part]
-    if not isinstance(node, dict) or last not in node:
-        raise ConfigError(f"calibration.free: {key}: no such key in the config")
-    return node, last
+    try:
+        return locate(cfg, key, lists=False)
+    except KeyError:
+        raise ConfigError(f"calibration.free: {key}: no such key in the config") from None
 
 
 def keys_set(key: str) -> list[str]:
@@ -236,7 +232,7 @@ def fit(
 
     def save_history() -> None:
         if history_file is not None:
-            write_text(pd.DataFrame(history).to_csv(index=False), history_file)
+            write_csv(pd.DataFrame(history), history_file)
 
     stages = list(dict.fromkeys(f.stage for f in free.values()))
     for round_ in range(1, cal.rounds + 1):
@@ -303,7 +299,7 @@ def calibrated_config(free: dict[str, Free], values: dict[str, float], header: s
 
 def write_fit(out: Path, name: str, table: pd.DataFrame) -> None:
     """A fit table as CSV and Markdown."""
-    write_text(table.to_csv(index=False), out / f"{name}.csv")
+    write_csv(table, out / f"{name}.csv")
     cols = ["target", "year", "value", "low", "high", "unit", "simulated", "sim_min", "sim_max",
             "within", "fitted"]  # fmt: skip
     notes = table.drop_duplicates("target")
@@ -362,7 +358,7 @@ def calibrate(data: dict, out: Path, n_jobs: int = 2, write_config: bool = True)
     for (label, ft), name in zip(tables.items(), ("fit_start", "fit", "fit_full"), strict=True):
         write_fit(out, name, ft)
         log.info("%s: %d of %d targets within their band", label, ft["within"].sum(), len(ft))
-    write_text(history.to_csv(index=False), out / "history.csv")  # complete
+    write_csv(history, out / "history.csv")  # complete
     seconds = round(time.perf_counter() - t0, 1)
     write_json({"start": start, "fitted": fitted, "runs": evaluate.runs, "seconds": seconds},
                out / "fitted.json")  # fmt: skip

@@ -51,6 +51,11 @@ def write_parquet(df: pd.DataFrame, path: str | Path) -> Path:
     return atomic_write(path, lambda p: df.to_parquet(p, index=False))
 
 
+def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write a DataFrame as CSV (no index), atomically."""
+    return atomic_write(path, lambda p: df.to_csv(p, index=False))
+
+
 def write_json(data: Any, path: str | Path) -> Path:
     """Write JSON (indented, keys in insertion order), atomically."""
     return atomic_write(path, lambda p: p.write_text(json.dumps(data, indent=2) + "\n"))

@@ -364,12 +364,13 @@ def comparison_charts(exp, out: Path, runs: pd.DataFrame, table: pd.DataFrame, l
 
 
 def _grid(
-    n: int, width: float = 2.6, height: float = 1.9, sharey: bool = True, ncol: int = 4
+    n: int, width: float = 2.6, height: float = 1.9, sharey: bool = True, ncol: int = 4,
+    sharex: bool = True,
 ) -> tuple[plt.Figure, np.ndarray]:  # fmt: skip
     ncol = min(n, ncol)
     nrow = int(np.ceil(n / ncol))
     fig, axes = plt.subplots(
-        nrow, ncol, figsize=(width * ncol + 0.6, height * nrow + 1.2), sharex=True,
+        nrow, ncol, figsize=(width * ncol + 0.6, height * nrow + 1.2), sharex=sharex,
         sharey=sharey, layout="constrained", squeeze=False,
     )  # fmt: skip
     for ax in axes.ravel()[n:]:
@@ -776,12 +777,8 @@ def sensitivity_chart(plan, table: pd.DataFrame, method: str, stem: Path, runs: 
     outcomes = list(dict.fromkeys(table["outcome"]))
     k = table["factor"].nunique()
     with plt.rc_context(L.style()):
-        ncol = min(2, len(outcomes))
-        nrow = -(-len(outcomes) // ncol)
-        fig, axes = plt.subplots(nrow, ncol, figsize=(4.6 * ncol + 0.6, (0.22 * k + 1.2) * nrow + 1),
-                                 layout="constrained", squeeze=False)  # fmt: skip
-        for ax in axes.ravel()[len(outcomes) :]:
-            ax.set_visible(False)
+        fig, axes = _grid(len(outcomes), width=4.6, height=0.22 * k + 1.2, sharey=False,
+                          ncol=2, sharex=False)  # each outcome its own unit  # fmt: skip
         for ax, o in zip(axes.ravel(), outcomes, strict=False):
             g = table[table["outcome"] == o].sort_values("rank", ascending=False)
             y = np.arange(len(g))
@@ -821,8 +818,6 @@ def sensitivity_chart(plan, table: pd.DataFrame, method: str, stem: Path, runs: 
 def prim_chart(plan, traj: pd.DataFrame, limits: list[dict], result: dict, stem: Path,
                runs: pd.DataFrame, lang: str = "en") -> list[Path]:  # fmt: skip
     """PRIM: the peeling trajectory (coverage against density) and the chosen box's limits."""
-    from sim.metric_table import label as figure_label
-
     L = Labels(lang)
     T = SA_TEXT[L.lang]
     p = plan.pars.analysis.prim

@@ -39,7 +39,7 @@ from sim.compare import ROW_FIGURES, workers
 from sim.config import MAX_MONTHS, check, compose, to_dict
 from sim.ensemble import run_sample
 from sim.errors import ConfigError
-from sim.io import atomic_write, write_json, write_parquet, write_text
+from sim.io import write_csv, write_json, write_parquet, write_text
 from sim.metric_table import label as figure_label
 from sim.params import between, folder_name, jobs, nonneg, one_of, parse, pos, prob
 from sim.run import code_version, judges_large_scale
@@ -200,10 +200,6 @@ def settings(cfg: dict, methods: list[str] | None = None) -> Plan:
     return Plan(pars, uset, base, outcomes)
 
 
-def _folder(out: Path, method: str) -> Path:
-    return out / method
-
-
 def _nominal(plan: Plan, varied: list[str]) -> dict[str, float]:
     """The values of the factors an analysis does not vary (their ``nominal``, if any)."""
     return {
@@ -272,13 +268,13 @@ def outcome_matrix(runs: pd.DataFrame, outcomes: list[str], n_points: int) -> pd
 
 def _write_tables(df: pd.DataFrame, stem: Path, md: str) -> None:
     write_parquet(df, stem.with_suffix(".parquet"))
-    atomic_write(stem.with_suffix(".csv"), lambda p: df.to_csv(p, index=False))
+    write_csv(df, stem.with_suffix(".csv"))
     write_text(md, stem.with_suffix(".md"))
 
 
 def _write_sample(runs: pd.DataFrame, folder: Path) -> None:
     write_parquet(runs, folder / "sample.parquet")
-    atomic_write(folder / "sample.csv", lambda p: runs.to_csv(p, index=False))
+    write_csv(runs, folder / "sample.csv")
 
 
 def morris(plan: Plan, out: Path) -> pd.DataFrame | None:
@@ -289,7 +285,7 @@ def morris(plan: Plan, out: Path) -> pd.DataFrame | None:
     m = plan.pars.analysis.morris
     problem = plan.uset.problem()
     x = sample.sample(problem, N=m.r, num_levels=m.levels, seed=m.seed)
-    folder = _folder(out, "morris")
+    folder = out / "morris"
     runs, seconds = _run(plan, problem["names"], x, folder, "morris", len(x) // m.r)
     if runs is None:
         return None
@@ -334,7 +330,7 @@ def sobol(plan: Plan, out: Path, names: list[str]) -> pd.DataFrame | None:
     s = plan.pars.analysis.sobol
     problem = plan.uset.problem(names)
     x = sample.sample(problem, s.n, calc_second_order=False, seed=s.seed)
-    folder = _folder(out, "sobol")
+    folder = out / "sobol"
     runs, seconds = _run(plan, names, x, folder, "sobol", len(names) + 2)
     if runs is None:
         return None
@@ -463,7 +459,7 @@ def prim(plan: Plan, out: Path) -> dict[str, Any] | None:
     p = plan.pars.analysis.prim
     problem = plan.uset.problem([n for n in plan.uset.factors if n not in p.hold])
     x = latin.sample(problem, p.n, seed=p.seed)
-    folder = _folder(out, "prim")
+    folder = out / "prim"
     runs, seconds = _run(plan, problem["names"], x, folder, "prim", 8)
     if runs is None:
         return None

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.config import adjust_value, check
+from sim.config import adjust_value, check, locate
 from sim.errors import ConfigError
 from sim.params import check_name, folder_name, one_of, parse
 
@@ -104,24 +104,13 @@ def uncertainty_set(data: dict) -> UncertaintySet:
     return UncertaintySet(name=check_name(data.get("name"), "uncertainty.name"), factors=factors)
 
 
-def _lookup(cfg: dict, key: str) -> tuple[Any, Any]:
-    """The container holding ``key`` (dotted; list positions are numbers) and its last part."""
-    node: Any = cfg
-    parts = key.split(".")
-    for part in parts[:-1]:
-        node = node[int(part)] if isinstance(node, list) else node[part]
-    last: Any = int(parts[-1]) if isinstance(node, list) else parts[-1]
-    node[last]  # noqa: B018 - raises KeyError / IndexError when missing
-    return node, last
-
-
 def apply(cfg: dict, uset: UncertaintySet, values: dict[str, float | int]) -> dict:
     """A copy of the plain config ``cfg`` with each factor's value applied to its keys."""
     out = copy.deepcopy(cfg)
     for name, v in values.items():
         f = uset.factors[name]
         for key in f.keys:
-            node, last = _lookup(out, key)
+            node, last = locate(out, key)
             if f.change == "value":
                 node[last] = v
             else:
@@ -139,8 +128,8 @@ def checked_set(data: dict, base: dict) -> UncertaintySet:
         where = f"uncertainty.factors.{name}"
         for i, key in enumerate(f.keys):
             try:
-                _, _ = _lookup(base, key)
-            except (KeyError, IndexError, ValueError, TypeError):
+                locate(base, key)
+            except KeyError:
                 raise ConfigError(
                     f"{where}.keys[{i}] = {key}: not a key of the config (with the analysis's "
                     "base overrides); write a dotted key such as shocks.illness.p_person_year"
