@@ -195,6 +195,37 @@ def locate(cfg: dict, key: str, lists: bool = True) -> tuple[Any, Any]:
     return node, int(last) if isinstance(node, list) else last
 
 
+def links(cfg: DictConfig) -> dict[str, str]:
+    """Keys whose value is another key's (``${..dibao.standard}``): dependent -> source.
+
+    A plain config has them resolved to copies; whatever changes a source in a plain config
+    (:func:`sim.uncertainty.apply`) changes its dependents too, as Hydra would.
+
+    Example:
+        >>> links(OmegaConf.create({"p": {"d": {"s": 1}, "t": {"lim": "${..d.s}"}}}))
+        {'p.t.lim': 'p.d.s'}
+    """
+    out: dict[str, str] = {}
+
+    def walk(node: Any, path: list[str]) -> None:
+        items = node.items_ex(resolve=False) if isinstance(node, DictConfig) else enumerate(node)
+        for k, _ in items:
+            here = [*path, str(k)]
+            if OmegaConf.is_interpolation(node, k):
+                m = re.fullmatch(r"\$\{(\.*)([\w.]+)\}", str(node._get_node(k)._value()))
+                if m:  # ${a.b} from the root, ${..a.b} relative (one dot: this node)
+                    up = len(m[1])
+                    base = path[: len(path) - up + 1] if up else []
+                    out[".".join(here)] = ".".join([*base, m[2]])
+                continue
+            child = node._get_node(k)
+            if isinstance(child, DictConfig | ListConfig):
+                walk(child, here)
+
+    walk(cfg, [])
+    return out
+
+
 def _child(node: Any, part: str, lists: bool, key: str) -> Any:
     if isinstance(node, dict) and part in node:
         return node[part]

@@ -41,7 +41,9 @@ from sim.run import code_version, simulate
 from sim.uncertainty import UncertaintySet, apply
 
 KEY = b"relapse_sim_chunk_key"
-KEEP_DISTRICTS = 2  # built districts a worker keeps (a register: 73 bytes a household, 14 MB)
+KEEP_DISTRICTS = 2  # built districts a worker keeps at least (a register: 73 bytes a
+# household, 14 MB); a chunk on many seeds keeps one per seed (a search's trial), since keeping
+# fewer than the seeds it cycles through would rebuild every one
 _districts: OrderedDict[str, Households] = OrderedDict()  # per worker process
 
 
@@ -54,25 +56,31 @@ def district_key(cfg: dict) -> str:
                         "seed": cfg["seed"]})  # fmt: skip
 
 
-def district(cfg: dict) -> Households:
-    """A fresh copy of the district ``cfg`` builds, from this worker's store when it has it."""
+def district(cfg: dict, keep: int = KEEP_DISTRICTS) -> Households:
+    """A fresh copy of the district ``cfg`` builds, from this worker's store when it has it.
+
+    ``keep``: districts the store holds (the least recently used goes first).
+    """
     key = district_key(cfg)
     if key not in _districts:
         run = check(cfg)
         _districts[key] = build(run.population, run.seed, run.burn_in_policy)
-        while len(_districts) > KEEP_DISTRICTS:
+        while len(_districts) > keep:
             _districts.popitem(last=False)
     _districts.move_to_end(key)
     return _districts[key].copy()
 
 
-def run_point(cfg: dict, judged: dict[str, tuple] | None = None) -> dict[str, Any]:
+def run_point(
+    cfg: dict, judged: dict[str, tuple] | None = None, keep: int = KEEP_DISTRICTS
+) -> dict[str, Any]:
     """One run's summary row (:func:`sim.compare.summary_row`), on a shared district.
 
     ``judged``: runs of this chunk so far, by their config without the large-scale rule. A
     point that differs from one of them only in the rule (``outcomes.large_scale``, which is
     applied after the run) takes its row and is judged again, not simulated again: Sobol's and
     Morris's samples move one factor at a time, so each rule factor would cost a run a step.
+    ``keep``: built districts this worker keeps (:func:`district`).
     """
     outcomes = dict(cfg["outcomes"])
     rule = outcomes.pop("large_scale")
@@ -81,7 +89,7 @@ def run_point(cfg: dict, judged: dict[str, tuple] | None = None) -> dict[str, An
         row, counts, pa_by_town, years = judged[key]
         events = large_scale_events(counts, pa_by_town, parse(LargeScale, rule, "rule"), years)
         return row | {"large_scale": bool(events) if row["large_scale"] is not None else None}
-    res = simulate(cfg, households=district(cfg))
+    res = simulate(cfg, households=district(cfg, keep))
     row = summary_row(res.summary)
     if judged is not None:
         o = res.model.outcomes
@@ -99,7 +107,7 @@ def _run_chunk(
         values = uset.values(names, row)
         cfg = apply(base, uset, values)
         for seed in seeds:
-            run = run_point(cfg | {"seed": seed}, judged)
+            run = run_point(cfg | {"seed": seed}, judged, max(KEEP_DISTRICTS, len(seeds)))
             out.append({"point": point, "seed": seed} | values | run)
     table = pa.Table.from_pandas(pd.DataFrame(out), preserve_index=False)
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), KEY: key.encode()})
@@ -119,12 +127,14 @@ def stored_key(path: Path) -> str | None:
 def run_sample(
     base: dict, uset: UncertaintySet, names: list[str], points: np.ndarray, seeds: list[int],
     folder: Path, *, n_jobs: int = 1, chunk: int = 8, part: int = 0, parts: int = 1,
-    desc: str = "runs",
+    desc: str = "runs", offset: int = 0,
 ) -> pd.DataFrame | None:  # fmt: skip
     """Run ``points`` (rows of factor values for ``names``) on ``seeds``; their rows, in order.
 
     ``base``: the plain, checked config every point changes (``chart`` off). Returns None
     when ``parts`` > 1: this job's chunks are written, the table is read by a later run.
+    ``offset``: the number of the first point (its ``point`` column, and chunk files numbered
+    from ``offset // chunk``), for samples that grow batch by batch (:mod:`sim.search`).
     """
     folder.mkdir(parents=True, exist_ok=True)
     code = code_version()
@@ -132,9 +142,10 @@ def run_sample(
     factors = {n: repr(uset.factors[n]) for n in names}
     paths, todo = [], []
     for c, start in enumerate(range(0, len(points), chunk)):
-        path = folder / f"chunk_{c:05d}.parquet"
+        path = folder / f"chunk_{c + offset // chunk:05d}.parquet"
         paths.append(path)
-        rows = [(start + i, points[start + i]) for i in range(min(chunk, len(points) - start))]
+        rows = [(offset + start + i, points[start + i])
+                for i in range(min(chunk, len(points) - start))]  # fmt: skip
         key = config_hash({"base": base, "factors": factors, "seeds": list(seeds), "code": code,
                            "points": [[int(p), *map(float, r)] for p, r in rows]})  # fmt: skip
         if c % parts == part and stored_key(path) != key:

@@ -865,3 +865,79 @@ def prim_chart(plan, traj: pd.DataFrame, limits: list[dict], result: dict, stem:
         fig.suptitle(T["prim_title"].format(what=what))
         note(fig, _sa_source(plan, runs, "PRIM", T, L))
         return save(fig, stem)
+
+
+SEARCH_TEXT = {
+    "en": {
+        "title": "{title}: spending against relapse",
+        "spending": "lever spending, million yuan (mean over scenarios and seeds)",
+        "relapse": "relapse rate of PA households, % (mean)",
+        "feasible": "feasible trial (no large-scale relapse)",
+        "infeasible": "infeasible trial",
+        "front": "Pareto front of the feasible",
+        "best": "chosen: trial {n}",
+        "ref_bad": "{name} (infeasible)",
+        "what": "{trials} trials x {seeds} seeds x {shocks} shock scenarios ({names}); feasible: "
+        "95% upper bound of P(large-scale) <= {risk:g} in each; full district, {period}",
+    },
+    "zh": {
+        "title": "{title}：支出与返贫",
+        "spending": "政策支出（百万元，情景与种子平均）",
+        "relapse": "脱贫户返贫率（%，平均）",
+        "feasible": "可行组合（无规模性返贫）",
+        "infeasible": "不可行组合",
+        "front": "可行组合的帕累托前沿",
+        "best": "选定：第{n}次试验",
+        "ref_bad": "{name}（不可行）",
+        "what": "{trials}次试验 x {seeds}个种子 x {shocks}个冲击情景（{names}）；可行：各情景规模性"
+        "返贫概率95%上限 <= {risk:g}；全区，{period}",
+    },
+}
+
+
+def pareto_chart(plan, table: pd.DataFrame, refs: pd.DataFrame, best, stem: Path,
+                 lang: str = "en") -> list[Path]:  # fmt: skip
+    """A search's trials: spending against relapse, feasible and not, the front, references."""
+    L = Labels(lang)
+    T = SEARCH_TEXT[L.lang]
+    s = plan.pars.search
+    labels = (s.labels or {}).get(L.lang, {})
+    with plt.rc_context(L.style()):
+        fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
+        x, y = table["spending"] / 1e6, 100 * table["relapse_rate"]
+        ok = table["feasible"].to_numpy(bool)
+        ax.scatter(x[~ok], y[~ok], marker="x", color="0.55", s=16, lw=0.8, label=T["infeasible"])
+        ax.scatter(x[ok], y[ok], color=BAND, s=18, alpha=0.8, label=T["feasible"])
+        front = table[table["pareto"]].sort_values("spending")
+        if len(front):
+            ax.step(front["spending"] / 1e6, 100 * front["relapse_rate"], where="post",
+                    color=ACCENT, lw=1.2, label=T["front"])  # fmt: skip
+            ax.plot(front["spending"] / 1e6, 100 * front["relapse_rate"], "o", color=ACCENT, ms=4)
+        if best is not None:
+            bx, by = best["spending"] / 1e6, 100 * best["relapse_rate"]
+            ax.plot(bx, by, "o", mfc="none", mec=ACCENT, ms=13, mew=2)
+            ax.annotate(T["best"].format(n=int(best["trial"])), (bx, by), xytext=(12, 10),
+                        textcoords="offset points", fontsize=8, color=ACCENT)  # fmt: skip
+        texts = []
+        for _, r in refs.iterrows():
+            name = labels.get(r["reference"], r["reference"].replace("_", " "))
+            texts.append(name if r["feasible"] else T["ref_bad"].format(name=name))
+            ax.plot(r["spending"] / 1e6, 100 * r["relapse_rate"], "D", color=BASE, ms=6,
+                    mfc=BASE if r["feasible"] else "white")  # fmt: skip
+        ax.xaxis.set_major_formatter(THOUSANDS)
+        if texts:  # after every point is drawn: the axes' limits are final
+            _place_labels(ax, (refs["spending"] / 1e6).to_numpy(),
+                          (100 * refs["relapse_rate"]).to_numpy(), texts, fontsize=8)  # fmt: skip
+        ax.set_xlabel(T["spending"], fontsize=9)
+        ax.set_ylabel(T["relapse"], fontsize=9)
+        ax.legend(loc="upper right")
+        fig.suptitle(
+            T["title"].format(title=s.title if L.lang == "en" else labels.get("title", s.title))
+        )
+        names = ", ".join(labels.get(k, k) for k in s.shocks)
+        cfg = next(iter(plan.bases.values()))
+        last = pd.Period(cfg["start"], "M") + cfg["months"] - 1
+        what = T["what"].format(trials=len(table), seeds=len(s.seeds), shocks=len(s.shocks),
+                                names=names, risk=s.risk, period=f"{cfg['start']} – {last}")  # fmt: skip
+        note(fig, L("source", version=sim.__version__, what=what))
+        return save(fig, stem)

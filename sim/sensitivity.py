@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from sim.compare import ROW_FIGURES, workers
-from sim.config import MAX_MONTHS, check, compose, to_dict
+from sim.config import MAX_MONTHS, check, compose, links, to_dict
 from sim.ensemble import run_sample
 from sim.errors import ConfigError
 from sim.io import write_csv, write_json, write_parquet, write_text
@@ -173,7 +173,7 @@ def settings(cfg: dict, methods: list[str] | None = None) -> Plan:
     except ConfigError as e:
         raise ConfigError(f"analysis.base: {e}") from None
     base = to_dict(cfg_run)
-    uset = checked_set(pars.uncertainty, base)
+    uset = checked_set(pars.uncertainty, base, links=links(cfg_run))
     outcomes = list(a.outcomes)
     judged = judges_large_scale(run.population)
     if not judged:  # the rule is not judged on a scaled district (sim.run.judges_large_scale)

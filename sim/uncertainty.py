@@ -2,8 +2,10 @@
 
 A set (``scenarios/uncertainty/<name>.yaml``) lists factors; each changes one or more config
 keys, either by a factor on the composed value (``change: scale``; every year of a dated value
-and every entry of a table) or by setting it (``change: value``). :func:`checked_set` refuses a
-key the config does not have and a range whose ends the config refuses, before anything runs.
+and every entry of a table), by adding to it (``change: add``) or by setting it (``change:
+value``). :func:`checked_set` refuses a key the config does not have and a range whose ends the
+config refuses, before anything runs. The decision variables of a search
+(:mod:`sim.search`) are factors too, with a ``step``.
 
 Example:
     >>> u = uncertainty_set({"name": "x", "factors": {"ill": {
@@ -16,8 +18,9 @@ Example:
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,12 +32,13 @@ from sim.params import check_name, folder_name, one_of, parse
 
 @dataclass(frozen=True, kw_only=True)
 class Factor:
-    """One uncertain input (see ``scenarios/uncertainty/fuling.yaml``)."""
+    """One uncertain input (``scenarios/uncertainty/``) or lever setting (``scenarios/search/``)."""
 
     keys: list[str]
-    change: str = one_of("scale", "value")
+    change: str = one_of("scale", "value", "add")
     range: list[float]
     integer: bool = False
+    step: float | None = None  # a search's grid (Optuna's step); None: continuous
     nominal: float | None = None  # its value when an analysis does not vary it; None: the config's
     en: str
     zh: str
@@ -51,6 +55,13 @@ class Factor:
             raise ConfigError(f"{where}.nominal = {self.nominal}: outside range {list(lo_hi)}")
         if not self.keys:
             raise ConfigError(f"{where}.keys: empty; name at least one config key")
+        if self.step is not None:
+            n = (lo_hi[1] - lo_hi[0]) / self.step if self.step > 0 else -1
+            if n < 1 or abs(n - round(n)) > 1e-9 or (self.integer and self.step != int(self.step)):
+                raise ConfigError(
+                    f"{where}.step = {self.step:g}: must be positive and divide the range "
+                    f"[{lo_hi[0]:g}, {lo_hi[1]:g}] into whole steps (whole for an integer factor)"
+                )
 
     def bounds(self) -> list[float]:
         """The interval samplers draw from: an integer factor's last whole number included."""
@@ -70,6 +81,8 @@ class UncertaintySet:
 
     name: str = folder_name()
     factors: dict[str, Factor]
+    links: dict[str, str] = field(default_factory=dict)  # dependent key -> source key
+    # (sim.config.links): a changed source is copied to its dependents, as Hydra resolves them
 
     def problem(self, names: list[str] | None = None) -> dict[str, Any]:
         """SALib's problem for ``names`` (default: every factor)."""
@@ -90,23 +103,24 @@ class UncertaintySet:
         return f.zh if lang == "zh" else f.en
 
 
-def uncertainty_set(data: dict) -> UncertaintySet:
-    """Parse an uncertainty section (no check against a config: :func:`checked_set`)."""
+def uncertainty_set(data: dict, where: str = "uncertainty.factors") -> UncertaintySet:
+    """Parse an uncertainty section (no check against a config: :func:`checked_set`).
+
+    ``where``: the factors' place in error messages (a search's: ``search.variables``).
+    """
     if not isinstance(data, dict) or not isinstance(data.get("factors"), dict):
-        raise ConfigError(
-            "uncertainty.factors: missing; list the factors (see scenarios/uncertainty/)"
-        )
-    factors = {
-        name: parse(Factor, f, f"uncertainty.factors.{name}") for name, f in data["factors"].items()
-    }
+        raise ConfigError(f"{where}: missing; list them (see scenarios/{where.split('.')[0]}/)")
+    factors = {name: parse(Factor, f, f"{where}.{name}") for name, f in data["factors"].items()}
     if not factors:
-        raise ConfigError("uncertainty.factors: empty; list at least two factors")
-    return UncertaintySet(name=check_name(data.get("name"), "uncertainty.name"), factors=factors)
+        raise ConfigError(f"{where}: empty; list at least one")
+    section = where.split(".")[0]
+    return UncertaintySet(name=check_name(data.get("name"), f"{section}.name"), factors=factors)
 
 
 def apply(cfg: dict, uset: UncertaintySet, values: dict[str, float | int]) -> dict:
     """A copy of the plain config ``cfg`` with each factor's value applied to its keys."""
     out = copy.deepcopy(cfg)
+    changed = []
     for name, v in values.items():
         f = uset.factors[name]
         for key in f.keys:
@@ -114,18 +128,38 @@ def apply(cfg: dict, uset: UncertaintySet, values: dict[str, float | int]) -> di
             if f.change == "value":
                 node[last] = v
             else:
-                node[last] = adjust_value(node[last], f"*{v}", key)
+                change = f"*{v}" if f.change == "scale" else f"+{v}" if v >= 0 else f"-{-v}"
+                node[last] = adjust_value(node[last], change, key)
+            changed.append(key)
+    for _ in range(len(uset.links)):  # a chain of links takes one round per step
+        moved = False
+        for dep, src in uset.links.items():
+            if any(k == src or k.startswith(f"{src}.") or src.startswith(f"{k}.") for k in changed):
+                node, last = locate(out, dep)
+                source, at = locate(out, src)
+                if node[last] != source[at]:
+                    node[last] = copy.deepcopy(source[at])
+                    changed.append(dep)
+                    moved = True
+        if not moved:
+            break
     return out
 
 
-def checked_set(data: dict, base: dict) -> UncertaintySet:
+def checked_set(
+    data: dict, base: dict, where: str = "uncertainty.factors", links: dict[str, str] | None = None
+) -> UncertaintySet:
     """The set, each key found in ``base`` and each range end accepted by :func:`sim.config.check`.
 
-    ``base``: the plain composed config the factors change (the analysis's policy and shocks).
+    ``base``: the plain composed config the factors change (the analysis's policy and shocks);
+    ``links``: its interpolated keys (:func:`sim.config.links` of the composed config).
     """
-    uset = uncertainty_set(data)
+    uset = uncertainty_set(data, where)
+    if links:
+        uset = dataclasses.replace(uset, links=dict(links))
+    section = where
     for name, f in uset.factors.items():
-        where = f"uncertainty.factors.{name}"
+        where = f"{section}.{name}"
         for i, key in enumerate(f.keys):
             try:
                 locate(base, key)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import yaml
 
-from experiments import calibrate, collect, compare, discover, run
+from experiments import calibrate, collect, compare, discover, optimize, run
 from sim.cli import precheck
 from sim.run import RUN_FILES
 
@@ -26,6 +26,7 @@ CHECKS = {
     "compare": ("compare", compare.check_job, ()),
     "calibrate": ("calibrate", calibrate.check_job, ()),
     "sensitivity": ("sensitivity", discover.check_job, ()),
+    "optimize": ("optimize", optimize.check_job, ()),
 }
 
 
@@ -151,6 +152,7 @@ def test_bad_input(case, tmp_path, register_df, request):
         ("experiments.compare", ["n_jobs=0"], "n_jobs = 0"),
         ("experiments.calibrate", ["n_jobs=0"], "n_jobs = 0"),
         ("experiments.discover", ["scale=0.1"], "judged on the whole district only"),
+        ("experiments.optimize", ["search.risk=0.1"], "no mix can be feasible"),
     ],
 )
 def test_the_command_itself(tmp_path, module, args, error):

@@ -31,6 +31,11 @@ SMALL = {
         "scale=0.005", "months=2", "analysis.prim.n=50", "analysis.prim.outcome=relapse_rate",
         "analysis.prim.above=0", "n_jobs=1",
     ],
+    "experiments.optimize": [
+        "months=2", "search.trials=2", "search.batch=2", "search.seeds=[1,2]", "search.risk=0.8",
+        "search.shocks=[default]", "search.holdout=[1001]", "n_jobs=1",
+        'search.base=["policy=status_quo","burn_in=1"]',
+    ],
 }  # fmt: skip
 TEMPLATES = {"hydra.launcher.partition=<p>"}  # needs a real SLURM partition
 

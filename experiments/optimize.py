@@ -1,0 +1,53 @@
+"""The least-cost mix: ``python -m experiments.optimize search=<name> [search.trials=40]``.
+
+An Optuna search (:mod:`sim.search`) over the levers of ``scenarios/search/<name>.yaml``:
+spending and relapse minimised, P(large-scale relapse) held at zero in every shock scenario.
+Results in ``outputs/search/<name>/`` (the study's journal, every run, ``trials.csv``,
+``front.csv``, ``search.md``, the Pareto chart, the out-of-sample check in ``check/``); the
+chosen mix in ``scenarios/policy/<name>_best.yaml``. The same command resumes a stopped search.
+"""
+
+import logging
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig
+
+from sim import cli
+from sim.config import plain
+from sim.jit import compiled_before
+from sim.search import optimise, settings
+
+log = logging.getLogger("experiments.optimize")
+
+
+def check_job(cfg: DictConfig) -> None:
+    """The settings, the search, every run's config and every variable's range."""
+    settings(plain(cfg))
+
+
+@hydra.main(config_path="../scenarios", config_name="optimize", version_base="1.3")
+def task(cfg: DictConfig) -> None:
+    for name in ("MESA", "optuna"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    with cli.one_line_errors():
+        plan = settings(plain(cfg))
+        out = Path(plan.pars.output_root) / "search" / plan.pars.search.name
+        if not compiled_before():
+            log.info("first run: compiling the model's loops once (10-50 s a worker)")
+        result = optimise(plan, out)
+    if result is None:
+        log.info("worker %d done; run again with workers=1 for the outputs", plan.pars.worker)
+        return
+    for line in (out / "search.md").read_text().splitlines():
+        if line.strip():
+            log.info("%s", line)
+    log.info("results: %s", out)
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli.main(task, "optimize", check_job, (), argv, "experiments.optimize")
+
+
+if __name__ == "__main__":
+    main()
