@@ -226,11 +226,16 @@ def clean(v: float | int) -> float | int:
 
 
 def sampler(plan: Plan, number: int):
-    """The sampler that asks trial ``number``: seeded from the search seed and the number."""
+    """The sampler that asks trial ``number``: seeded from the search seed and the number.
+
+    With several workers the worker joins the seed: two jobs that read the same number at
+    once would otherwise ask the same mix twice.
+    """
     import optuna
 
-    sp = plan.pars.search.sampler
-    seed = int(np.random.SeedSequence([sp.seed, number]).generate_state(1)[0])
+    sp, p = plan.pars.search.sampler, plan.pars
+    entropy = [sp.seed, number] + ([p.worker] if p.workers > 1 else [])
+    seed = int(np.random.SeedSequence(entropy).generate_state(1)[0])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         if sp.name == "nsga2":
