@@ -11,11 +11,11 @@ scenario (:func:`sim.ensemble.run_sample`) and gets two objectives, both minimis
 
 and one constraint per shock scenario: the 95% upper bound (Clopper-Pearson) of P(large-scale
 relapse) from its seeds at or below ``risk`` (Optuna's ``Trial.set_constraint``). Optuna's
-constrained TPE (or NSGA-II) sampler proposes the trials, ``batch`` at a time; the batch's runs go to joblib
-workers. The study lives in Optuna's journal file (``study.journal``): the same command resumes
-a stopped search, and trials the stop interrupted run again with the parameters they had.
-Each trial's sampler is seeded from the search seed and the trial number, so a resumed search
-asks exactly the trials an uninterrupted one asks.
+constrained TPE (or NSGA-II) sampler proposes the trials, ``batch`` at a time; the batch's
+runs go to joblib workers. The study lives in Optuna's journal file (``study.journal``): the
+same command resumes a stopped search, and trials the stop interrupted run again with the
+parameters they had. Each trial's sampler is seeded from the search seed and the trial
+number, so a resumed search asks exactly the trials an uninterrupted one asks.
 
 The chosen mix is the cheapest feasible trial; it is written as a policy config and checked
 out of sample: base and chosen mix on fresh seeds under every shock scenario, paired, through
