@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from omegaconf import DictConfig
 
 from sim.compare import Experiment, compare, config_hash, upper_bound_95, workers
 from sim.config import MAX_MONTHS, check, compose, links, locate, to_dict
@@ -151,24 +152,25 @@ def settings(cfg: dict) -> Plan:
     if pars.months is not None:
         tail.append(f"months={pars.months}")
 
-    def config(where: str, over: list[str]) -> dict:
+    def config(where: str, over: list[str]) -> DictConfig:
         try:
             cfg_run = compose([*over, *tail])
             check(cfg_run, workers(pars.n_jobs))
         except ConfigError as e:
             raise ConfigError(f"{where}: {e}") from None
-        return to_dict(cfg_run)
+        return cfg_run
 
-    bases = {k: config(f"search.shocks ({k})", [*s.base, f"shocks={k}"]) for k in s.shocks}
+    composed = {k: config(f"search.shocks ({k})", [*s.base, f"shocks={k}"]) for k in s.shocks}
+    bases = {k: to_dict(c) for k, c in composed.items()}
     refs = {
-        r: {k: config(f"search.references.{r}",
-                      [*_overrides(f"search.references.{r}", over), f"shocks={k}"])
+        r: {k: to_dict(config(f"search.references.{r}",
+                              [*_overrides(f"search.references.{r}", over), f"shocks={k}"]))
             for k in s.shocks}
         for r, over in s.references.items()
     }  # fmt: skip
     first = next(iter(bases.values()))
     vset = checked_set({"name": s.name, "factors": s.variables}, first, "search.variables",
-                       links(compose([*s.base, f"shocks={s.shocks[0]}", *tail])))  # fmt: skip
+                       links(composed[s.shocks[0]]))  # fmt: skip
     for name, f in vset.factors.items():
         for i, key in enumerate(f.keys):
             if not key.startswith("policy."):
@@ -217,7 +219,7 @@ def distributions(vset: UncertaintySet) -> dict[str, Any]:
 
 def row_values(plan: Plan, row: pd.Series) -> dict[str, float | int]:
     """A trial row's variable values as plain Python numbers."""
-    return {n: int(row[n]) if f.integer else float(row[n]) for n, f in plan.vset.factors.items()}
+    return plan.vset.values(plan.names, row[plan.names].to_numpy(float))
 
 
 def clean(v: float | int) -> float | int:
@@ -469,14 +471,12 @@ def mix_overrides(plan: Plan, values: dict[str, float | int]) -> list[str]:
         for key in f.keys:
             if f.change == "value":
                 over.append(f"{key}={v}")
-            elif f.change == "scale":
-                adjust.append(f"{key}*{v}")
             else:
-                adjust.append(f"{key}+{v}" if v >= 0 else f"{key}-{-v}")
+                adjust.append(f"{key}{f.adjustment(v)}")
     return ([f"adjust=[{','.join(adjust)}]"] if adjust else []) + over
 
 
-def write_policy(plan: Plan, row: pd.Series, path: Path) -> Path:
+def write_policy(plan: Plan, trial: int, values: dict[str, float | int], path: Path) -> Path:
     """The chosen mix as a policy config extending the base mix's policy, a reason per value.
 
     Values are written as JSON flow (Python's shortest round-trip floats), so the file gives
@@ -485,7 +485,7 @@ def write_policy(plan: Plan, row: pd.Series, path: Path) -> Path:
     s = plan.pars.search
     name = f"{s.name}_best"
     tree: dict = {}
-    for key, leaf in mix_config(plan, row_values(plan, row)).items():
+    for key, leaf in mix_config(plan, values).items():
         *parents, last = key.split(".")
         node = tree
         for part in parents:
@@ -502,7 +502,7 @@ def write_policy(plan: Plan, row: pd.Series, path: Path) -> Path:
         return lines
 
     text = "\n".join([
-        f"# The least-cost mix of search {s.name} (trial {int(row['trial'])}): the cheapest trial",
+        f"# The least-cost mix of search {s.name} (trial {trial}): the cheapest trial",
         f"# whose P(large-scale relapse) has a 95% upper bound <= {s.risk:g} under every shock",
         f"# scenario ({', '.join(s.shocks)}) on {len(s.seeds)} seeds. Written by",
         f"# python -m experiments.optimize search={s.name}; run it with",
@@ -554,12 +554,13 @@ def finish(plan: Plan, out: Path, seconds: float) -> dict[str, Any]:
     for lang in dict.fromkeys([p.lang, "en"]):
         pareto_chart(plan, table, refs, best, out / _stem("pareto", lang), lang)
     if best is not None:
-        path = write_policy(plan, best, Path(p.export_dir) / "policy" / f"{s.name}_best.yaml")
-        values = row_values(plan, best)
-        result["best"] = {"trial": int(best["trial"]), "policy": str(path), "values": values,
+        trial, values = int(best["trial"]), row_values(plan, best)
+        path = Path(p.export_dir) / "policy" / f"{s.name}_best.yaml"
+        write_policy(plan, trial, values, path)
+        result["best"] = {"trial": trial, "policy": str(path), "values": values,
                           "overrides": mix_overrides(plan, values)}  # fmt: skip
         if p.check:
-            exp = check_experiment(plan, result["best"]["values"], int(best["trial"]))
+            exp = check_experiment(plan, values, trial)
             check_table = compare(exp, out / "check", n_jobs=p.n_jobs, lang=p.lang)
             result["check"] = check_table.to_dict("records")
     write_text(markdown(plan, table, refs, result), out / "search.md")

@@ -68,6 +68,16 @@ class Factor:
         lo, hi = self.range
         return [lo, hi + 1] if self.integer else [lo, hi]
 
+    def adjustment(self, v: float | int) -> str:
+        """Value ``v`` of a scale or add factor as an ``adjust`` change: ``*1.1``, ``+250``, ``-250``.
+
+        The one spelling :func:`apply` and a search's command-line form both use
+        (:func:`sim.config.adjust_value` reads it).
+        """
+        if self.change == "scale":
+            return f"*{v}"
+        return f"+{v}" if v >= 0 else f"-{-v}"
+
     def value(self, u: float) -> float | int:
         """A drawn number as the factor's value (integers: floored into the range)."""
         if not self.integer:
@@ -128,8 +138,7 @@ def apply(cfg: dict, uset: UncertaintySet, values: dict[str, float | int]) -> di
             if f.change == "value":
                 node[last] = v
             else:
-                change = f"*{v}" if f.change == "scale" else f"+{v}" if v >= 0 else f"-{-v}"
-                node[last] = adjust_value(node[last], change, key)
+                node[last] = adjust_value(node[last], f.adjustment(v), key)
             changed.append(key)
     for _ in range(len(uset.links)):  # a chain of links takes one round per step
         moved = False
