@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint clean
+.PHONY: run test app clean
 
 $(STAMP): pyproject.toml
 	@PY=$$(./scripts/find-python) || exit 1; \
@@ -19,6 +19,12 @@ run: $(STAMP)  ## the main job on the embedded default district; extra Hydra ove
 test: $(STAMP)  ## the whole test suite (ruff first)
 	$(BIN)/ruff check sim experiments benchmarks tests
 	$(BIN)/python -m pytest $(ARGS)
+
+APP_HOST ?= 127.0.0.1
+APP_PORT ?= 8765
+app: $(STAMP)  ## the planner's dashboard on http://127.0.0.1:8765 (this machine only); settings via APP_ARGS="scale=0.05"
+	RELAPSE_APP_ARGS="$(APP_ARGS)" SOLARA_TELEMETRY_MIXPANEL_ENABLE=False \
+	  $(BIN)/solara run sim.app --host $(APP_HOST) --port $(APP_PORT) --production
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache

@@ -18,7 +18,7 @@ import os
 import resource
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -237,14 +237,23 @@ def scenario_configs(exp: Experiment, n_jobs: int = 1) -> dict[str, dict]:
     return configs
 
 
-def run_all(exp: Experiment, out: Path, n_jobs: int) -> pd.DataFrame:
-    """Every (scenario, seed) of ``exp``, in parallel on local cores, resumable."""
+def run_all(
+    exp: Experiment, out: Path, n_jobs: int, report: Callable[[int, int], None] | None = None
+) -> pd.DataFrame:
+    """Every (scenario, seed) of ``exp``, in parallel on local cores, resumable.
+
+    ``report(done, total)`` is called as runs finish (a progress bar of the caller's own).
+    """
     configs = scenario_configs(exp, n_jobs)  # fail fast on a bad scenario, before any run
     code = code_version()
     jobs = [(s, seed) for s in configs for seed in exp.seeds]
     tasks = (delayed(run_one)(s, seed, configs[s], code, out) for s, seed in jobs)
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-    rows = list(progress(parallel(tasks), len(jobs), exp.name))
+    rows = []
+    for row in progress(parallel(tasks), len(jobs), exp.name):
+        rows.append(row)
+        if report is not None:
+            report(len(rows), len(jobs))
     order = {s: i for i, s in enumerate(scenario_overrides(exp))}
     runs = pd.DataFrame(rows)
     runs = runs.sort_values(
@@ -478,14 +487,23 @@ def scale_of(runs: pd.DataFrame) -> float:
     return float(runs["scale"].iloc[0])
 
 
-def compare(exp: Experiment, out: Path, n_jobs: int = 1, lang: str = "en") -> pd.DataFrame:
-    """Run (or resume) a comparison and write its tables and charts into ``out``."""
+def compare(
+    exp: Experiment,
+    out: Path,
+    n_jobs: int = 1,
+    lang: str = "en",
+    report: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """Run (or resume) a comparison and write its tables and charts into ``out``.
+
+    ``report(done, total)``: called as runs finish (:func:`run_all`).
+    """
     from sim.plotting import comparison_charts
 
     out.mkdir(parents=True, exist_ok=True)
     remove_stale(out)
     t0 = time.perf_counter()
-    runs = run_all(exp, out, n_jobs)
+    runs = run_all(exp, out, n_jobs, report)
     reused = int(runs.pop("reused").sum())
     write_parquet(runs, out / "runs.parquet")
     stream_tables(exp, out, "monthly")

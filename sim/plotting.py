@@ -93,6 +93,9 @@ LABELS = {
         "events": "relapse events",
         "town_title": "Relapsed households by town (mean across seeds)",
         "town_worst": "highest relapse: {name}",
+        "lever_title": "Spending by lever, {period} ({band})",
+        "lever_axis": "million yuan over the period (log scale)",
+        "lever_diff": "against its baseline, paired (million yuan)",
         "heat_title": "{outcome}: mean across seeds",
         "sweep_title": "{outcome} against {x}",
         "mean": "mean",
@@ -137,6 +140,9 @@ LABELS = {
         "events": "返贫次数",
         "town_title": "各乡镇返贫户数（各种子均值）",
         "town_worst": "返贫最多：{name}",
+        "lever_title": "各项政策支出（{period}；{band}）",
+        "lever_axis": "期间支出（百万元，对数刻度）",
+        "lever_diff": "与基准的配对差异（百万元）",
         "heat_title": "{outcome}：各种子均值",
         "sweep_title": "{outcome}随{x}变化",
         "mean": "均值",
@@ -160,6 +166,20 @@ CAUSE_LABELS = {
            "disability": "残疾", "death": "家庭成员死亡", "job_loss": "失业",
            "migrant_demand": "务工需求下降", "disaster": "自然灾害", "price": "榨菜价格",
            "lockdown": "疫情封控"},
+}  # fmt: skip
+# The levers (sim/policies/), by language.
+LEVER_LABELS = {
+    "en": {"monitoring": "monitoring", "tekun": "extreme-hardship support (tekun)",
+           "dibao": "minimum living allowance (dibao)", "basic_insurance": "basic medical insurance",
+           "critical_illness": "critical-illness insurance", "medical_assistance": "medical assistance",
+           "anti_poverty_insurance": "anti-poverty insurance", "temporary": "temporary assistance",
+           "public_jobs": "public-welfare posts", "work_relief": "work relief",
+           "employment": "employment support", "industry": "industry support (mustard)",
+           "credit": "small credit"},
+    "zh": {"monitoring": "动态监测", "tekun": "特困供养", "dibao": "最低生活保障", "basic_insurance": "基本医保",
+           "critical_illness": "大病保险", "medical_assistance": "医疗救助", "anti_poverty_insurance": "防贫保险",
+           "temporary": "临时救助", "public_jobs": "公益性岗位", "work_relief": "以工代赈",
+           "employment": "就业帮扶", "industry": "产业帮扶（榨菜）", "credit": "小额信贷"},
 }  # fmt: skip
 # Swept parameters: label with unit, by language (figures: sim.metric_table).
 NAMES = {
@@ -361,6 +381,58 @@ def comparison_charts(exp, out: Path, runs: pd.DataFrame, table: pd.DataFrame, l
                             charts / f"cost_effectiveness{suffix}")  # fmt: skip
         _causes(runs, names, label, L, band_text, lo, hi, src, charts / f"causes{suffix}")
         _towns(exp, out, names, runs, label, L, src, charts / f"towns{suffix}")
+
+
+def lever_chart(exp, out: Path, runs: pd.DataFrame, lang: str = "en") -> list[Path]:
+    """Spending by lever into ``out/charts/levers``: means and bands, and paired differences.
+
+    Left: each run name's mean and band (log scale); right: each scenario's difference from
+    its baseline, seed by seed. Levers that spent nothing in every run are left out.
+    """
+    from sim.compare import baseline_of
+
+    L = Labels(lang)
+    label = scenario_labels(exp, L.lang)
+    names = list(dict.fromkeys(runs["scenario"]))
+    others = [n for n in names if baseline_of(exp, n) != n]
+    levers = [c for c in runs.columns if c.startswith("spend_") and runs[c].abs().sum() > 0]
+    levers.sort(key=lambda c: runs[c].mean())
+    lo, hi = (1 - exp.band) / 2, 1 - (1 - exp.band) / 2
+    if len(exp.seeds) <= 5:
+        lo, hi = 0.0, 1.0
+    by = {n: g.set_index("seed") for n, g in runs.groupby("scenario", sort=False)}
+    palette = iter([ACCENT, *(c for c in PALETTE if c != ACCENT)])
+    colours = {n: BASE if baseline_of(exp, n) == n else next(palette) for n in names}
+    with plt.rc_context(L.style()):
+        fig, (a1, a2) = plt.subplots(
+            1, 2, figsize=(10, 0.3 * len(levers) * max(1, len(names) / 2) + 2.2), sharey=True,
+            layout="constrained",
+        )  # fmt: skip
+        width = 0.8 / len(names)
+        for i, name in enumerate(names):
+            y = np.arange(len(levers)) + (len(names) / 2 - 0.5 - i) * width
+            for yi, c in zip(y, levers, strict=True):
+                _interval(a1, yi, by[name][c], lo, hi, colours[name], scale=1e6)
+                if name in others:
+                    base = by[baseline_of(exp, name)]
+                    diff = by[name][c].loc[base.index] - base[c]
+                    _interval(a2, yi, diff, lo, hi, colours[name], scale=1e6)
+        a1.set_yticks(np.arange(len(levers)),
+                      [LEVER_LABELS[L.lang].get(c[6:], c[6:]) for c in levers], fontsize=8)  # fmt: skip
+        a1.set_xscale("log")
+        a1.set_xlabel(L("lever_axis"))
+        a2.axvline(0, color=BASE, lw=0.8)
+        a2.set_xlabel(L("lever_diff"))
+        for ax in (a1, a2):
+            ax.xaxis.set_major_formatter(THOUSANDS)
+            ax.grid(False, axis="y")
+        handles = [plt.Line2D([], [], color=colours[n], marker="o", label=label[n]) for n in names]
+        a1.legend(handles=handles, loc="lower right", fontsize=8)  # small levers sit left
+        band = L("band", band=L.band(exp.band, len(exp.seeds)))
+        fig.suptitle(L("lever_title", period=_period(runs), band=band))
+        note(fig, L("source", version=sim.__version__, what=_what(exp, runs, L)))
+        suffix = "" if L.lang == "en" else f"_{L.lang}"
+        return save(fig, out / "charts" / f"levers{suffix}")
 
 
 def _grid(

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
-import json
 import logging
 import time
 import warnings
@@ -45,7 +44,13 @@ from sim.errors import ConfigError
 from sim.io import atomic_write, write_csv, write_json, write_parquet, write_text
 from sim.params import between, folder_name, jobs, nonneg, one_of, parse, prob
 from sim.run import code_version
-from sim.uncertainty import Factor, UncertaintySet, checked_set
+from sim.uncertainty import (
+    UncertaintySet,
+    changed_policy,
+    checked_set,
+    overrides,
+    policy_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -448,69 +453,24 @@ def chosen(table: pd.DataFrame) -> pd.Series | None:
     return ok.sort_values(["spending", "relapse_rate", "trial"]).iloc[0]
 
 
-def mix_config(plan: Plan, values: dict[str, float | int]) -> dict[str, tuple[Any, str]]:
-    """Each changed key of the mix (under ``policy.``): its value as the trial ran it, and why."""
-    from sim.uncertainty import apply
-
-    cfg = apply(next(iter(plan.bases.values())), plan.vset, values)
-    out = {}
-    for name, f in plan.vset.factors.items():
-        v = values[name]
-        how = {"scale": f"{v:g} x the base", "add": f"{v:+g} on the base", "value": "chosen"}
-        for key in f.keys:
-            node, last = locate(cfg, key)
-            out[key.removeprefix("policy.")] = (node[last], f"{f.en}: {how[f.change]}; {f.why}")
-    return out
-
-
 def mix_overrides(plan: Plan, values: dict[str, float | int]) -> list[str]:
     """The mix as command-line overrides on the base (``adjust`` for scale and add)."""
-    adjust, over = [], []
-    for name, v in values.items():
-        f: Factor = plan.vset.factors[name]
-        for key in f.keys:
-            if f.change == "value":
-                over.append(f"{key}={v}")
-            else:
-                adjust.append(f"{key}{f.adjustment(v)}")
-    return ([f"adjust=[{','.join(adjust)}]"] if adjust else []) + over
+    return overrides(plan.vset, values)
 
 
 def write_policy(plan: Plan, trial: int, values: dict[str, float | int], path: Path) -> Path:
-    """The chosen mix as a policy config extending the base mix's policy, a reason per value.
-
-    Values are written as JSON flow (Python's shortest round-trip floats), so the file gives
-    the configs the trial ran, to the last bit.
-    """
+    """The chosen mix as a policy config extending the base mix's policy, a reason per value."""
     s = plan.pars.search
     name = f"{s.name}_best"
-    tree: dict = {}
-    for key, leaf in mix_config(plan, values).items():
-        *parents, last = key.split(".")
-        node = tree
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[last] = leaf
-
-    def emit(node: dict, pad: str) -> list[str]:
-        lines = []
-        for k, v in node.items():
-            if isinstance(v, dict):
-                lines += [f"{pad}{k}:", *emit(v, pad + "  ")]
-            else:
-                lines.append(f"{pad}{k}: {json.dumps(v[0])}  # {' '.join(v[1].split())}")
-        return lines
-
-    text = "\n".join([
-        f"# The least-cost mix of search {s.name} (trial {trial}): the cheapest trial",
-        f"# whose P(large-scale relapse) has a 95% upper bound <= {s.risk:g} under every shock",
-        f"# scenario ({', '.join(s.shocks)}) on {len(s.seeds)} seeds. Written by",
-        f"# python -m experiments.optimize search={s.name}; run it with",
-        f"#   python -m experiments.run policy={name} shocks=<scenario>",
-        f"# Every other value is the base mix's ({plan.policy}), with its units and sources.",
-        "defaults:", f"  - {plan.policy}", "  - _self_", "", f"name: {name}",
-        *emit(tree, ""),
-    ]) + "\n"  # fmt: skip
+    changed = changed_policy(next(iter(plan.bases.values())), plan.vset, values)
+    text = policy_text(changed, name, plan.policy, [
+        f"The least-cost mix of search {s.name} (trial {trial}): the cheapest trial",
+        f"whose P(large-scale relapse) has a 95% upper bound <= {s.risk:g} under every shock",
+        f"scenario ({', '.join(s.shocks)}) on {len(s.seeds)} seeds. Written by",
+        f"python -m experiments.optimize search={s.name}; run it with",
+        f"  python -m experiments.run policy={name} shocks=<scenario>",
+        f"Every other value is the base mix's ({plan.policy}), with its units and sources.",
+    ])  # fmt: skip
     atomic_write(path, lambda p: p.write_text(text))
     return path
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -190,3 +191,86 @@ def checked_set(
             except (TypeError, ValueError) as e:
                 raise ConfigError(f"{where}: {f.change} does not apply to its keys: {e}") from None
     return uset
+
+
+def overrides(uset: UncertaintySet, values: dict[str, float | int]) -> list[str]:
+    """Factor values as command-line overrides (``adjust`` for scale and add changes).
+
+    Example:
+        >>> u = uncertainty_set({"name": "x", "factors": {
+        ...     "posts": {"keys": ["policy.public_jobs.posts"], "change": "add",
+        ...               "range": [0, 500], "en": "posts", "zh": "岗位", "why": "assumption"},
+        ...     "share": {"keys": ["policy.medical_assistance.share"], "change": "value",
+        ...               "range": [0.7, 0.9], "en": "share", "zh": "比例", "why": "assumption"}}})
+        >>> overrides(u, {"posts": 250, "share": 0.8})
+        ['adjust=[policy.public_jobs.posts+250]', 'policy.medical_assistance.share=0.8']
+    """
+    adjust, over = [], []
+    for name, v in values.items():
+        f = uset.factors[name]
+        for key in f.keys:
+            if f.change == "value":
+                over.append(f"{key}={v}")
+            else:
+                adjust.append(f"{key}{f.adjustment(v)}")
+    return ([f"adjust=[{','.join(adjust)}]"] if adjust else []) + over
+
+
+def changed_policy(
+    cfg: dict, uset: UncertaintySet, values: dict[str, float | int]
+) -> dict[str, tuple[Any, str]]:
+    """Each key the values change (under ``policy.``): its value as a run has it, and why.
+
+    ``cfg``: the plain composed config of the mix the values change.
+    """
+    changed = apply(cfg, uset, values)
+    out = {}
+    for name, v in values.items():
+        f = uset.factors[name]
+        how = {"scale": f"{v:g} x the base", "add": f"{v:+g} on the base", "value": "chosen"}
+        for key in f.keys:
+            node, last = locate(changed, key)
+            out[key.removeprefix("policy.")] = (node[last], f"{f.en}: {how[f.change]}; {f.why}")
+    return out
+
+
+def policy_text(changed: dict[str, tuple[Any, str]], name: str, base: str, head: list[str]) -> str:
+    """A policy config extending ``base`` with the ``changed`` keys, a reason per value.
+
+    Values are written as JSON flow (Python's shortest round-trip floats), so the file gives
+    the configs that ran, to the last bit. ``head``: the comment lines on top (without ``#``).
+
+    Example:
+        >>> print(policy_text({"public_jobs.posts": (2250, "posts: +250 on the base")},
+        ...                   "mine", "status_quo", ["My mix."]), end="")
+        # My mix.
+        defaults:
+          - status_quo
+          - _self_
+        <BLANKLINE>
+        name: mine
+        public_jobs:
+          posts: 2250  # posts: +250 on the base
+    """
+    tree: dict = {}
+    for key, leaf in changed.items():
+        *parents, last = key.split(".")
+        node = tree
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = leaf
+
+    def emit(node: dict, pad: str) -> list[str]:
+        lines = []
+        for k, v in node.items():
+            if isinstance(v, dict):
+                lines += [f"{pad}{k}:", *emit(v, pad + "  ")]
+            else:
+                lines.append(f"{pad}{k}: {json.dumps(v[0])}  # {' '.join(v[1].split())}")
+        return lines
+
+    return "\n".join([
+        *[f"# {line}" for line in head],
+        "defaults:", f"  - {base}", "  - _self_", "", f"name: {name}",
+        *emit(tree, ""),
+    ]) + "\n"  # fmt: skip

@@ -1,0 +1,439 @@
+"""The planner's dashboard without the browser: its settings, a mix, its comparison, its export.
+
+``sim/app.py`` draws the page (Solara); everything it computes is a call here, so the tests
+and the command line reach the same numbers. A *mix* is a base policy (``scenarios/policy/``)
+with lever controls moved (``scenarios/dashboard.yaml``: each a :class:`sim.uncertainty.Factor`)
+under one shock scenario. It runs as a paired comparison (:mod:`sim.compare`) against the
+baseline policy on the same seeds, into ``<output_root>/compare/app_<key>/scale_<scale>/``;
+the key hashes the experiment and the model code, so a mix already run is read back, not run.
+
+Nothing from the browser becomes a path: a mix is names and numbers checked against the
+settings, an export name is a plain word, and a comparison to browse is chosen from
+:func:`comparisons`.
+
+Example:
+    >>> d = settings(["seeds=2", "months=6", "scale=0.01"])
+    >>> m = mix(d, "status_quo", "flood", {"dibao_standard": 1.1, "public_jobs_posts": 500})
+    >>> describe(d, m)
+    'status quo + dibao standard +10%, public-welfare posts +500 (flood)'
+    >>> overrides(d, m)
+    ['policy=status_quo', 'adjust=[policy.dibao.standard*1.1,policy.public_jobs.posts+500]']
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from sim.compare import Experiment, compare, config_hash, experiment, large_scale_cell
+from sim.config import MAX_MONTHS, compose, group_options, links, locate, plain, to_dict
+from sim.errors import ConfigError
+from sim.io import atomic_write, write_json, write_text
+from sim.params import between, jobs, parse, pos
+from sim.run import code_version
+from sim.uncertainty import Factor, UncertaintySet, changed_policy, checked_set, policy_text
+from sim.uncertainty import overrides as factor_overrides
+
+APP = "app"  # the folder of the dashboard's own files under output_root
+EXPORTS = Path(APP) / "exports"  # laid out like scenarios/ (policy/, experiment/)
+MIX, FULL_SCALE = "mix", 1.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class DashboardPars:
+    """The root of the dashboard (``scenarios/dashboard.yaml``)."""
+
+    scale: float = pos()
+    seeds: int = between(1, 1000)
+    months: int | None = between(1, MAX_MONTHS)
+    n_jobs: int = jobs()
+    output_root: str
+    baseline: str
+    bases: list[str]
+    shock_scenarios: list[str]
+    controls: dict
+    labels: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """Checked settings: the controls, and each base mix's start value of every control."""
+
+    pars: DashboardPars
+    controls: UncertaintySet
+    start: dict[str, dict[str, float | int]]  # base mix -> control -> its neutral value
+
+    @property
+    def root(self) -> Path:
+        """Where results and exports go."""
+        return Path(self.pars.output_root)
+
+    def name(self, key: str, lang: str = "en") -> str:
+        """A policy's or shock scenario's name in ``lang`` (the key if unnamed)."""
+        labels = self.pars.labels or {}
+        return (labels.get(lang) or {}).get(key) or (labels.get("en") or {}).get(key) or key
+
+
+@dataclass(frozen=True)
+class Mix:
+    """A base policy with controls moved (only those away from their start), under shocks."""
+
+    base: str
+    shocks: str
+    values: dict[str, float | int]
+
+
+def settings(over: list[str] | tuple[str, ...] = ()) -> Dashboard:
+    """The dashboard's checked settings (``scenarios/dashboard.yaml`` with ``over`` applied).
+
+    Every policy and shock scenario it names must exist, and every control's range must give
+    a run the model accepts on every base mix (:func:`sim.uncertainty.checked_set`).
+    """
+    pars = parse(DashboardPars, plain(compose(list(over), config_name="dashboard")), "")
+    for key, names, group in (
+        ("baseline", [pars.baseline], "policy"),
+        ("bases", pars.bases, "policy"),
+        ("shock_scenarios", pars.shock_scenarios, "shocks"),
+    ):
+        options = group_options(group)
+        for n in names:
+            if n not in options:
+                raise ConfigError(
+                    f"dashboard.{key}: {n!r} is not in scenarios/{group}/; use one of "
+                    f"{', '.join(options)}"
+                )
+    if not pars.bases or not pars.shock_scenarios:
+        raise ConfigError("dashboard.bases and dashboard.shock_scenarios: list at least one each")
+    start, controls = {}, None
+    for base in pars.bases:
+        composed = compose([f"policy={base}"])
+        cfg = to_dict(composed)
+        controls = checked_set(
+            {"name": "dashboard", "factors": pars.controls}, cfg, "dashboard.controls",
+            links(composed),
+        )  # fmt: skip
+        start[base] = {n: _start(f, cfg, n) for n, f in controls.factors.items()}
+    for n, f in controls.factors.items():
+        if f.step is None:
+            raise ConfigError(f"dashboard.controls.{n}.step: missing; give the slider's step")
+        for base, values in start.items():
+            if not f.range[0] <= values[n] <= f.range[1]:
+                raise ConfigError(
+                    f"dashboard.controls.{n}.range = {list(f.range)}: does not hold {base}'s "
+                    f"own value {values[n]:g}; widen it"
+                )
+    return Dashboard(pars, controls, start)
+
+
+def _start(f: Factor, cfg: dict, name: str) -> float | int:
+    """A control's neutral value: no change (1 or 0), or the base's own value."""
+    if f.change != "value":
+        return 1.0 if f.change == "scale" else 0
+    node, last = locate(cfg, f.keys[0])
+    v = node[last]
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise ConfigError(
+            f"dashboard.controls.{name}: change value needs a plain number at {f.keys[0]} "
+            f"(found {v!r}); use change scale or add"
+        )
+    return v
+
+
+def on_grid(f: Factor, v: float) -> float | int:
+    """``v`` on the control's grid (a slider's float noise removed), whole for an integer one.
+
+    Example:
+        >>> f = Factor(keys=["k"], change="value", range=[0.1, 0.9], step=0.1, en="", zh="",
+        ...            why="")
+        >>> on_grid(f, 0.30000000000000004)
+        0.3
+    """
+    k = round((v - f.range[0]) / f.step)
+    x = round(f.range[0] + k * f.step, 10)
+    return int(x) if f.integer else x
+
+
+def mix(d: Dashboard, base: str, shocks: str, values: dict[str, float]) -> Mix:
+    """A checked mix: names from the settings, each value in its control's range and grid."""
+    if base not in d.pars.bases:
+        raise ConfigError(f"base mix {base!r}: use one of {', '.join(d.pars.bases)}")
+    if shocks not in d.pars.shock_scenarios:
+        raise ConfigError(f"shocks {shocks!r}: use one of {', '.join(d.pars.shock_scenarios)}")
+    kept = {}
+    for name, v in values.items():
+        f = d.controls.factors.get(name)
+        if f is None:
+            raise ConfigError(f"control {name!r}: use one of {', '.join(d.controls.factors)}")
+        if not isinstance(v, int | float) or not f.range[0] <= v <= f.range[1]:
+            raise ConfigError(f"control {name} = {v!r}: give a number in {list(f.range)}")
+        v = on_grid(f, v)
+        if not math.isclose(v, d.start[base][name], abs_tol=1e-12):
+            kept[name] = v
+    order = list(d.controls.factors)
+    return Mix(base, shocks, dict(sorted(kept.items(), key=lambda kv: order.index(kv[0]))))
+
+
+def change_text(f: Factor, v: float | int, lang: str = "en") -> str:
+    """A control's value as the planner reads it: ``+10%``, ``+500``, ``2``.
+
+    Example:
+        >>> f = Factor(keys=["k"], change="scale", range=[0.5, 2], en="", zh="", why="")
+        >>> change_text(f, 1.1), change_text(f, 0.9)
+        ('+10%', '-10%')
+    """
+    if f.change == "scale":
+        return f"{100 * (v - 1):+.0f}%"
+    if f.change == "add":
+        return f"{v:+,g}" if f.integer else f"{v:+.2f}"
+    return f"{v:g}"
+
+
+def describe(d: Dashboard, m: Mix, lang: str = "en") -> str:
+    """The mix in words: base, the controls moved, the shocks."""
+    sep, join = (" + ", ", ") if lang == "en" else (" + ", "，")
+    moved = join.join(
+        f"{d.controls.label(n, lang)} {change_text(d.controls.factors[n], v, lang)}"
+        for n, v in m.values.items()
+    )
+    shocks = f" ({d.name(m.shocks, lang)})" if lang == "en" else f"（{d.name(m.shocks, lang)}）"
+    return d.name(m.base, lang) + (sep + moved if moved else "") + shocks
+
+
+def overrides(d: Dashboard, m: Mix) -> list[str]:
+    """The mix as overrides of ``experiments.run``: its base policy, then its changes."""
+    return [f"policy={m.base}", *factor_overrides(d.controls, m.values)]
+
+
+def experiment_data(d: Dashboard, m: Mix, scale: float, mix_over: list[str] | None = None) -> dict:
+    """The mix against the baseline as an experiment section (``scenarios/experiment/``).
+
+    ``mix_over``: the mix's overrides (default :func:`overrides`; an export names its policy
+    file instead). The name is ``app_`` and a key of the rest and the model code.
+    """
+    base = [f"shocks={m.shocks}", f"population.scale={scale}"]
+    if d.pars.months is not None:
+        base.append(f"months={d.pars.months}")
+    data = {
+        "title": describe(d, m),
+        "baseline": d.pars.baseline,
+        "seeds": list(range(1, d.pars.seeds + 1)),
+        "base": base,
+        "scenarios": {d.pars.baseline: [f"policy={d.pars.baseline}"],
+                      MIX: mix_over if mix_over is not None else overrides(d, m)},
+        "labels": {lang: {d.pars.baseline: d.name(d.pars.baseline, lang), MIX: describe(d, m, lang)}
+                   for lang in ("en", "zh")},
+    }  # fmt: skip
+    key = config_hash({k: data[k] for k in ("seeds", "base", "scenarios")} | {"code": code_version()})
+    return {"name": f"app_{key[:12]}"} | data
+
+
+def folder(d: Dashboard, m: Mix, scale: float) -> Path:
+    """Where the mix's comparison at ``scale`` lives (whether or not it has run)."""
+    return d.root / "compare" / experiment_data(d, m, scale)["name"] / f"scale_{scale}"
+
+
+DONE = "dashboard.json"  # written last: the comparison, its tables and charts are complete
+
+
+def run(
+    d: Dashboard, m: Mix, scale: float, report: Callable[[int, int], None] | None = None
+) -> Path:
+    """Run the mix against the baseline at ``scale`` (or read it back) and return its folder.
+
+    ``report(done, total)`` is called as runs finish. Charts are drawn in English here and in
+    another language by :func:`charts` when first asked for.
+    """
+    from sim.plotting import lever_chart
+
+    data = experiment_data(d, m, scale)
+    out = folder(d, m, scale)
+    if (out / DONE).exists():
+        return out
+    exp = experiment(data)
+    compare(exp, out, d.pars.n_jobs, "en", report)
+    lever_chart(exp, out, pd.read_parquet(out / "runs.parquet"), "en")
+    write_json({"experiment": data, "mix": {"base": m.base, "shocks": m.shocks,
+                                            "values": m.values}}, out / DONE)  # fmt: skip
+    return out
+
+
+def stored_experiment(out: Path) -> Experiment:
+    """The experiment of a finished comparison folder (``comparison.json``)."""
+    import json
+
+    return experiment(json.loads((out / "comparison.json").read_text())["experiment"])
+
+
+def charts(out: Path, lang: str = "en") -> dict[str, Path]:
+    """A comparison's charts in ``lang`` by name (drawn now if missing): name -> PNG."""
+    from sim.compare import markdown, summary_table
+    from sim.plotting import comparison_charts, lever_chart
+
+    suffix = "" if lang == "en" else f"_{lang}"
+    found = {p.stem.removesuffix(suffix): p for p in sorted((out / "charts").glob("*.png"))
+             if p.stem.endswith(suffix) and (suffix or not p.stem.endswith("_zh"))}  # fmt: skip
+    if lang != "en" and not found and (out / "comparison.json").exists():
+        exp = stored_experiment(out)
+        runs = pd.read_parquet(out / "runs.parquet")
+        table = summary_table(exp, runs)
+        comparison_charts(exp, out, runs, table, lang=lang)
+        if (out / DONE).exists():
+            lever_chart(exp, out, runs, lang)
+        write_text(markdown(table, exp, runs, lang), out / f"summary{suffix}.md")
+        return charts(out, lang)
+    return found
+
+
+# The figures of the dashboard's table, by language: (summary column, label).
+FIGURES = {
+    "en": {
+        "relapsed": "relapsed households (PA poor at least once) [band]",
+        "relapse_rate": "relapse rate (share of PA households)",
+        "newly_poor": "newly poor households, peak month",
+        "at_risk_pa": "PA households at risk (below the monitoring line), peak month",
+        "large_scale": "P(large-scale relapse) [95% upper bound]",
+        "spending": "spending of all levers, million yuan [band]",
+        "cost_effect": "cost-effectiveness",
+        "head": "| | {base} | {mix} | difference |",
+        "not_judged": "not judged (scale < 1)",
+    },
+    "zh": {
+        "relapsed": "返贫户数（脱贫户至少一次低于贫困线）[区间]",
+        "relapse_rate": "返贫率（占脱贫户）",
+        "newly_poor": "新致贫户数（峰值月）",
+        "at_risk_pa": "风险脱贫户数（低于监测线，峰值月）",
+        "large_scale": "规模性返贫概率 [95%上限]",
+        "spending": "全部政策支出（百万元）[区间]",
+        "cost_effect": "成本效果",
+        "head": "| | {base} | {mix} | 差异 |",
+        "not_judged": "未判定（scale < 1）",
+    },
+}
+
+
+def key_figures(out: Path, lang: str = "en") -> str:
+    """The baseline, the mix and their paired difference as a Markdown table.
+
+    Numbers as ``summary.csv`` holds them, rounded for reading: counts to one decimal (means
+    over seeds), rates in percent to two, money in million yuan to one.
+    """
+    from sim.compare import cost_effect_text
+
+    t = FIGURES[lang]
+    s = pd.read_csv(out / "summary.csv").set_index("scenario")
+    exp = stored_experiment(out)
+    base, mx = s.loc[exp.baseline], s.loc[MIX]
+    labels = (exp.labels or {}).get(lang) or {}
+
+    def band(r, col, k=1.0, fmt="{:,.1f}"):
+        return f"{fmt.format(r[col + '_mean'] / k)} [{fmt.format(r[col + '_lo'] / k)}, " \
+               f"{fmt.format(r[col + '_hi'] / k)}]"  # fmt: skip
+
+    rows = [
+        (t["relapsed"], band(base, "relapsed"), band(mx, "relapsed"),
+         f"{mx.diff_relapsed_mean:+,.1f} [{mx.diff_relapsed_lo:+,.1f}, {mx.diff_relapsed_hi:+,.1f}]"),
+        (t["relapse_rate"], f"{100 * base.relapse_rate_mean:.2f}%", f"{100 * mx.relapse_rate_mean:.2f}%",
+         f"{100 * (mx.relapse_rate_mean - base.relapse_rate_mean):+.2f} pp"),
+        (t["newly_poor"], f"{base.newly_poor_peak_mean:,.1f}", f"{mx.newly_poor_peak_mean:,.1f}",
+         f"{mx.newly_poor_peak_mean - base.newly_poor_peak_mean:+,.1f}"),
+        (t["at_risk_pa"], f"{base.at_risk_pa_peak_mean:,.1f}", f"{mx.at_risk_pa_peak_mean:,.1f}",
+         f"{mx.at_risk_pa_peak_mean - base.at_risk_pa_peak_mean:+,.1f}"),
+        (t["large_scale"], large_scale_cell(base.p_large_scale, base.p_large_scale_upper95, t),
+         large_scale_cell(mx.p_large_scale, mx.p_large_scale_upper95, t), ""),
+        (t["spending"], band(base, "spending", 1e6), band(mx, "spending", 1e6),
+         f"{mx.extra_cost / 1e6:+,.1f}"),
+        (t["cost_effect"], "", "", cost_effect_text(mx.cost_effect, mx.yuan_per_relapse, lang)),
+    ]  # fmt: skip
+    head = t["head"].format(base=labels.get(exp.baseline, exp.baseline), mix=labels.get(MIX, MIX))
+    lines = [head, "|---|---:|---:|---:|"] + [f"| {' | '.join(r)} |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def export(d: Dashboard, m: Mix, name: str, scale: float) -> dict[str, Any]:
+    """Write the mix as a policy config and the comparison as an experiment; return commands.
+
+    Files go to ``<output_root>/app/exports/{policy,experiment}/<name>.yaml`` (a folder laid
+    out like ``scenarios/``, for ``--config-dir``); ``name`` is a plain word that no shipped
+    policy or experiment has. The experiment names the policy file, so its command runs the
+    mix from the file, not from the dashboard.
+    """
+    if not isinstance(name, str) or not NAME.match(name):
+        raise ConfigError(
+            f"export name {name!r}: use lower-case letters, digits and '_', starting with a "
+            "letter, at most 40 characters"
+        )
+    if name in group_options("policy") + group_options("experiment"):
+        raise ConfigError(f"export name {name!r}: a shipped policy or experiment has it; pick another")
+    composed = compose([f"policy={m.base}"])
+    changed = changed_policy(to_dict(composed), d.controls, m.values)
+    rerun = f"python -m experiments.compare --config-dir {d.root / EXPORTS} experiment={name} " \
+            f"scale={scale}" + (f" months={d.pars.months}" if d.pars.months is not None else "")  # fmt: skip
+    one = f"python -m experiments.run --config-dir {d.root / EXPORTS} policy={name} shocks={m.shocks}"
+    policy = policy_text(changed, name, m.base, [
+        f"{describe(d, m)}: exported from the dashboard (make app).",
+        "The same comparison from the command line:", f"  {rerun}",
+        "One run of this mix:", f"  {one}",
+        f"Every other value is the base mix's ({m.base}), with its units and sources.",
+    ])  # fmt: skip
+    data = experiment_data(d, m, scale, [f"policy={name}"])
+    data["name"] = name
+    data["base"] = [b for b in data["base"] if not b.startswith("population.scale=")]  # ditto
+    data["base"] = [b for b in data["base"] if not b.startswith("months=")]  # in the command
+    exp_text = (
+        f"# {describe(d, m)} against {d.pars.baseline}, exported from the dashboard.\n"
+        f"# Run: {rerun}\n" + yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    )
+    paths = {}
+    for group, text in (("policy", policy), ("experiment", exp_text)):
+        path = d.root / EXPORTS / group / f"{name}.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, lambda p, text=text: p.write_text(text, encoding="utf-8"))
+        paths[group] = path
+    return {"policy": paths["policy"], "experiment": paths["experiment"],
+            "policy_text": policy, "compare": rerun, "run": one}  # fmt: skip
+
+
+def comparisons(d: Dashboard) -> list[str]:
+    """Finished comparison folders under ``<output_root>/compare``, as ``<name>/scale_<s>``."""
+    base = d.root / "compare"
+    return sorted(
+        p.parent.relative_to(base).as_posix()
+        for p in base.glob("*/scale_*/summary.csv")
+    )
+
+
+def comparison_title(d: Dashboard, choice: str) -> str:
+    """A finished comparison's title (its experiment's), or "" if it has none."""
+    import json
+
+    try:
+        return json.loads((comparison_folder(d, choice) / "comparison.json").read_text())[
+            "experiment"]["title"]  # fmt: skip
+    except (OSError, KeyError, ValueError):
+        return ""
+
+
+def comparison_folder(d: Dashboard, choice: str) -> Path:
+    """The folder of a choice from :func:`comparisons` (anything else is refused)."""
+    if choice not in comparisons(d):
+        raise ConfigError(f"comparison {choice!r}: not a finished comparison under {d.root}/compare")
+    return d.root / "compare" / choice
+
+
+def summary_text(out: Path, lang: str = "en") -> str:
+    """A comparison's ``summary.md`` in ``lang`` (drawn with its charts if missing)."""
+    suffix = "" if lang == "en" else f"_{lang}"
+    path = out / f"summary{suffix}.md"
+    if not path.exists() and lang != "en":
+        charts(out, lang)
+    return path.read_text(encoding="utf-8") if path.exists() else (out / "summary.md").read_text()

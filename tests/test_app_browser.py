@@ -1,0 +1,141 @@
+"""The dashboard in a real browser: headless Chromium from the system packages (Playwright).
+
+The app is started as ``make app`` starts it (``solara run sim.app``), on a free port of
+127.0.0.1, with a small scale so that a run takes seconds. The test loads the page, moves a
+lever, runs the mix, reads the numbers off the page, exports the mix, runs the exported
+command as a planner would paste it, and checks that the command's comparison equals the
+app's, file for file and number for number. Screenshots (English and Chinese, before and after
+the run) go to ``$RELAPSE_SCREENSHOTS`` (the README's are made this way) or the test's folder.
+
+Chromium comes from Debian's package (``apt-get install chromium``; browsers cannot be
+downloaded here). Without it the test is skipped, unless ``RELAPSE_REQUIRE_BROWSER=1`` (set by
+``.ci/run``), which makes a missing browser a failure.
+"""
+
+import os
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim import dashboard
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SETTINGS = os.environ.get("RELAPSE_APP_TEST_ARGS", "scale=0.02 seeds=3 months=12")
+
+
+def browser_or_skip():
+    if Path(CHROMIUM).exists():
+        return CHROMIUM
+    if os.environ.get("RELAPSE_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium")
+    pytest.skip("no system Chromium (apt-get install chromium); CI installs it")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def app(tmp_path):
+    """The dashboard served on 127.0.0.1 with outputs in the test's folder; its URL."""
+    port = free_port()
+    args = f"output_root={tmp_path / 'app'} {SETTINGS}"
+    env = os.environ | {"RELAPSE_APP_ARGS": args, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    log = (tmp_path / "server.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "solara", "run", "sim.app", "--host", "127.0.0.1", "--port",
+         str(port), "--production"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, (tmp_path / "server.log").read_text()[-3000:]
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the app did not start in 120 s"
+                time.sleep(0.5)
+        yield f"http://127.0.0.1:{port}/", args
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+@pytest.mark.slow
+def test_the_dashboard_runs_a_mix_that_the_exported_command_reproduces(app, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    url, args = app
+    shots = Path(os.environ.get("RELAPSE_SCREENSHOTS", tmp_path / "shots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    d = dashboard.settings(shlex.split(args))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=browser_or_skip(), args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        page.get_by_text("No run yet").wait_for(timeout=60_000)
+        page.screenshot(path=shots / "app_before.png")
+        page.get_by_role("button", name="中文").click()
+        page.get_by_text("尚未运行").wait_for()
+        page.screenshot(path=shots / "app_before_zh.png")
+        page.get_by_role("button", name="English").click()
+
+        # move a lever: the dibao standard two steps up (+10%)
+        page.get_by_role("slider").first.focus()
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowRight")
+        page.get_by_text("dibao standard: +10%").wait_for()
+        page.get_by_role("button", name="Run:").click()
+        page.get_by_text("relapse rate (share of PA households)").wait_for(timeout=300_000)
+        assert page.locator("img").count() >= 3  # the lever, trajectory and town charts
+        page.screenshot(path=shots / "app_after.png")
+        text = page.inner_text("body")
+        ran = Path(text.split("results folder: ")[1].split()[0])
+        m = dashboard.mix(d, "status_quo", "default", {"dibao_standard": 1.1})
+        assert ran == dashboard.folder(d, m, d.pars.scale)
+
+        page.get_by_role("button", name="中文").click()
+        page.get_by_text("返贫率（占脱贫户）").wait_for(timeout=120_000)
+        page.screenshot(path=shots / "app_after_zh.png")
+        page.get_by_role("button", name="English").click()
+
+        # export the mix and read the command the page gives
+        page.get_by_role("tab", name="Export").click()
+        page.get_by_label("name of the exported mix").fill("browser_mix")
+        page.get_by_role("button", name="export the mix").click()
+        page.get_by_text("python -m experiments.compare").first.wait_for()
+        command = page.locator("pre").first.inner_text().strip()
+        browser.close()
+
+    assert command.startswith("python -m experiments.compare --config-dir ")
+    cli_root = tmp_path / "cli"
+    proc = subprocess.run(
+        [sys.executable, *shlex.split(command)[1:], f"output_root={cli_root}", "n_jobs=1"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    cli = cli_root / "compare" / "browser_mix" / f"scale_{d.pars.scale}"
+    # the exported file reproduces the app's comparison: every run, every figure
+    assert (cli / "summary.csv").read_bytes() == (ran / "summary.csv").read_bytes()
+    for stem in ("monthly", "towns"):
+        pd.testing.assert_frame_equal(pd.read_parquet(cli / f"{stem}.parquet"),
+                                      pd.read_parquet(ran / f"{stem}.parquet"))  # fmt: skip
+    # and the numbers on the page are the command's, as the page rounds them
+    cells = [c.strip() for line in dashboard.key_figures(cli).splitlines()[2:]
+             for c in line.strip("|").split("|")[1:] if c.strip()]  # fmt: skip
+    assert len(cells) >= 15
+    flat = " ".join(text.split())
+    missing = [c for c in cells if c not in flat]
+    assert not missing, missing
