@@ -16,9 +16,9 @@ $(STAMP): pyproject.toml
 run: $(STAMP)  ## the main job on the embedded default district; extra Hydra overrides via ARGS="..."
 	$(BIN)/python -m experiments.run $(ARGS)
 
-test: $(STAMP)  ## the whole test suite (ruff first)
+test: $(STAMP)  ## the whole test suite (ruff first), on two workers (pytest-xdist; a file's tests stay together)
 	$(BIN)/ruff check sim experiments benchmarks tests
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(ARGS)
 
 APP_HOST ?= 127.0.0.1
 APP_PORT ?= 8765

@@ -17,6 +17,7 @@ from sim import cli
 from sim.compare import compare, scenario_configs, settings
 from sim.config import plain
 from sim.jit import compiled_before
+from sim.runner import of
 
 log = logging.getLogger("experiments.compare")
 
@@ -35,7 +36,7 @@ def task(cfg: DictConfig) -> None:
         pars, exp = settings(plain(cfg))
         if not compiled_before():
             log.info("first run: compiling the model's loops once (10-50 s a worker)")
-        table = compare(exp, out, n_jobs=pars.n_jobs, lang=pars.lang)
+        table = compare(exp, out, n_jobs=pars.n_jobs, lang=pars.lang, runner=of(pars))
     suffix = "" if pars.lang == "en" else f"_{pars.lang}"
     log.info("%s", (out / f"summary{suffix}.md").read_text())
     log.info("%d scenarios x %d seeds; results: %s", len(table), len(exp.seeds), out)

@@ -251,6 +251,9 @@ def main(
     prog: str = "experiments.run",
 ) -> None:
     """Check the command line (:func:`precheck`), then run Hydra's ``task`` on it."""
+    from sim.runner import watch_with_squeue
+
+    watch_with_squeue()  # a SLURM launcher polls squeue, not sacct (no accounting needed)
     if argv is not None:
         sys.argv = [sys.argv[0], *argv]
     precheck(config_name, check_job, files, sys.argv[1:], prog)

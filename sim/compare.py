@@ -26,7 +26,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
-from joblib import Parallel, delayed
 from scipy import stats
 
 from sim.config import MAX_MONTHS, check, compose, to_dict
@@ -35,6 +34,7 @@ from sim.io import atomic_write, remove_stale, write_csv, write_json, write_parq
 from sim.metric_table import label as figure_label
 from sim.params import between, folder_name, jobs, one_of, parse, pos, prob
 from sim.run import code_version, simulate
+from sim.runner import RUNNER, Runner
 
 RUNS = "runs"
 
@@ -103,6 +103,8 @@ class CompareSettings:
     scale: float = pos()
     months: int | None = between(1, MAX_MONTHS)
     output_root: str
+    runner: str = RUNNER
+    slurm: dict | None = None
 
 
 def settings(cfg: dict) -> tuple[CompareSettings, Experiment]:
@@ -174,23 +176,24 @@ def run_one(scenario: str, seed: int, cfg: dict, code: str, out: Path) -> dict[s
     cfg = cfg | {"seed": seed, "chart": False}
     key = config_hash(cfg | {"code": code})
     folder = run_folder(out, scenario, seed)
-    done = folder / "summary.json"
-    if folder.is_dir():
-        remove_stale(folder)  # left by a kill, in this run or an earlier one
-    if done.exists():
-        try:
-            row = json.loads(done.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            row = {}  # damaged: run again
-        if row.get("config_hash") == key:
-            return row | {"reused": True}
+    if (row := stored_row(folder, key)) is not None:
+        return row
     res = simulate(cfg)
     tag = {"scenario": scenario, "seed": seed}
     write_parquet(res.monthly.assign(**tag), folder / "monthly.parquet")
     write_parquet(res.towns.assign(**tag), folder / "towns.parquet")
     row = summary_row(res.summary) | tag | {"config_hash": key}
-    write_json(row, done)  # written last: its presence means the run is complete
+    write_json(row, folder / "summary.json")  # written last: its presence means the run is complete
     return row | {"reused": False}
+
+
+def stored_row(folder: Path, key: str) -> dict[str, Any] | None:
+    """A finished run's summary row if ``folder`` holds one for config key ``key``, else None."""
+    try:
+        row = json.loads((folder / "summary.json").read_text())
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return None  # not run, or damaged: run again
+    return row | {"reused": True} if row.get("config_hash") == key else None
 
 
 def summary_row(s: dict[str, Any]) -> dict[str, Any]:
@@ -238,22 +241,38 @@ def scenario_configs(exp: Experiment, n_jobs: int = 1) -> dict[str, dict]:
 
 
 def run_all(
-    exp: Experiment, out: Path, n_jobs: int, report: Callable[[int, int], None] | None = None
-) -> pd.DataFrame:
-    """Every (scenario, seed) of ``exp``, in parallel on local cores, resumable.
+    exp: Experiment, out: Path, n_jobs: int, report: Callable[[int, int], None] | None = None,
+    runner: Runner | None = None,
+) -> pd.DataFrame:  # fmt: skip
+    """Every (scenario, seed) of ``exp``, in parallel, resumable.
 
+    Runs go to ``runner`` (:mod:`sim.runner`; default: ``n_jobs`` local cores).
     ``report(done, total)`` is called as runs finish (a progress bar of the caller's own).
     """
+    from sim.runner import run_tasks
+
     configs = scenario_configs(exp, n_jobs)  # fail fast on a bad scenario, before any run
     code = code_version()
-    jobs = [(s, seed) for s in configs for seed in exp.seeds]
-    tasks = (delayed(run_one)(s, seed, configs[s], code, out) for s, seed in jobs)
-    parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-    rows = []
-    for row in progress(parallel(tasks), len(jobs), exp.name):
+    rows, tasks = [], []
+    for s in configs:
+        for seed in exp.seeds:
+            key = config_hash(configs[s] | {"seed": seed, "chart": False, "code": code})
+            folder = run_folder(out, s, seed)
+            if folder.is_dir():
+                remove_stale(folder)  # left by a kill, in this run or an earlier one
+            row = stored_row(folder, key)  # finished: no task (nor job) for it
+            if row is None:
+                tasks.append((s, seed, configs[s], code, out))
+            else:
+                rows.append(row)
+    stored = len(rows)
+
+    def counted(n: int, total: int) -> None:  # runs done, the stored ones included
+        report(stored + n, stored + total)
+
+    r = runner or Runner("local", n_jobs)
+    for row in run_tasks(r, run_one, tasks, [1] * len(tasks), exp.name, report and counted):
         rows.append(row)
-        if report is not None:
-            report(len(rows), len(jobs))
     order = {s: i for i, s in enumerate(scenario_overrides(exp))}
     runs = pd.DataFrame(rows)
     runs = runs.sort_values(
@@ -493,17 +512,18 @@ def compare(
     n_jobs: int = 1,
     lang: str = "en",
     report: Callable[[int, int], None] | None = None,
+    runner: Runner | None = None,
 ) -> pd.DataFrame:
     """Run (or resume) a comparison and write its tables and charts into ``out``.
 
-    ``report(done, total)``: called as runs finish (:func:`run_all`).
+    ``report(done, total)``: called as runs finish; ``runner``: where they run (:func:`run_all`).
     """
     from sim.plotting import comparison_charts
 
     out.mkdir(parents=True, exist_ok=True)
     remove_stale(out)
     t0 = time.perf_counter()
-    runs = run_all(exp, out, n_jobs, report)
+    runs = run_all(exp, out, n_jobs, report, runner)
     reused = int(runs.pop("reused").sum())
     write_parquet(runs, out / "runs.parquet")
     stream_tables(exp, out, "monthly")

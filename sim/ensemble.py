@@ -29,15 +29,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from joblib import Parallel, delayed
 
-from sim.compare import config_hash, progress, summary_row
+from sim.compare import config_hash, summary_row
 from sim.config import check
 from sim.io import atomic_write
 from sim.metrics import LargeScale, large_scale_events
 from sim.params import parse
 from sim.population import AFTER_BASE_YEAR, Households, build
 from sim.run import code_version, simulate
+from sim.runner import Runner, run_tasks
 from sim.uncertainty import UncertaintySet, apply
 
 KEY = b"relapse_sim_chunk_key"
@@ -127,7 +127,7 @@ def stored_key(path: Path) -> str | None:
 def run_sample(
     base: dict, uset: UncertaintySet, names: list[str], points: np.ndarray, seeds: list[int],
     folder: Path, *, n_jobs: int = 1, chunk: int = 8, part: int = 0, parts: int = 1,
-    desc: str = "runs", offset: int = 0,
+    desc: str = "runs", offset: int = 0, runner: Runner | None = None,
 ) -> pd.DataFrame | None:  # fmt: skip
     """Run ``points`` (rows of factor values for ``names``) on ``seeds``; their rows, in order.
 
@@ -135,6 +135,7 @@ def run_sample(
     when ``parts`` > 1: this job's chunks are written, the table is read by a later run.
     ``offset``: the number of the first point (its ``point`` column, and chunk files numbered
     from ``offset // chunk``), for samples that grow batch by batch (:mod:`sim.search`).
+    ``runner``: where the chunks run (:mod:`sim.runner`; default: ``n_jobs`` local cores).
     """
     folder.mkdir(parents=True, exist_ok=True)
     code = code_version()
@@ -152,13 +153,10 @@ def run_sample(
             todo.append((rows, path, key))
             for stale in folder.glob(f".{path.name}.*.tmp"):  # a killed write of this chunk;
                 stale.unlink(missing_ok=True)  # only this job writes it (other parts: others)
-    n_runs = sum(len(rows) for rows, _, _ in todo) * len(seeds)
-    tasks = (delayed(_run_chunk)(base, uset, names, r, seeds, p, k) for r, p, k in todo)
-    parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-    bar = progress(None, n_runs, desc)
-    for n in parallel(tasks):
-        bar.update(n)
-    bar.close()
+    tasks = [(base, uset, names, rows, seeds, path, key) for rows, path, key in todo]
+    sizes = [len(rows) * len(seeds) for rows, _, _ in todo]
+    for _ in run_tasks(runner or Runner("local", n_jobs), _run_chunk, tasks, sizes, desc):
+        pass
     if parts > 1:
         return None
     return pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)

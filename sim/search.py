@@ -44,6 +44,7 @@ from sim.errors import ConfigError
 from sim.io import atomic_write, write_csv, write_json, write_parquet, write_text
 from sim.params import between, folder_name, jobs, nonneg, one_of, parse, prob
 from sim.run import code_version
+from sim.runner import RUNNER, of
 from sim.uncertainty import (
     UncertaintySet,
     changed_policy,
@@ -95,6 +96,8 @@ class Settings:
     months: int | None = between(1, MAX_MONTHS)
     lang: str = one_of("en", "zh")
     output_root: str
+    runner: str = RUNNER
+    slurm: dict | None = None
     export_dir: str
 
 
@@ -323,7 +326,7 @@ def evaluate(plan: Plan, batch: list[tuple[int, dict]], out: Path) -> dict[int, 
         runs = run_sample(
             base, plan.vset, names, points, list(s.seeds), out / "runs" / shock,
             n_jobs=plan.pars.n_jobs, chunk=1, offset=first,
-            desc=f"trials {first}-{first + len(batch) - 1}, {shock}",
+            desc=f"trials {first}-{first + len(batch) - 1}, {shock}", runner=of(plan.pars),
         )  # fmt: skip
         tables.append(runs.assign(shock=shock))
     runs = pd.concat(tables, ignore_index=True).rename(columns={"point": "trial"})
@@ -340,7 +343,7 @@ def references(plan: Plan, out: Path) -> pd.DataFrame:
             runs = run_sample(
                 base, plan.vset, [], np.zeros((1, 0)), list(s.seeds),
                 out / "runs" / shock / f"ref_{ref}", n_jobs=plan.pars.n_jobs, chunk=1,
-                desc=f"reference {ref}, {shock}",
+                desc=f"reference {ref}, {shock}", runner=of(plan.pars),
             )  # fmt: skip
             tables.append(runs.assign(shock=shock))
         st = trial_stats(plan, pd.concat(tables, ignore_index=True))
@@ -521,7 +524,7 @@ def finish(plan: Plan, out: Path, seconds: float) -> dict[str, Any]:
                           "overrides": mix_overrides(plan, values)}  # fmt: skip
         if p.check:
             exp = check_experiment(plan, values, trial)
-            check_table = compare(exp, out / "check", n_jobs=p.n_jobs, lang=p.lang)
+            check_table = compare(exp, out / "check", n_jobs=p.n_jobs, lang=p.lang, runner=of(p))
             result["check"] = check_table.to_dict("records")
     write_text(markdown(plan, table, refs, result), out / "search.md")
     write_json(result | {"code": code_version()}, out / "search.json")

@@ -43,6 +43,7 @@ from sim.io import write_csv, write_json, write_parquet, write_text
 from sim.metric_table import label as figure_label
 from sim.params import between, folder_name, jobs, nonneg, one_of, parse, pos, prob
 from sim.run import code_version, judges_large_scale
+from sim.runner import RUNNER, of
 from sim.uncertainty import UncertaintySet, checked_set
 
 METHODS = ("morris", "sobol", "prim")
@@ -122,6 +123,8 @@ class Settings:
     months: int | None = between(1, MAX_MONTHS)
     lang: str = one_of("en", "zh")
     output_root: str
+    runner: str = RUNNER
+    slurm: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -230,6 +233,7 @@ def _run(plan: Plan, names: list[str], points: np.ndarray, folder: Path, desc: s
     runs = run_sample(
         plan.base, plan.uset, all_names, full, list(plan.pars.analysis.seeds), folder / "chunks",
         n_jobs=p.n_jobs, chunk=p.chunk or block, part=p.part, parts=p.parts, desc=desc,
+        runner=of(p),
     )  # fmt: skip
     return runs, time.perf_counter() - t0
 

@@ -13,7 +13,7 @@ from sim.run import simulate
 
 # groups of other root configs
 ROOTS = {"experiment": "compare", "calibration": "calibrate", "analysis": "sensitivity",
-         "uncertainty": "sensitivity", "search": "optimize"}  # fmt: skip
+         "uncertainty": "sensitivity", "search": "optimize", "slurm": "compare"}  # fmt: skip
 GROUPS = sorted(p.name for p in CONFIG_DIR.iterdir() if p.is_dir() and p.name not in ROOTS)
 CALIBRATIONS = sorted(f.stem for f in (CONFIG_DIR / "calibration").glob("*.yaml"))
 EXPERIMENTS = sorted(f.stem for f in (CONFIG_DIR / "experiment").glob("*.yaml"))

@@ -37,7 +37,7 @@ SMALL = {
         'search.base=["policy=status_quo","burn_in=1"]',
     ],
 }  # fmt: skip
-TEMPLATES = {"hydra.launcher.partition=<p>"}  # needs a real SLURM partition
+TEMPLATES = {"partition=<p>"}  # needs a real SLURM partition (tests/test_slurm.py runs SLURM)
 
 
 def readme_commands() -> list[str]:
