@@ -318,6 +318,16 @@ FIGURES = {
 }
 
 
+def signed(x: float, digits: int = 1) -> str:
+    """A difference with its sign, rounded; one that rounds to zero is ``+0`` (never ``-0``).
+
+    Example:
+        >>> signed(-0.004, 2), signed(-1234.56), signed(0.0)
+        ('+0.00', '-1,234.6', '+0.0')
+    """
+    return f"{round(x, digits) + 0.0:+,.{digits}f}"
+
+
 def key_figures(out: Path, lang: str = "en") -> str:
     """The baseline, the mix and their paired difference as a Markdown table.
 
@@ -338,17 +348,17 @@ def key_figures(out: Path, lang: str = "en") -> str:
 
     rows = [
         (t["relapsed"], band(base, "relapsed"), band(mx, "relapsed"),
-         f"{mx.diff_relapsed_mean:+,.1f} [{mx.diff_relapsed_lo:+,.1f}, {mx.diff_relapsed_hi:+,.1f}]"),
+         f"{signed(mx.diff_relapsed_mean)} [{signed(mx.diff_relapsed_lo)}, {signed(mx.diff_relapsed_hi)}]"),
         (t["relapse_rate"], f"{100 * base.relapse_rate_mean:.2f}%", f"{100 * mx.relapse_rate_mean:.2f}%",
-         f"{100 * (mx.relapse_rate_mean - base.relapse_rate_mean):+.2f} pp"),
+         f"{signed(100 * (mx.relapse_rate_mean - base.relapse_rate_mean), 2)} pp"),
         (t["newly_poor"], f"{base.newly_poor_peak_mean:,.1f}", f"{mx.newly_poor_peak_mean:,.1f}",
-         f"{mx.newly_poor_peak_mean - base.newly_poor_peak_mean:+,.1f}"),
+         signed(mx.newly_poor_peak_mean - base.newly_poor_peak_mean)),
         (t["at_risk_pa"], f"{base.at_risk_pa_peak_mean:,.1f}", f"{mx.at_risk_pa_peak_mean:,.1f}",
-         f"{mx.at_risk_pa_peak_mean - base.at_risk_pa_peak_mean:+,.1f}"),
+         signed(mx.at_risk_pa_peak_mean - base.at_risk_pa_peak_mean)),
         (t["large_scale"], large_scale_cell(base.p_large_scale, base.p_large_scale_upper95, t),
          large_scale_cell(mx.p_large_scale, mx.p_large_scale_upper95, t), ""),
         (t["spending"], band(base, "spending", 1e6), band(mx, "spending", 1e6),
-         f"{mx.extra_cost / 1e6:+,.1f}"),
+         signed(mx.extra_cost / 1e6)),
         (t["cost_effect"], "", "", cost_effect_text(mx.cost_effect, mx.yuan_per_relapse, lang)),
     ]  # fmt: skip
     head = t["head"].format(base=labels.get(exp.baseline, exp.baseline), mix=labels.get(MIX, MIX))
