@@ -131,24 +131,25 @@ def current_mix() -> dashboard.Mix:
     return dashboard.mix(D, base.value, shocks.value, values.value)
 
 
-@solara.lab.task
-def run_scaled(m: dashboard.Mix) -> str:
-    """Run (or read back) the mix at the interactive scale."""
+def run_at(task, m: dashboard.Mix, scale: float) -> str:
+    """Run (or read back) the mix at ``scale``, showing progress on ``task``; its folder."""
 
     def report(done: int, total: int) -> None:
-        run_scaled.progress = 100 * done / total
+        task.progress = 100 * done / total
 
-    return str(dashboard.run(D, m, D.pars.scale, report))
+    return str(dashboard.run(D, m, scale, report))
+
+
+@solara.lab.task
+def run_scaled(m: dashboard.Mix) -> str:
+    """The mix at the interactive scale."""
+    return run_at(run_scaled, m, D.pars.scale)
 
 
 @solara.lab.task
 def run_full(m: dashboard.Mix) -> str:
-    """Run (or read back) the mix on the full district, in the background."""
-
-    def report(done: int, total: int) -> None:
-        run_full.progress = 100 * done / total
-
-    return str(dashboard.run(D, m, dashboard.FULL_SCALE, report))
+    """The mix on the full district, in the background."""
+    return run_at(run_full, m, dashboard.FULL_SCALE)
 
 
 def start_run(task) -> None:
@@ -245,8 +246,8 @@ def Results():
 
     out = Path(folder)
     try:
-        if dashboard.folder(D, current_mix(), D.pars.scale) != out and \
-                dashboard.folder(D, current_mix(), dashboard.FULL_SCALE) != out:  # fmt: skip
+        m = current_mix()
+        if out not in (dashboard.folder(D, m, D.pars.scale), dashboard.folder(D, m, dashboard.FULL_SCALE)):
             solara.Warning(t["stale"])
     except ConfigError:
         pass  # shown in the sidebar
@@ -300,12 +301,12 @@ def Export():
 def Browse():
     """Finished comparisons: pick one, read its summary, page through its charts."""
     t = TEXT[lang.value]
-    choices = dashboard.comparisons(D)
-    if not choices:
+    titles = dashboard.titled_comparisons(D)
+    if not titles:
         solara.Info(t["no_comparisons"].format(root=D.root))
         return
-    choice = browse_choice.value if browse_choice.value in choices else choices[0]
-    named = {f"{c} · {dashboard.comparison_title(D, c)}".strip(" ·"): c for c in choices}
+    choice = browse_choice.value if browse_choice.value in titles else next(iter(titles))
+    named = {f"{c} · {title}".strip(" ·"): c for c, title in titles.items()}
     solara.Select(t["choose"], values=list(named), value=next(k for k, c in named.items() if c == choice),
                   on_value=lambda label: browse_choice.set(named[label]))  # fmt: skip
     out = dashboard.comparison_folder(D, choice)

@@ -113,13 +113,23 @@ def settings(cfg: dict) -> tuple[CompareSettings, Experiment]:
     ``cfg``: the resolved root config without Hydra's section (:func:`sim.config.plain`).
     """
     pars = parse(CompareSettings, cfg, "")
-    data = dict(pars.experiment)
+    return pars, experiment(at_scale(pars.experiment, pars.scale, pars.months))
+
+
+def at_scale(data: dict, scale: float, months: int | None) -> dict:
+    """An experiment section with the command's ``scale`` and ``months`` added to its base.
+
+    Example:
+        >>> at_scale({"base": ["shocks=flood"]}, 0.1, None)["base"]
+        ['shocks=flood', 'population.scale=0.1']
+    """
+    data = dict(data)
     if not isinstance(data.get("base"), list):
         raise ConfigError(f"experiment.base = {data.get('base')!r}: must be a list of overrides")
-    data["base"] = [*data["base"], f"population.scale={pars.scale}"]
-    if pars.months is not None:
-        data["base"].append(f"months={pars.months}")
-    return pars, experiment(data)
+    data["base"] = [*data["base"], f"population.scale={scale}"]
+    if months is not None:
+        data["base"].append(f"months={months}")
+    return data
 
 
 def workers(n_jobs: int) -> int:

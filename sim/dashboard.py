@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable
@@ -32,7 +33,14 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from sim.compare import Experiment, compare, config_hash, experiment, large_scale_cell
+from sim.compare import (
+    Experiment,
+    at_scale,
+    compare,
+    config_hash,
+    experiment,
+    large_scale_cell,
+)
 from sim.config import MAX_MONTHS, compose, group_options, links, locate, plain, to_dict
 from sim.errors import ConfigError
 from sim.io import atomic_write, write_json, write_text
@@ -211,32 +219,38 @@ def overrides(d: Dashboard, m: Mix) -> list[str]:
     return [f"policy={m.base}", *factor_overrides(d.controls, m.values)]
 
 
-def experiment_data(d: Dashboard, m: Mix, scale: float, mix_over: list[str] | None = None) -> dict:
+def experiment_data(d: Dashboard, m: Mix, mix_over: list[str] | None = None) -> dict:
     """The mix against the baseline as an experiment section (``scenarios/experiment/``).
 
+    Without the scale and months a command adds (:func:`sim.compare.at_scale`, :func:`run`).
     ``mix_over``: the mix's overrides (default :func:`overrides`; an export names its policy
-    file instead). The name is ``app_`` and a key of the rest and the model code.
+    file instead).
     """
-    base = [f"shocks={m.shocks}", f"population.scale={scale}"]
-    if d.pars.months is not None:
-        base.append(f"months={d.pars.months}")
-    data = {
+    return {
         "title": describe(d, m),
         "baseline": d.pars.baseline,
         "seeds": list(range(1, d.pars.seeds + 1)),
-        "base": base,
+        "base": [f"shocks={m.shocks}"],
         "scenarios": {d.pars.baseline: [f"policy={d.pars.baseline}"],
                       MIX: mix_over if mix_over is not None else overrides(d, m)},
         "labels": {lang: {d.pars.baseline: d.name(d.pars.baseline, lang), MIX: describe(d, m, lang)}
                    for lang in ("en", "zh")},
     }  # fmt: skip
+
+
+def scaled_experiment(d: Dashboard, m: Mix, scale: float) -> dict:
+    """The experiment the dashboard runs at ``scale``.
+
+    Named ``app_`` and a key of its runs and the model code: a mix already run is found again.
+    """
+    data = at_scale(experiment_data(d, m), scale, d.pars.months)
     key = config_hash({k: data[k] for k in ("seeds", "base", "scenarios")} | {"code": code_version()})
     return {"name": f"app_{key[:12]}"} | data
 
 
 def folder(d: Dashboard, m: Mix, scale: float) -> Path:
     """Where the mix's comparison at ``scale`` lives (whether or not it has run)."""
-    return d.root / "compare" / experiment_data(d, m, scale)["name"] / f"scale_{scale}"
+    return d.root / "compare" / scaled_experiment(d, m, scale)["name"] / f"scale_{scale}"
 
 
 DONE = "dashboard.json"  # written last: the comparison, its tables and charts are complete
@@ -252,8 +266,8 @@ def run(
     """
     from sim.plotting import lever_chart
 
-    data = experiment_data(d, m, scale)
-    out = folder(d, m, scale)
+    data = scaled_experiment(d, m, scale)
+    out = d.root / "compare" / data["name"] / f"scale_{scale}"
     if (out / DONE).exists():
         return out
     exp = experiment(data)
@@ -266,8 +280,6 @@ def run(
 
 def stored_experiment(out: Path) -> Experiment:
     """The experiment of a finished comparison folder (``comparison.json``)."""
-    import json
-
     return experiment(json.loads((out / "comparison.json").read_text())["experiment"])
 
 
@@ -395,10 +407,7 @@ def export(d: Dashboard, m: Mix, name: str, scale: float) -> dict[str, Any]:
         "One run of this mix:", f"  {one}",
         f"Every other value is the base mix's ({m.base}), with its units and sources.",
     ])  # fmt: skip
-    data = experiment_data(d, m, scale, [f"policy={name}"])
-    data["name"] = name
-    data["base"] = [b for b in data["base"] if not b.startswith("population.scale=")]  # ditto
-    data["base"] = [b for b in data["base"] if not b.startswith("months=")]  # in the command
+    data = {"name": name} | experiment_data(d, m, [f"policy={name}"])  # scale, months: the command's
     exp_text = (
         f"# {describe(d, m)} against {d.pars.baseline}, exported from the dashboard.\n"
         f"# Run: {rerun}\n" + yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
@@ -422,15 +431,16 @@ def comparisons(d: Dashboard) -> list[str]:
     )
 
 
-def comparison_title(d: Dashboard, choice: str) -> str:
-    """A finished comparison's title (its experiment's), or "" if it has none."""
-    import json
-
-    try:
-        return json.loads((comparison_folder(d, choice) / "comparison.json").read_text())[
-            "experiment"]["title"]  # fmt: skip
-    except (OSError, KeyError, ValueError):
-        return ""
+def titled_comparisons(d: Dashboard) -> dict[str, str]:
+    """:func:`comparisons` with their titles (their experiments'; "" if unreadable)."""
+    titles = {}
+    for choice in comparisons(d):
+        try:
+            info = json.loads((d.root / "compare" / choice / "comparison.json").read_text())
+            titles[choice] = info["experiment"]["title"]
+        except (OSError, KeyError, ValueError):
+            titles[choice] = ""
+    return titles
 
 
 def comparison_folder(d: Dashboard, choice: str) -> Path:

@@ -205,7 +205,8 @@ def watch_with_squeue() -> None:
     cluster, many small ones) every poll fails with a warning. This watcher lists the user's
     jobs still queued or running; a job no longer listed has ended, and its result file (or
     its absence, a clear error) says how. Hydra's submitit launcher (``hydra/launcher=cluster``)
-    uses the same watcher, so each entry point calls this first (:func:`sim.cli.main`).
+    uses the same watcher: an entry point given a submitit launcher calls this first
+    (:func:`sim.cli.main`).
     """
     try:
         from submitit.slurm import slurm
