@@ -2,7 +2,8 @@
 
 Same rules and parameters as the engine restricted to ``CORE`` (illness with basic insurance,
 disability, job loss and re-employment, the dibao means test, a fixed number of public-welfare
-posts, relapse counting), written the way a Mesa model usually is: agents with a ``step`` of
+posts, poverty counting net of all care - the engine's second measure, without its relapse
+rule), written the way a Mesa model usually is: agents with a ``step`` of
 their own, ``agents.do`` and a ``DataCollector``. It draws its own random numbers, so it agrees
 with the engine in distribution, not draw by draw (``tests/test_reference.py``). Its purpose is a
 like-for-like speed comparison (``python -m experiments.benchmark --reference``).

@@ -55,6 +55,18 @@ STATISTICS = {
     "monitored_dibao_share": "monitored households on dibao, share of the monitored, December",
     "at_risk_share": "households below the monitoring line, share of all, December",
     "relapse_illness_share": "relapse events caused by illness or chronic onset, share of all",
+    "oop_share_pa": "out-of-pocket share of poverty-alleviated households' care for shocks "
+    "(admissions and chronic care, before everyday care)",
+    "tekun_dibao_ratio": "people on tekun over people on dibao, December",
+    "pa_poor_share": "poverty-alleviated households poor as the relapse rule finds them, share "
+    "of them, mean over the year's months",
+    "pa_poor_net_care_share": "poverty-alleviated households below the line net of all care, "
+    "share of them, mean over the year's months",
+    "relapse_share": "poverty-alleviated households with a relapse event in the year, share of "
+    "them (the large-scale rule's district share)",
+    "relapse_share_worst_town": "the same in the town where it is highest",
+    "large_scale": "large-scale relapse in the year under outcomes.large_scale (1 yes, 0 no; "
+    "full district only)",
 }
 
 
@@ -66,7 +78,11 @@ class Tally:
     """
 
     def __init__(self, model) -> None:
+        from sim.run import judges_large_scale
+
         self.scale = model.cfg.population.scale
+        self.outcomes = model.outcomes
+        self.judged = judges_large_scale(model.cfg.population)
         self.sums: dict[int, dict[str, float]] = {}
         self.december: dict[int, dict[str, float]] = {}
 
@@ -115,6 +131,11 @@ class Tally:
             "growers": grows.sum(),
             "relapses": cur["new_relapsed"],
             "relapses_illness": cur["new_relapsed_illness"] + cur["new_relapsed_chronic"],
+            "n_pa": pa.sum(),
+            "poor_pa": (hh.poor & pa).sum(),
+            "poor_net_care_pa": (hh.poor_net_care & pa).sum(),
+            "care_pa": hh.med_cost[pa].sum(),
+            "oop_pa": hh.med_oop[pa].sum(),
         }
         acc = self.sums.setdefault(year, dict.fromkeys(month, 0.0))
         for k, v in month.items():
@@ -132,6 +153,7 @@ class Tally:
                 "pa_dibao_tekun_share": people[pa & (hh.dibao | hh.tekun)].sum()
                 / max(people[pa].sum(), 1),
                 "che_share": cur["catastrophic_health"] / n_hh,
+                "tekun_dibao_ratio": tekun_people / max(dibao_people, 1),
                 "monitored_share": n_monitored / n_hh,
                 "monitored_dibao_share": int((hh.monitored & on_dibao).sum()) / max(n_monitored, 1),
                 "at_risk_share": cur["n_at_risk"] / n_hh,
@@ -161,11 +183,29 @@ class Tally:
                 "relapse_illness_share": (
                     s["relapses_illness"] / s["relapses"] if s["relapses"] else np.nan
                 ),
+                "oop_share_pa": s["oop_pa"] / s["care_pa"] if s["care_pa"] else np.nan,
+                "pa_poor_share": s["poor_pa"] / max(s["n_pa"], 1),
+                "pa_poor_net_care_share": s["poor_net_care_pa"] / max(s["n_pa"], 1),
+                **self._relapse_shares(year),
             }
             values.update(self.december.get(year, {}))
             for name, v in values.items():
                 out[name][year] = float(v)
         return out
+
+    def _relapse_shares(self, year: int) -> dict[str, float]:
+        """The large-scale rule's figures for ``year`` (its verdict only on the whole district)."""
+        o = self.outcomes
+        if year not in o.years:
+            return {}
+        counts = o.new_by_town_year[o.years.index(year)]
+        pa = np.maximum(o.pa_by_town, 1)
+        events = [e for e in o.large_scale() if e["year"] == year]
+        return {
+            "relapse_share": counts.sum() / max(int(o.pa_by_town.sum()), 1),
+            "relapse_share_worst_town": float((counts / pa).max(initial=0.0)),
+            "large_scale": float(bool(events)) if self.judged else np.nan,
+        }
 
 
 # -- the target table --------------------------------------------------------------------
@@ -178,7 +218,8 @@ class Target:
     ``value`` is a number (the same every year of ``years``) or ``{year: number}``; the band
     is ``value`` times (1 -/+ ``tolerance``), or the absolute ``[low, high]`` of ``band``.
     ``fit`` says whether the calibration fits it or only reports it (a check); ``stage`` with
-    which free parameters (:class:`sim.fit.Free`).
+    which free parameters (:class:`sim.fit.Free`). A check with ``overrides`` is judged on the
+    defaults with them (e.g. ``[policy=none]``), by ``experiments.validate`` only.
     """
 
     statistic: str
@@ -195,6 +236,7 @@ class Target:
     stage: str = "all"
     weight: float = pos(1.0)
     note: str = ""
+    overrides: list[str] = ()
 
     def rows(self) -> list[tuple[int, float, float, float]]:
         """(year, value, low, high) for each year of the target."""
@@ -227,6 +269,10 @@ def targets(data: dict, where: str = "calibration.targets") -> dict[str, Target]
             raise ConfigError(f"{where}.{name}.band = {list(t.band)}: give [low, high]")
         if not t.rows():
             raise ConfigError(f"{where}.{name}: no year; give value as {{year: number}} or years")
+        if t.overrides and t.fit:
+            raise ConfigError(
+                f"{where}.{name}.overrides: only a check (fit: false) may run other settings"
+            )
         out[name] = t
     return out
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -193,6 +194,93 @@ def check_output(folder: Path, root: Path, key: str, files: Iterable[str] = ()) 
             raise ConfigError(f"{key} = {folder}: {path} exists and is not a file; move it away")
 
 
+# Logging handlers and formatters a config may name: dictConfig would import and call any other
+# ("class", "()"), so a config file could run code through them.
+LOG_CLASSES = ("logging.StreamHandler", "logging.FileHandler", "logging.NullHandler",
+               "logging.Formatter")  # fmt: skip
+LOG_FILE = "${hydra.runtime.output_dir}/${hydra.job.name}.log"  # Hydra's own, in the job folder
+PLUGINS = {  # the classes Hydra may make: its basic sweeper, the launchers of scenarios/hydra/
+    "hydra.sweeper._target_": ("hydra._internal.core_plugins.basic_sweeper.BasicSweeper",),
+    "hydra.launcher._target_": (
+        "hydra._internal.core_plugins.basic_launcher.BasicLauncher",
+        "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher",
+        "hydra_plugins.hydra_submitit_launcher.submitit_launcher.LocalLauncher",
+        "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher",
+    ),
+}
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,79}$")  # and no ".."
+
+
+def _walk(node: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
+    """(dotted key, key, value) of every entry of a plain config, depth first."""
+    items = node.items() if isinstance(node, dict) else enumerate(node)
+    for k, v in items:
+        key = f"{path}.{k}" if path else str(k)
+        yield key, k, v
+        if isinstance(v, dict | list):
+            yield from _walk(v, key)
+
+
+def refuse_code_and_escapes(cfg: DictConfig) -> None:
+    """Refuse what would run code or write outside ``output_root``, naming the key.
+
+    relapse-sim instantiates nothing from config: ``hydra.callbacks`` and ``_target_``
+    (but Hydra's sweeper and the shipped launchers, :data:`PLUGINS`) are refused, and so are logging factories and classes that
+    are not plain stream or file handlers, a log file anywhere but the job's folder, an
+    environment variable read into a value (``${oc.env:...}``: it would land in results and
+    logs), a ``.hydra`` folder or job name that leaves the job folder, and a run or sweep
+    folder outside ``output_root`` (whichever ``hydra.mode`` runs).
+    """
+    data = OmegaConf.to_container(cfg, resolve=False)
+    hydra = data.pop("hydra", None) or {}
+    for key, k, v in [*_walk(data, ""), *_walk(hydra, "hydra")]:  # the user's values first
+        if key.startswith(("hydra.overrides.", "hydra.job.override_dirname")):
+            continue  # the command line as typed: what it sets is checked where it lands
+        if isinstance(v, str) and "oc.env" in v:
+            raise ConfigError(
+                f"{key} = {v!r}: refused: a value may not read an environment variable; "
+                "write the value itself"
+            )
+        if k == "_target_" and v not in PLUGINS.get(key, ()):
+            raise ConfigError(
+                f"{key}: refused: relapse-sim instantiates nothing from a config file (only "
+                "Hydra's sweeper and the launchers of scenarios/hydra/launcher/ name a class)"
+            )
+    if hydra.get("callbacks"):
+        name = next(iter(hydra["callbacks"]))
+        raise ConfigError(
+            f"hydra.callbacks.{name}: refused: callbacks run code; relapse-sim uses none"
+        )
+    for section in ("job_logging", "hydra_logging"):
+        for key, k, v in _walk(hydra.get(section) or {}, f"hydra.{section}"):
+            if k == "()" or (k == "class" and v not in LOG_CLASSES):
+                raise ConfigError(
+                    f"{key} = {v!r}: refused: logging may use only {', '.join(LOG_CLASSES)}"
+                )
+            if k == "filename" and v != LOG_FILE:
+                raise ConfigError(
+                    f"{key} = {v!r}: refused: the log is written in the job's own folder"
+                )
+    subdir = hydra.get("output_subdir")
+    if subdir is not None and not (_SAFE_NAME.match(str(subdir)) and ".." not in str(subdir)):
+        raise ConfigError(
+            f"hydra.output_subdir = {subdir!r}: must be a plain folder name inside the job "
+            "folder (e.g. .hydra) or null"
+        )
+    name = (hydra.get("job") or {}).get("name")
+    if name is not None and not (_SAFE_NAME.match(str(name)) and ".." not in str(name)):
+        raise ConfigError(
+            f"hydra.job.name = {name!r}: letters, digits, '_', '-' and '.' only (it names the "
+            "log file)"
+        )
+    root = str(cfg.output_root)
+    if root.startswith("~"):
+        raise ConfigError(
+            f"output_root = {root!r}: '~' is not expanded here; write the full path, e.g. "
+            f"output_root={Path(root).expanduser()}"
+        )
+
+
 def precheck(
     config_name: str,
     check_job: Callable[[DictConfig], Any],
@@ -208,25 +296,39 @@ def precheck(
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         args = _args(argv, prog)
+        if args.experimental_rerun:
+            raise ConfigError(
+                "--experimental-rerun: refused: it unpickles a file, which can run code; run "
+                "the command again with its overrides (the run folder's .hydra/overrides.yaml)"
+            )
+        if args.config_path or args.config_name:
+            raise ConfigError(
+                f"--config-{'path' if args.config_path else 'name'}: refused: it replaces the "
+                "shipped root config, which is checked; put files of your own in a folder laid "
+                "out like scenarios/ and give it with --config-dir"
+            )
         if any(getattr(args, name, None) for name in NO_TASK):
             return
-        if args.config_path:
-            return  # another primary config: Hydra checks it, the task checks each job
         if args.config_dir:  # more config files (an experiment, a policy mix): searched too
             folder = Path(args.config_dir).resolve()
             if not folder.is_dir():
                 raise ConfigError(f"--config-dir {args.config_dir}: no such folder")
             EXTRA_CONFIG_DIRS.append(folder)
-        name = args.config_name or config_name
+        name = config_name
         overrides = list(args.overrides or [])
         jobs = sweep_jobs(overrides) if args.multirun else [overrides]
         for note in table_merges(jobs[0], name):
             print(note, file=sys.stderr)
-        key = "hydra.sweep.dir" if args.multirun else "hydra.run.dir"
         for job in jobs:
             cfg = compose(job, name, hydra_node=True)
+            refuse_code_and_escapes(cfg)
             check_job(cfg)
-            check_output(output_dirs(cfg, args.multirun), Path(cfg.output_root), key, files)
+            multirun = args.multirun or str(cfg.hydra.mode) == "RunMode.MULTIRUN"
+            key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+            check_output(output_dirs(cfg, multirun), Path(cfg.output_root), key, files)
+            if not multirun:  # a sweep folder is written only by -m, but check it anyway
+                sweep = Path(str(cfg.hydra.sweep.dir))
+                check_output(sweep, Path(cfg.output_root), "hydra.sweep.dir")
     except (ConfigError, DataError) as exc:
         sys.exit(f"error: {exc}")
     finally:

@@ -226,6 +226,8 @@ def summary_row(s: dict[str, Any]) -> dict[str, Any]:
 ROW_FIGURES = (
     "households", "poverty_alleviated", "relapsed", "relapse_rate", "relapse_events",
     "newly_poor_peak", "at_risk_pa_peak", "at_risk_all_peak", "large_scale", "spending",
+    "relapsed_net_care", "medically_impoverished_mean", "relapse_share_max",
+    "relapse_share_worst_town_max",
 )  # fmt: skip
 
 
@@ -321,6 +323,20 @@ def upper_bound_95(k: int, n: int) -> float:
     return 1.0 if k >= n else float(stats.beta.ppf(0.95, k + 1, n - k))
 
 
+# District thresholds (share of PA households relapsing in a year) at which summary.md gives
+# the chance that some year reaches them: the configured rule's 1% and its neighbours.
+DISTRICT_THRESHOLDS = (0.005, 0.01, 0.015, 0.02)
+
+
+def threshold_key(x: float) -> str:
+    """The summary column of P(some year's district share >= x).
+
+    Example:
+        >>> threshold_key(0.005), threshold_key(0.02)
+        ('p_district_0p5pct', 'p_district_2pct')
+    """
+    return "p_district_" + f"{100 * x:g}".replace(".", "p") + "pct"
+
 # What each summary column counts, and in which population.
 # The figures summary.md describes under its table.
 COLUMNS = ("relapsed", "newly_poor_peak", "at_risk_pa_peak", "at_risk_all_peak", "spending")
@@ -372,7 +388,16 @@ def summary_table(exp: Experiment, runs: pd.DataFrame) -> pd.DataFrame:
             "relapse_averted": averted,
             "cost_effect": quadrant,
             "yuan_per_relapse": ratio,
+            "relapsed_net_care_mean": g["relapsed_net_care"].mean(),
+            "medically_impoverished_mean": g["medically_impoverished_mean"].mean(),
+            "relapse_share_max_mean": g["relapse_share_max"].mean(),
+            "relapse_share_max_hi": g["relapse_share_max"].quantile(hi),
+            "worst_town_share_max_mean": g["relapse_share_worst_town_max"].mean(),
+            "worst_town_share_max_hi": g["relapse_share_worst_town_max"].quantile(hi),
         }
+        for x in DISTRICT_THRESHOLDS:  # P(large-scale) as a function of the district threshold
+            share = g["relapse_share_max"]
+            row[threshold_key(x)] = float((share >= x).mean()) if judged else float("nan")
         row.update({c: g[c].mean() for c in levers})
         rows.append(row)
     return pd.DataFrame(rows)
@@ -410,6 +435,13 @@ TEXT = {
         "M yuan [band] | cost-effectiveness |",
         "is_baseline": "baseline",
         "not_judged": "not judged (scale < 1)",
+        "margin": "Margin to the large-scale rule: the largest yearly relapse share (PA "
+        "households with a relapse event in the year) of the district and of the worst town, "
+        "mean [upper band]; P(some year's district share >= x) for other district thresholds "
+        "(the town rule left out); the second measure, PA households ever below the line net of "
+        "all care, and households impoverished by care in a mean month:",
+        "margin_head": "| scenario | district share, max year | worst town, max year | "
+        "{thresholds} | ever below net of care | impoverished by care |",
     },
     "zh": {
         "population": "人口：{households:,}户，其中脱贫户{pa:,}户（population.scale {scale:g}）。",
@@ -422,6 +454,11 @@ TEXT = {
         "| 风险户峰值 | 规模性返贫概率 [95%上限] | 支出（百万元）[区间] | 成本效果 |",
         "is_baseline": "基准",
         "not_judged": "未判定（scale < 1）",
+        "margin": "与规模性返贫标准的距离：全区与返贫比例最高乡镇的年度最大返贫比例（当年发生返贫的脱贫户"
+        "占比），均值[区间上限]；在其他全区标准下某年达到该比例的概率（不含乡镇标准）；第二口径：曾在扣除"
+        "全部自付医疗费用后低于贫困线的脱贫户，以及月均因病致贫农户：",
+        "margin_head": "| 情景 | 全区最大年度比例 | 最高乡镇最大年度比例 | {thresholds} | "
+        "扣除医疗费用后曾低于贫困线 | 因病致贫 |",
     },
 }
 
@@ -502,6 +539,20 @@ def markdown(table: pd.DataFrame, exp: Experiment, runs: pd.DataFrame, lang: str
             f"| {large_scale_cell(r.p_large_scale, r.p_large_scale_upper95, t)} "
             f"| {r.spending_mean / 1e6:,.1f} [{r.spending_lo / 1e6:,.1f}, "
             f"{r.spending_hi / 1e6:,.1f}] | {ce} |"
+        )
+    thresholds = " | ".join(f"P(>= {100 * x:g}%)" for x in DISTRICT_THRESHOLDS)
+    lines += ["", t["margin"], "", t["margin_head"].format(thresholds=thresholds),
+              "|---|---|---|" + "---|" * len(DISTRICT_THRESHOLDS) + "---|---|"]  # fmt: skip
+    for r in table.itertuples():
+        ps = " | ".join(
+            "-" if np.isnan(v) else f"{v:.2f}"
+            for v in (getattr(r, threshold_key(x)) for x in DISTRICT_THRESHOLDS)
+        )
+        lines.append(
+            f"| {label[r.scenario]} | {100 * r.relapse_share_max_mean:.2f}% "
+            f"[{100 * r.relapse_share_max_hi:.2f}%] | {100 * r.worst_town_share_max_mean:.2f}% "
+            f"[{100 * r.worst_town_share_max_hi:.2f}%] | {ps} | {r.relapsed_net_care_mean:,.0f} "
+            f"| {r.medically_impoverished_mean:,.0f} |"
         )
     return "\n".join(lines) + "\n"
 

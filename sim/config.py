@@ -31,7 +31,7 @@ from sim.params import between, closest, folder_name, one_of, parse
 from sim.policies import lever_pars
 from sim.population import PopulationPars, memory_needed
 from sim.schedule import FIRST_YEAR, LAST_YEAR
-from sim.shocks import ShockPars, parse_month, shock_pars
+from sim.shocks import ShockPars, history_pars, parse_month, shock_pars
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 # Folders searched after scenarios/ by :func:`compose` outside a Hydra app: the command line's
@@ -324,6 +324,7 @@ class RunPars:
     output_root: str = "outputs"
     population: PopulationPars
     shocks: dict
+    history: dict | None = None
     outcomes: dict
     policy: dict
     burn_in_policy: dict
@@ -382,9 +383,10 @@ def check(cfg: DictConfig | dict, n_jobs: int = 1) -> Run:
             f"{LAST_YEAR}-12, the last month the model's tables cover; shorten months or start "
             "earlier"
         )
-    shocks = shock_pars(data["shocks"])
+    shocks = shock_pars_of(data)
     pop = pars.population
-    for i, e in enumerate(shocks.disaster.events):
+    known = len((data.get("history") or {}).get("disasters") or [])  # Fuling's: towns clipped
+    for i, e in enumerate(shocks.disaster.events[known:]):
         if e.towns > pop.n_towns:
             raise ConfigError(
                 f"shocks.disaster.events[{i}].towns = {e.towns}: the district has "
@@ -415,5 +417,11 @@ def population_pars(cfg: DictConfig | dict) -> PopulationPars:
 
 
 def shock_pars_from(cfg: DictConfig | dict) -> ShockPars:
-    """The checked ``shocks`` section."""
-    return shock_pars(to_dict(cfg)["shocks"])
+    """The checked ``shocks`` section, with the ``history`` laid under it."""
+    return shock_pars_of(to_dict(cfg))
+
+
+def shock_pars_of(data: dict) -> ShockPars:
+    """:func:`shock_pars_from` of a plain config."""
+    history = data.get("history")
+    return shock_pars(data["shocks"], None if history is None else history_pars(history))

@@ -306,22 +306,24 @@ def charts(out: Path, lang: str = "en") -> dict[str, Path]:
 # The figures of the dashboard's table, by language: (summary column, label).
 FIGURES = {
     "en": {
-        "relapsed": "relapsed households (PA poor at least once) [band]",
+        "relapsed": "relapsed households (PA found poor at least once) [band]",
         "relapse_rate": "relapse rate (share of PA households)",
         "newly_poor": "newly poor households, peak month",
         "at_risk_pa": "PA households at risk (below the monitoring line), peak month",
         "large_scale": "P(large-scale relapse) [95% upper bound]",
+        "margin": "largest yearly relapse share, district and worst town (the large-scale rule's shares)",
         "spending": "spending of all levers, million yuan [band]",
         "cost_effect": "cost-effectiveness",
         "head": "| | {base} | {mix} | difference |",
         "not_judged": "not judged (scale < 1)",
     },
     "zh": {
-        "relapsed": "返贫户数（脱贫户至少一次低于贫困线）[区间]",
+        "relapsed": "返贫户数（脱贫户至少一次经认定低于贫困线）[区间]",
         "relapse_rate": "返贫率（占脱贫户）",
         "newly_poor": "新致贫户数（峰值月）",
         "at_risk_pa": "风险脱贫户数（低于监测线，峰值月）",
         "large_scale": "规模性返贫概率 [95%上限]",
+        "margin": "年度最大返贫比例：全区、最高乡镇（规模性返贫标准所比的比例）",
         "spending": "全部政策支出（百万元）[区间]",
         "cost_effect": "成本效果",
         "head": "| | {base} | {mix} | 差异 |",
@@ -358,6 +360,9 @@ def key_figures(out: Path, lang: str = "en") -> str:
         return f"{fmt.format(r[col + '_mean'] / k)} [{fmt.format(r[col + '_lo'] / k)}, " \
                f"{fmt.format(r[col + '_hi'] / k)}]"  # fmt: skip
 
+    def margin(r):  # the large-scale rule's figures, beside its thresholds
+        return f"{100 * r.relapse_share_max_mean:.2f}%, {100 * r.worst_town_share_max_mean:.2f}%"
+
     rows = [
         (t["relapsed"], band(base, "relapsed"), band(mx, "relapsed"),
          f"{signed(mx.diff_relapsed_mean)} [{signed(mx.diff_relapsed_lo)}, {signed(mx.diff_relapsed_hi)}]"),
@@ -369,6 +374,7 @@ def key_figures(out: Path, lang: str = "en") -> str:
          signed(mx.at_risk_pa_peak_mean - base.at_risk_pa_peak_mean)),
         (t["large_scale"], large_scale_cell(base.p_large_scale, base.p_large_scale_upper95, t),
          large_scale_cell(mx.p_large_scale, mx.p_large_scale_upper95, t), ""),
+        (t["margin"], margin(base), margin(mx), ""),
         (t["spending"], band(base, "spending", 1e6), band(mx, "spending", 1e6),
          signed(mx.extra_cost / 1e6)),
         (t["cost_effect"], "", "", cost_effect_text(mx.cost_effect, mx.yuan_per_relapse, lang)),

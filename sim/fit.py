@@ -336,6 +336,7 @@ def calibrate(data: dict, out: Path, n_jobs: int = 2, write_config: bool = True)
     from sim.run import code_version, git_revision
 
     cal, table, free = calibration(data)
+    table = {k: t for k, t in table.items() if not t.overrides}  # the others: validate
     revision = git_revision()  # of the code the fit runs, read before it runs
     cfg = to_dict(compose(list(cal.base)))
     evaluate = Evaluator(out / "runs", code_version(), n_jobs)

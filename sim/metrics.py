@@ -22,7 +22,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sim.jit import jit, jit_inline
-from sim.params import Dated, dated, nonneg, parse, prob
+from sim.params import Dated, between, dated, nonneg, one_of, parse, prob
 from sim.population import CATEGORIES, HISTORY, PA, Economy, Households
 from sim.shocks import CAUSES
 
@@ -48,12 +48,32 @@ class Catastrophic:
     food_share: float = prob()
 
 
+# Rigid spending the relapse rule may deduct from income (RelapseRule.deduct), as codes.
+DEDUCT = ("none", "in_policy", "all")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RelapseRule:
+    """How a household is found poor (relapsed, if poverty-alleviated).
+
+    ``deduct``: the out-of-pocket care taken off 12-month income - ``in_policy`` (inside the
+    insurance catalogue), ``all`` or ``none``. ``assistance_in_force``: dibao and tekun in
+    payment count at twelve times this month's amount when that is more than the past year's
+    transfers. ``confirm_months``: consecutive monthly assessments below the line.
+    """
+
+    deduct: str = one_of(*DEDUCT)
+    assistance_in_force: bool
+    confirm_months: int = between(1, 12)
+
+
 @dataclass(frozen=True, kw_only=True)
 class OutcomePars:
-    """Lines (yuan/person/year, by year), catastrophic health expenditure, the large-scale rule."""
+    """Lines (yuan/person/year, by year), the relapse rule, CHE, the large-scale rule."""
 
     poverty_line: Dated = dated("pos")
     monitoring_line: Dated = dated("pos")
+    relapse: RelapseRule
     catastrophic: Catastrophic
     large_scale: LargeScale
 
@@ -120,6 +140,36 @@ def per_capita(sum_own, sum_transfer, n_members, active):
     return (sum_own + sum_transfer) / max(n_members, 1) if active else 0.0
 
 
+@jit_inline
+def assessed_income(
+    sum_own, sum_transfer, sum_oop, sum_oop_in, allowance_month, n_members, active, deduct,
+    in_force,
+):  # fmt: skip
+    """Per-capita income as the relapse rule assesses it, yuan/person/year (:class:`RelapseRule`).
+
+    12-month own income before care (``sum_own`` is net of all out-of-pocket care
+    ``sum_oop``) less the rigid spending ``deduct`` names (0 none, 1 in-policy ``sum_oop_in``,
+    2 all), plus transfers: the past year's, or with ``in_force`` twelve times this month's
+    allowances when that is more.
+
+    Example (3 members; 9,000 own income net of 3,000 care, of it 1,000 in-policy; dibao of
+    600 a month since this month, 600 received so far):
+        >>> assessed_income(9000.0, 600.0, 3000.0, 1000.0, 600.0, 3, True, 1, True)
+        5066.666666666667
+        >>> assessed_income(9000.0, 600.0, 3000.0, 1000.0, 600.0, 3, True, 2, False)
+        3200.0
+    """
+    if not active:
+        return 0.0
+    own = sum_own + sum_oop
+    if deduct == 1:
+        own -= sum_oop_in
+    elif deduct == 2:
+        own -= sum_oop
+    transfer = max(sum_transfer, 12.0 * allowance_month) if in_force else sum_transfer
+    return (own + transfer) / max(n_members, 1)
+
+
 def per_capita_income(hh: Households) -> np.ndarray:
     """:func:`per_capita` of every household."""
     out = np.empty(hh.n)
@@ -183,6 +233,8 @@ class Outcomes:
         loss_months: int = 12,
     ) -> None:
         self.pars = pars
+        r = pars.relapse
+        self.rule = AssessRule(DEDUCT.index(r.deduct), r.assistance_in_force, r.confirm_months)
         self.loss_decay = (loss_months - 1) / loss_months
         # The lines for the income window ending in each month t = 0..months (t = 0: the
         # window before the first month): means of the yearly lines over its 12 months.
@@ -233,7 +285,7 @@ class Outcomes:
             *map(float, (self.floor_year, self.consumption_share, cat.food_share, cat.threshold)),
             *map(float, routine),
         )  # fmt: skip
-        _status(hh.arrays, now, care, towns, cats, causes, totals, sums)
+        _status(hh.arrays, now, care, self.rule, towns, cats, causes, totals, sums)
         hh.decay_losses(self.loss_decay)  # after the causes
         s = dict(zip(SUMS, sums.tolist(), strict=True))
         self.new_by_town_year[self.years.index(year)] += towns[TOWN_COUNTS.index("counted")]
@@ -282,6 +334,34 @@ class Outcomes:
         hh.relapse_year[:] = -1
         hh.cause[:] = -1
         hh.ever_relapsed[:] = hh.poor & (hh.category == PA)
+        hh.ever_poor_net_care[:] = hh.poor_net_care & (hh.category == PA)
+
+    def start(self, hh: Households) -> None:
+        """The starting status, from the history filled with base-year incomes."""
+        pline, mline = self.lines(0)
+        hh.pc_income[:] = per_capita_income(hh)
+        hh.pc_assessed[:] = hh.pc_income  # no care costs yet: every measure agrees
+        hh.poor_net_care[:] = (hh.pc_income < pline) & hh.active
+        hh.poor[:] = hh.poor_net_care
+        hh.months_below[:] = np.where(hh.poor, self.rule.confirm_months, 0)
+        hh.at_risk[:] = (hh.pc_income < mline) & hh.active
+
+    def relapse_shares(self) -> dict[int, tuple[float, tuple[int, float, int], int]]:
+        """By year: district relapse share, worst town (index, share, households), households.
+
+        What the large-scale rule compares with its thresholds: shares of PA households with a
+        relapse event in the year.
+        """
+        out = {}
+        pa = np.maximum(self.pa_by_town, 1)
+        total = max(int(self.pa_by_town.sum()), 1)
+        for i, year in enumerate(self.years):
+            counts = self.new_by_town_year[i]
+            rate = counts / pa
+            town = int(np.argmax(rate))
+            worst = (town, round(float(rate[town]), 6), int(counts[town]))
+            out[year] = (round(float(counts.sum() / total), 6), worst, int(counts.sum()))
+        return out
 
     def large_scale(self) -> list[dict]:
         """Large-scale relapse events over the run (see :func:`large_scale_events`)."""
@@ -295,12 +375,13 @@ class Outcomes:
 TOTALS = (
     "n_households", "n_people", "n_poor", "n_relapsed", "n_newly_poor", "n_at_risk",
     "new_relapsed", "new_poor_other", "n_pa", "catastrophic_health", "medical_impoverished",
+    "n_poor_net_care", "n_relapsed_net_care",
 )  # fmt: skip
 TOWN_COUNTS = ("n_relapsed", "n_newly_poor", "n_at_risk", "new_relapsed", "counted")
 # Their positions in the compiled loop's tallies (T_: totals, W_: towns).
 (T_N_HOUSEHOLDS, T_N_PEOPLE, T_N_POOR, T_N_RELAPSED, T_N_NEWLY_POOR, T_N_AT_RISK,
  T_NEW_RELAPSED, T_NEW_POOR_OTHER, T_N_PA, T_CATASTROPHIC_HEALTH,
- T_MEDICAL_IMPOVERISHED) = range(len(TOTALS))  # fmt: skip
+ T_MEDICAL_IMPOVERISHED, T_N_POOR_NET_CARE, T_N_RELAPSED_NET_CARE) = range(len(TOTALS))  # fmt: skip
 W_N_RELAPSED, W_N_NEWLY_POOR, W_N_AT_RISK, W_NEW_RELAPSED, W_COUNTED = range(len(TOWN_COUNTS))
 # and its sums: per-capita income of PA households, FGT sums over people (fgt_all times the
 # number of people), district totals this month (yuan).
@@ -320,6 +401,14 @@ class StatusMonth(NamedTuple):
     mline: float
 
 
+class AssessRule(NamedTuple):
+    """:class:`RelapseRule` for the compiled loop: ``deduct`` as its index in :data:`DEDUCT`."""
+
+    deduct: int
+    in_force: bool
+    confirm_months: int
+
+
 class CareRule(NamedTuple):
     """Catastrophic health spending (:func:`catastrophic`) and the month's everyday care."""
 
@@ -333,16 +422,17 @@ class CareRule(NamedTuple):
 
 
 @jit
-def _status(hh, now, care, towns, cats, causes, totals, sums):
+def _status(hh, now, care, rule, towns, cats, causes, totals, sums):
     """The loops of :meth:`Outcomes.update`: history, status, relapse events, counts, sums.
 
-    Relapse events get their cause. Fills ``towns`` (TOWN_COUNTS x towns), ``cats`` (poor,
-    at risk x categories), ``causes`` (new relapse events by cause), ``totals`` (TOTALS) and
-    ``sums`` (SUMS).
+    Status: :func:`assessed_income` below the line in ``rule.confirm_months`` consecutive
+    months (:class:`AssessRule`). Relapse events get their cause. Fills ``towns``
+    (TOWN_COUNTS x towns), ``cats`` (poor, at risk x categories), ``causes`` (new relapse
+    events by cause), ``totals`` (TOTALS) and ``sums`` (SUMS).
 
     Catastrophic health spending: :func:`catastrophic`, everyday care counted as 12 months at
-    this month's ``routine_month`` per person-equivalent. Impoverished by care: poor, but not
-    poor before paying for care.
+    this month's ``routine_month`` per person-equivalent. Net of care: :func:`per_capita`
+    below the poverty line; impoverished by care: so, but not before paying for care.
     """
     (pc_income, active, hist_own, hist_transfer, hist_oop, sum_own, sum_transfer, sum_oop,
      n_members, category, poor, cause, loss, town, t_relapse, relapse_year, at_risk,
@@ -352,27 +442,42 @@ def _status(hh, now, care, towns, cats, causes, totals, sums):
         hh.town, hh.t_relapse, hh.relapse_year, hh.at_risk, hh.ever_relapsed, hh.income,
         hh.transfers, hh.med_cost, hh.med_oop, hh.n_elderly, hh.n_chronic
     )  # fmt: skip
-    hist_wage, sum_wage = hh.hist_wage, hh.sum_wage
+    (hist_wage, sum_wage, hist_oop_in, sum_oop_in, pc_assessed, months_below, poor_net_care,
+     ever_poor_net_care, allowance_fen) = (
+        hh.hist_wage, hh.sum_wage, hh.hist_oop_in, hh.sum_oop_in, hh.pc_assessed,
+        hh.months_below, hh.poor_net_care, hh.ever_poor_net_care, hh.allowance_fen
+    )  # fmt: skip
     slot, t, year, pline, mline = now
     floor_year, consumption_share, food_share, threshold, routine_month, w_elderly, w_chronic = care
+    deduct, in_force, confirm = rule
     pa_income = f0 = f1 = f2 = y = tr = mc = oop = routine = 0.0
-    n_catastrophic = impoverished = 0
+    n_catastrophic = impoverished = net_poor = net_relapsed = 0
     _push(hh, slot)  # apart from the status: that loop vectorises
     if slot == 0:  # the sums re-added once a year, so that rounding errors cannot add up
         for i in range(pc_income.size):
-            a = b = c = d = 0.0
+            a = b = c = e = d = 0.0
             for k in range(hist_own.shape[0]):
                 a += hist_own[k, i]
                 b += hist_transfer[k, i]
                 c += hist_oop[k, i]
+                e += hist_oop_in[k, i]
             for k in range(hist_wage.shape[0]):
                 d += hist_wage[k, i]
-            sum_own[i], sum_transfer[i], sum_oop[i], sum_wage[i] = a, b, c, d
+            sum_own[i], sum_transfer[i], sum_oop[i], sum_oop_in[i], sum_wage[i] = a, b, c, e, d
     for i in range(pc_income.size):
         on = active[i]
         pc = per_capita(sum_own[i], sum_transfer[i], n_members[i], on)
         pc_income[i] = pc
-        is_poor = on and pc < pline
+        assessed = assessed_income(
+            sum_own[i], sum_transfer[i], sum_oop[i], sum_oop_in[i], allowance_fen[i] / 100.0,
+            n_members[i], on, deduct, in_force,
+        )  # fmt: skip
+        pc_assessed[i] = assessed
+        if on and assessed < pline:
+            months_below[i] = min(months_below[i] + 1, 12)
+        else:
+            months_below[i] = 0
+        is_poor = months_below[i] >= confirm
         risk = on and pc < mline
         pa = category[i] == PA
         if is_poor and not poor[i]:  # newly poor this month
@@ -401,7 +506,7 @@ def _status(hh, now, care, towns, cats, causes, totals, sums):
                 totals[T_N_PA] += 1
                 pa_income += pc
         if is_poor:
-            gap = (pline - pc) / pline
+            gap = (pline - assessed) / pline
             f0 += n_members[i]
             f1 += n_members[i] * gap
             f2 += n_members[i] * gap**2
@@ -418,6 +523,13 @@ def _status(hh, now, care, towns, cats, causes, totals, sums):
             totals[T_N_AT_RISK] += 1
             cats[1, category[i]] += 1
             towns[W_N_AT_RISK, town[i]] += 1
+        below_net = on and pc < pline
+        poor_net_care[i] = below_net
+        if below_net:
+            net_poor += 1
+            if pa:
+                net_relapsed += 1
+                ever_poor_net_care[i] = True
         y += income[i]
         tr += transfers[i]
         mc += med_cost[i]
@@ -431,8 +543,9 @@ def _status(hh, now, care, towns, cats, causes, totals, sums):
             food_share, threshold,
         )  # fmt: skip
         n_catastrophic += hit & on
-        impoverished += is_poor & ((cash + sum_oop[i]) / max(n_members[i], 1) >= pline)
+        impoverished += below_net & ((cash + sum_oop[i]) / max(n_members[i], 1) >= pline)
     totals[T_CATASTROPHIC_HEALTH], totals[T_MEDICAL_IMPOVERISHED] = n_catastrophic, impoverished
+    totals[T_N_POOR_NET_CARE], totals[T_N_RELAPSED_NET_CARE] = net_poor, net_relapsed
     sums[:] = pa_income, f0, f1, f2, y, tr, mc, oop, routine
 
 
@@ -440,8 +553,9 @@ def _status(hh, now, care, towns, cats, causes, totals, sums):
 def _push(hh, slot):
     """This month into history slot ``slot``; the 12-month sums kept up to date.
 
-    Own income net of care costs, transfers, care costs (0 for a dissolved household); market
-    wages when their history is kept. Loops without branches: they vectorise.
+    Own income net of care costs, transfers, care costs and of them the part inside the
+    insurance catalogue (0 for a dissolved household); market wages when their history is
+    kept. Loops without branches: they vectorise.
     """
     (active, income, transfers, med_oop, wage_income, hist_own, hist_transfer, hist_oop,
      hist_wage, sum_own, sum_transfer, sum_oop, sum_wage) = (
@@ -449,16 +563,22 @@ def _push(hh, slot):
         hh.hist_transfer, hh.hist_oop, hh.hist_wage, hh.sum_own, hh.sum_transfer, hh.sum_oop,
         hh.sum_wage
     )  # fmt: skip
+    med_in_policy, med_reimbursed, hist_oop_in, sum_oop_in = (
+        hh.med_in_policy, hh.med_reimbursed, hh.hist_oop_in, hh.sum_oop_in
+    )  # fmt: skip
     for i in range(active.size):
         w = 1.0 if active[i] else 0.0
         own = np.float32((income[i] - med_oop[i]) * w)
         transfer, oop = np.float32(transfers[i] * w), np.float32(med_oop[i] * w)
+        oop_in = np.float32(max(med_in_policy[i] - med_reimbursed[i], 0.0) * w)
         sum_own[i] += own - hist_own[slot, i]
         sum_transfer[i] += transfer - hist_transfer[slot, i]
         sum_oop[i] += oop - hist_oop[slot, i]
+        sum_oop_in[i] += oop_in - hist_oop_in[slot, i]
         hist_own[slot, i] = own
         hist_transfer[slot, i] = transfer
         hist_oop[slot, i] = oop
+        hist_oop_in[slot, i] = oop_in
     if hist_wage.shape[0]:  # kept only when a lever reads it
         for i in range(active.size):
             wage = np.float32(wage_income[i] * (1.0 if active[i] else 0.0))

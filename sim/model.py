@@ -12,7 +12,7 @@ from sim.config import Run, check, compose
 from sim.context import Month
 from sim.jit import jit
 from sim.livelihood import Livelihood
-from sim.metrics import Outcomes, per_capita_income
+from sim.metrics import Outcomes
 from sim.money import FEN
 from sim.policies import build_levers
 from sim.population import HISTORIES, REGISTER, STATE, Households
@@ -203,10 +203,7 @@ class RelapseModel(mesa.Model):
         hh.hist_wage[:] = hh.annual_wages() / 12.0 * hh.active
         hh.hist_transfer[:] = hh.transfers0 / 12.0 * hh.active
         hh.sum_history()
-        pline, mline = self.outcomes.lines(0)
-        hh.pc_income[:] = per_capita_income(hh)
-        hh.poor[:] = (hh.pc_income < pline) & hh.active
-        hh.at_risk[:] = (hh.pc_income < mline) & hh.active
+        self.outcomes.start(hh)
 
     def report_keys(self) -> list[str]:
         """Names of the monthly model-level series."""
@@ -219,7 +216,8 @@ class RelapseModel(mesa.Model):
         keys += [f"n_{k}_{c}" for c in population.CATEGORIES for k in ("poor", "at_risk")]
         keys += ["price", "migrant_factor", "income", "transfers", "med_cost", "med_oop"]
         keys += ["med_routine"]
-        keys += ["catastrophic_health", "medical_impoverished"]
+        keys += ["catastrophic_health", "medical_impoverished", "n_poor_net_care"]
+        keys += ["n_relapsed_net_care"]
         for lever in self.levers:
             keys += [f"spend_{lever.name}", f"recipients_{lever.name}"]
             keys += self._lever_keys[lever.name]
@@ -247,13 +245,14 @@ class RelapseModel(mesa.Model):
 def _open_books(hh):
     """Before the levers: 12-month own income per person-month (wages too, if kept)."""
     (sum_own, sum_wage, n_members, own_pc_month, wage_pc_month, transfers_fen, earned_fen,
-     reimbursed_fen) = (
+     reimbursed_fen, allowance_fen) = (
         hh.sum_own, hh.sum_wage, hh.n_members, hh.own_pc_month, hh.wage_pc_month,
-        hh.transfers_fen, hh.earned_fen, hh.reimbursed_fen
+        hh.transfers_fen, hh.earned_fen, hh.reimbursed_fen, hh.allowance_fen
     )  # fmt: skip
     for i in range(own_pc_month.size):
         own_pc_month[i] = sum_own[i] / max(n_members[i], 1) / 12
         transfers_fen[i] = 0
+        allowance_fen[i] = 0
         earned_fen[i] = 0
         reimbursed_fen[i] = 0
     if hh.hist_wage.shape[0]:  # the wage history is kept (a lever reads it)

@@ -83,13 +83,34 @@ STATE: dict[str, tuple[type, float, str]] = {
     "med_reimbursed": (np.float64, 0, "medical cost paid by levers this month, yuan"),
     "med_oop": (np.float64, 0, "out-of-pocket medical spending this month, yuan"),
     "one_off": (np.float64, 0, "one-off spending this month (funeral, assets lost), yuan"),
-    "pc_income": (np.float64, 0, "trailing-12-month per-capita net income, yuan/person/year"),
+    "pc_income": (
+        np.float64,
+        0,
+        "trailing-12-month per-capita income net of all out-of-pocket care (the levers' and "
+        "the monitoring's income test), yuan/person/year",
+    ),
+    "pc_assessed": (
+        np.float64,
+        0,
+        "per-capita income as the relapse rule assesses it (outcomes.relapse), yuan/person/year",
+    ),
+    "months_below": (np.int16, 0, "consecutive months assessed below the poverty line"),
     "new_shock": (np.int8, -1, "cause code of the last shock this month (-1 none)"),
-    "poor": (np.bool_, False, "below the poverty line"),
+    "poor": (
+        np.bool_,
+        False,
+        "poor as the rules find it: assessed below the poverty line, confirmed (relapse rule)",
+    ),
+    "poor_net_care": (np.bool_, False, "12-month income net of all care below the poverty line"),
     "at_risk": (np.bool_, False, "below the monitoring line"),
     "t_relapse": (np.int16, -1, "model month of the first relapse (-1 never)"),
     "relapse_year": (np.int16, -1, "last calendar year with a relapse event"),
     "ever_relapsed": (np.bool_, False, "a poverty-alleviated household poor in some month"),
+    "ever_poor_net_care": (
+        np.bool_,
+        False,
+        "a poverty-alleviated household poor_net_care in some month",
+    ),
     "cause": (np.int8, -1, "cause code of the latest relapse (sim.shocks.CAUSES)"),
     # lever state shared between levers (each lever keeps the rest of its state itself)
     "own_pc_month": (
@@ -106,6 +127,11 @@ STATE: dict[str, tuple[type, float, str]] = {
     "transfers_fen": (np.int64, 0, "cash transfers from levers this month, fen"),
     "earned_fen": (np.int64, 0, "wages from lever jobs this month, fen"),
     "reimbursed_fen": (np.int64, 0, "medical reimbursements from levers this month, fen"),
+    "allowance_fen": (
+        np.int64,
+        0,
+        "of transfers_fen, allowances paid every month while in force (dibao, tekun), fen",
+    ),
     "dibao": (np.bool_, False, "receives dibao"),
     "tekun": (np.bool_, False, "receives tekun support"),
     "monitored": (np.bool_, False, "in the monitoring mechanism"),
@@ -114,8 +140,9 @@ STATE: dict[str, tuple[type, float, str]] = {
 }
 HISTORY = 12  # months in the trailing income window
 # The monthly histories (``hist_<name>``, with their 12-month sums ``sum_<name>``): own net
-# income, transfers, out-of-pocket care, market wages (part of own income).
-HISTORIES = ("own", "transfer", "oop", "wage")
+# income (net of care), transfers, out-of-pocket care, of it the part inside the insurance
+# catalogue, market wages (part of own income).
+HISTORIES = ("own", "transfer", "oop", "oop_in", "wage")
 # The income history and loss accounts ``Households.init_state`` adds: (dtype, ndim).
 HISTORY_FIELDS = {
     **{f"hist_{k}": (np.float32, 2) for k in HISTORIES},

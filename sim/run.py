@@ -123,7 +123,9 @@ def summarise(model: RelapseModel, monthly: pd.DataFrame) -> dict[str, Any]:
     pa = hh.category == PA
     n_pa = int(pa.sum())
     ever = int((hh.ever_relapsed & pa).sum())
+    ever_net = int((hh.ever_poor_net_care & pa).sum())
     events = model.outcomes.large_scale()
+    shares = {y: v for y, v in model.outcomes.relapse_shares().items() if y >= model.cfg.start_year}
     return {
         "seed": model.seed,
         "scale": model.cfg.population.scale,
@@ -133,8 +135,11 @@ def summarise(model: RelapseModel, monthly: pd.DataFrame) -> dict[str, Any]:
         "households": int(hh.n),
         "poverty_alleviated": n_pa,
         "relapse_events": int(monthly["new_relapsed"].sum()),
-        "relapsed": ever,  # PA households poor in at least one month
+        "relapsed": ever,  # PA households poor (the relapse rule) in at least one month
         "relapse_rate": round(ever / max(n_pa, 1), 6),
+        "relapsed_net_care": ever_net,  # the second measure: net of all care, unconfirmed
+        "relapse_rate_net_care": round(ever_net / max(n_pa, 1), 6),
+        "medically_impoverished_mean": round(float(monthly["medical_impoverished"].mean()), 2),
         "relapsed_final": int(monthly["n_relapsed"].iloc[-1]),
         "relapsed_peak": int(monthly["n_relapsed"].max()),
         "newly_poor_final": int(monthly["n_newly_poor"].iloc[-1]),
@@ -146,6 +151,13 @@ def summarise(model: RelapseModel, monthly: pd.DataFrame) -> dict[str, Any]:
         # judged only on the whole district: see judges_large_scale
         "large_scale": bool(events) if judges_large_scale(model.cfg.population) else None,
         "large_scale_events": events,
+        "relapse_share_by_year": {str(y): v for y, (v, _, _) in shares.items()},
+        "worst_town_by_year": {
+            str(y): {"town": town, "share": v, "households": n}
+            for y, (_, (town, v, n), _) in shares.items()
+        },
+        "relapse_share_max": max((v for v, _, _ in shares.values()), default=0.0),
+        "relapse_share_worst_town_max": max((t[1] for _, t, _ in shares.values()), default=0.0),
     }
 
 

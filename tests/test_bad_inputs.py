@@ -202,6 +202,25 @@ def test_an_experiment_file_of_ones_own_is_checked_first(tmp_path, experiment, e
     assert not any(root.iterdir())
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["# @package _global_\nhydra:\n  callbacks:\n    x:\n      _target_: shutil.copyfile\n",
+     "defaults:\n  - status_quo\n  - _self_\nname: mine\ndibao:\n  _target_: os.system\n",
+     "# @package _global_\nhydra:\n  job_logging:\n    handlers:\n      file:\n        class: os.system\n"],
+)  # fmt: skip
+def test_a_config_folder_of_ones_own_runs_no_code(tmp_path, text):
+    """A colleague's --config-dir cannot make Hydra instantiate anything (nor set callbacks)."""
+    (tmp_path / "cd" / "policy").mkdir(parents=True)
+    (tmp_path / "cd" / "policy" / "mine.yaml").write_text(text)
+    root = tmp_path / "out"
+    root.mkdir()
+    args = ["--config-dir", str(tmp_path / "cd"), "policy=mine", f"output_root={root}"]
+    with pytest.raises(SystemExit) as exc:
+        precheck("config", run.check_job, RUN_FILES, args, "experiments.run")
+    assert "refused" in str(exc.value.code) and "\n" not in str(exc.value.code)
+    assert not any(root.iterdir())
+
+
 def test_files_of_ones_own_pass_the_check(tmp_path):
     cd = config_dir(tmp_path / "cd", {"scenarios": {"mine": ["policy=mine"]}})
     args = ["--config-dir", str(cd), f"output_root={tmp_path}"]

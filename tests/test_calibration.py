@@ -117,3 +117,26 @@ def test_target_rows_by_year():
     rows = pd.DataFrame(t.rows(), columns=["year", "value", "low", "high"])
     assert rows["year"].tolist() == [2021, 2022]
     assert rows["low"].tolist() == pytest.approx([90.0, 99.0])
+
+
+@pytest.mark.slow
+def test_history_check_on_fresh_seeds(tmp_path):
+    """experiments.validate: the status quo keeps large-scale relapse at zero in 2021-2025 on
+    seeds the fit never saw, and withdrawn support leaves the share of poverty-alleviated
+    households below the line that the literature reports (within its band)."""
+    from sim.validate import settings, validate
+
+    cfg = OmegaConf.to_container(
+        compose(["seeds=2", f"output_root={tmp_path}"], config_name="validate"), resolve=True
+    )
+    result = validate(settings(cfg), tmp_path)
+    checks = result.set_index(["target", "year"])
+    for year in range(2021, 2026):
+        assert checks.loc[("large_scale_relapse", year), "sim_max"] == 0
+    for year in range(2022, 2026):
+        assert checks.loc[("pa_poor_withdrawn", year), "within"], checks.loc["pa_poor_withdrawn"]
+    assert not result[result["fitted"]]["within"].eq(False).any()  # the fit holds off its seeds
+    text = (tmp_path / "validate.md").read_text()
+    assert "## Checks (not fitted)" in text and "against the large-scale thresholds" in text
+    with pytest.raises(ConfigError, match="first_seed = 3: the calibration ran seeds 1 to 10"):
+        settings(cfg | {"first_seed": 3})

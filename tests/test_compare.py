@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from sim.compare import (
+    DISTRICT_THRESHOLDS,
     Experiment,
     baseline_of,
     compare,
@@ -15,6 +16,7 @@ from sim.compare import (
     experiment,
     run_folder,
     summary_table,
+    threshold_key,
 )
 
 TINY = ["population.scale=0.01", "months=6", "burn_in=2"]
@@ -103,9 +105,18 @@ def test_summary_statistics_by_hand():
             "large_scale": [False] * 4 + [True, False, False, False],
             "spending": [100e6] * 4 + [60e6] * 4,
             "spend_dibao": [40e6] * 4 + [0.0] * 4,
+            "relapsed_net_care": [100] * 8,
+            "medically_impoverished_mean": [7.0] * 8,
+            "relapse_share_max": [0.004, 0.006, 0.011, 0.02] + [0.01] * 4,
+            "relapse_share_worst_town_max": [0.03] * 8,
         }
     )
     t = summary_table(exp, runs).set_index("scenario")
+    # P(some year's district share >= x): 3, 2, 1 and 1 of the 4 seeds reach 0.5, 1, 1.5, 2%
+    curve = [t.loc["status_quo", threshold_key(x)] for x in DISTRICT_THRESHOLDS]
+    assert curve == [0.75, 0.5, 0.25, 0.25]
+    assert [t.loc["no_dibao", threshold_key(x)] for x in DISTRICT_THRESHOLDS] == [1, 1, 0, 0]
+    assert t.loc["status_quo", "relapse_share_max_mean"] == pytest.approx(0.01025)
     # paired differences 10, 9, 16, 15: mean 12.5; 25th-75th percentiles 9.75 and 15.25
     assert t.loc["no_dibao", "diff_relapsed_mean"] == 12.5
     assert t.loc["no_dibao", "diff_relapsed_lo"] == pytest.approx(9.75)
@@ -143,7 +154,9 @@ def test_a_crossed_cell_is_compared_with_the_baseline_under_the_same_cross_optio
             "relapsed": [10, 50, 20, 70, 12, 52, 22, 72],
             "relapse_rate": [0.0] * 8, "newly_poor_peak": [0] * 8, "at_risk_pa_peak": [0] * 8,
             "at_risk_all_peak": [0] * 8, "large_scale": [False] * 8,
-            "spending": [100.0, 100.0, 60.0, 60.0] * 2,
+            "spending": [100.0, 100.0, 60.0, 60.0] * 2, "relapsed_net_care": [0] * 8,
+            "medically_impoverished_mean": [0.0] * 8, "relapse_share_max": [0.0] * 8,
+            "relapse_share_worst_town_max": [0.0] * 8,
         }
     )  # fmt: skip
     t = summary_table(exp, runs).set_index("scenario")

@@ -102,7 +102,10 @@ def test_fgt_limits():
 
 def test_relapse_events_and_causes(econ):
     cfg = to_dict(compose([]))
-    pars = outcome_pars(cfg["outcomes"])  # poverty line 4,100 in 2021
+    # poverty line 4,100 in 2021; status each month, unconfirmed (the rule's confirmation and
+    # assistance in force: tests/test_history.py)
+    cfg["outcomes"]["relapse"] |= {"confirm_months": 1, "assistance_in_force": False}
+    pars = outcome_pars(cfg["outcomes"])
     hh = Households.from_columns(town=[0, 0, 1, 1], category=[0, 0, 0, 2], n_members=[2, 2, 2, 2])
     hh.init_state(len(CAUSES))
     out = Outcomes(pars, hh, 2, [2021], econ, lambda t: (2021, t), months=3)

@@ -10,6 +10,9 @@ from sim.run import simulate
 
 SEEDS = range(1, 11)
 KEYS = ["n_poor", "n_at_risk", "recipients_dibao", "public_jobs_holders", "insurance_paid"]
+# The reference counts the poor the simple way, net of all care and unconfirmed: the engine's
+# second measure (its relapse rule is not in the reference).
+ENGINE = {"n_poor": "n_poor_net_care"}
 
 
 @pytest.mark.slow
@@ -22,7 +25,7 @@ def test_reference_and_engine_agree():
                        households=generate(pars, seed=1))  # fmt: skip
         led = res.ledgers.query("lever == 'basic_insurance'")["paid_yuan"].to_numpy()
         m = res.monthly.assign(insurance_paid=led)
-        engine.append([m[k].mean() for k in KEYS])
+        engine.append([m[ENGINE.get(k, k)].mean() for k in KEYS])
         ref = ReferenceModel(cfg, generate(pars, seed=1), rng=seed)
         while ref.running:
             ref.step()

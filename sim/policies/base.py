@@ -34,6 +34,8 @@ class Lever:
 
     ``kind`` says where a payment goes: ``"cash"`` (transfers), ``"earned"`` (wages for work,
     counted as own income in means tests) or ``"medical"`` (reimbursement of medical costs).
+    A ``recurring`` cash lever (dibao, tekun) pays an allowance every month while it is in
+    force; the relapse rule may count it at its yearly amount (``hh.allowance_fen``).
 
     Parameters: ``spec`` holds the scenario's values, any of them dated (``{year: value}``);
     ``burn_spec`` those in force before ``start`` (the burn-in reproduces the status quo, so a
@@ -44,6 +46,7 @@ class Lever:
 
     name: ClassVar[str]
     kind: ClassVar[str] = "cash"
+    recurring: ClassVar[bool] = False
     stream: ClassVar[str] = ""
     # The extra monthly figures :meth:`report` gives, as rows of sim.metric_table: name ->
     # (who is counted, unit, English label, Chinese label).
@@ -154,6 +157,8 @@ class Lever:
         )  # fmt: skip
         # this month's payments: households and fen (inspection)
         self.last_paid = (paid_idx[:n], paid_fen[:n])
+        if self.recurring:  # each household paid once a month: no repeated index
+            hh.allowance_fen[paid_idx[:n]] += paid_fen[:n]
         self.ledger.record(ctx.t, total, n)
         self.recipients_by_year[year] = self.recipients_by_year.get(year, 0) + new
 

@@ -80,6 +80,7 @@ class Dibao(Lever):
     targeting errors and the single-person rule.
     """
 
+    recurring = True
     name = "dibao"
     Pars = DibaoPars
     order = 30

@@ -48,6 +48,7 @@ class Tekun(Lever):
     and able to support them (the model does not see relatives living elsewhere).
     """
 
+    recurring = True
     name = "tekun"
     Pars = TekunPars
     order = 20

@@ -9,14 +9,16 @@ from sim.shocks.params import (
     CAUSE,
     CAUSES,
     DisasterEvent,
+    History,
     LockdownPeriod,
     ShockPars,
+    history_pars,
     monthly,
     parse_month,
     shock_pars,
 )
 
 __all__ = [
-    "CAUSE", "CAUSES", "Covariates", "DisasterEvent", "LockdownPeriod", "ShockPars", "Shocks",
-    "monthly", "parse_month", "shock_pars",
+    "CAUSE", "CAUSES", "Covariates", "DisasterEvent", "History", "LockdownPeriod", "ShockPars",
+    "Shocks", "history_pars", "monthly", "parse_month", "shock_pars",
 ]  # fmt: skip

@@ -76,7 +76,7 @@ class Shocks:
     def step(self, hh: Households, t: int, year: int, month: int) -> None:
         """Draw and apply this month's shocks (``t`` = model month, 1-based)."""
         self._individual(hh, t, year)
-        self._migrant_demand(hh, t, month)
+        self._migrant_demand(hh, t, year, month)
         self._lockdown(hh, t, year, month)
         self._disaster(hh, t, year, month)
         self._price(t, year, month)
@@ -181,11 +181,14 @@ class Shocks:
 
     # -- covariate ----------------------------------------------------------------------
 
-    def _migrant_demand(self, hh: Households, t: int, month: int) -> None:
+    def _migrant_demand(self, hh: Households, t: int, year: int, month: int) -> None:
         p = self.pars.migrant_demand
         if p.enabled and (month == 1 or t == 1):
-            z = self.streams.get("migrant_demand", t).standard_normal()
-            self.cov.demand_factor = float(np.exp(p.sigma_year * z))
+            if p.fixed and year in p.fixed:  # known (the history): no draw
+                self.cov.demand_factor = p.fixed[year]
+            else:
+                z = self.streams.get("migrant_demand", t).standard_normal()
+                self.cov.demand_factor = float(np.exp(p.sigma_year * z))
             if self.cov.demand_factor < 1:
                 idx = np.flatnonzero(hh.active & (hh.n_migrant > 0))
                 months = self.pars.loss_months  # the year's lower demand, as wages lost

@@ -82,10 +82,14 @@ class Jobs:
 
 @dataclass(frozen=True, kw_only=True)
 class MigrantDemand:
-    """District-wide yearly multiplier of migrant wages, lognormal(0, sigma)."""
+    """District-wide yearly multiplier of migrant wages, lognormal(0, sigma).
+
+    ``fixed`` years (``{year: multiplier}``, from the history) replace the draw.
+    """
 
     enabled: bool
     sigma_year: float = nonneg()
+    fixed: dict[int, float] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -167,19 +171,70 @@ class ShockPars:
     lockdown: Lockdown
 
 
-def shock_pars(data: dict) -> ShockPars:
-    """Parse and check the ``shocks`` section of a config."""
+@dataclass(frozen=True, kw_only=True)
+class History:
+    """What is known of the years simulated (``scenarios/history/*.yaml``).
+
+    In its years a known value replaces the random draw of a covariate shock: the mustard
+    price (yuan/t), the migrant-demand multiplier (1 where the fitted wage path already holds
+    the year), lockdowns and disasters that happened. Years it does not cover draw as usual.
+    """
+
+    name: str = folder_name()
+    price: dict[int, float] | None
+    migrant_demand: dict[int, float] | None
+    lockdowns: list[LockdownPeriod]
+    disasters: list[DisasterEvent]
+
+
+def _table(value: dict | None, where: str, unit: str) -> dict[int, float]:
+    """A ``{year: value > 0}`` table with integer years ({} for None)."""
+
+    def positive(v, key):
+        if isinstance(v, bool) or not isinstance(v, int | float) or not 0 < v < 1e6:
+            raise ConfigError(f"{key} = {v!r}: must be a number above 0 and below 1e6 ({unit})")
+        return float(v)
+
+    return Dated(value, where, positive).table() if value else {}
+
+
+def history_pars(data: dict) -> History:
+    """Parse and check the ``history`` section of a config."""
+    pars = parse(History, data, "history")
+    return replace(
+        pars,
+        price=_table(pars.price, "history.price", "yuan/t"),
+        migrant_demand=_table(pars.migrant_demand, "history.migrant_demand", "multiplier"),
+    )
+
+
+def shock_pars(data: dict, history: History | None = None) -> ShockPars:
+    """Parse and check the ``shocks`` section of a config, with the ``history`` laid under it.
+
+    The history's known years come first; a shock scenario's own fixed prices, lockdowns and
+    disaster events are added (a scenario's price wins in a year both give). A shock switched
+    off (``enabled: false``) takes nothing from the history.
+    """
     pars = parse(ShockPars, data, "shocks")
-    if pars.price.fixed:  # {year: yuan/t}, years as integers, prices > 0
-
-        def positive(v, where):
-            if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
-                raise ConfigError(f"{where} = {v!r}: must be a price > 0 (yuan/t)")
-            return float(v)
-
-        table = Dated(pars.price.fixed, "shocks.price.fixed", positive).table()
-        pars = replace(pars, price=replace(pars.price, fixed=table))
-    return pars
+    price = _table(pars.price.fixed, "shocks.price.fixed", "yuan/t")
+    demand = _table(pars.migrant_demand.fixed, "shocks.migrant_demand.fixed", "multiplier")
+    periods, events = list(pars.lockdown.periods), list(pars.disaster.events)
+    if history is not None:
+        if pars.price.enabled:
+            price = history.price | price
+        if pars.migrant_demand.enabled:
+            demand = history.migrant_demand | demand
+        if pars.lockdown.enabled:
+            periods = list(history.lockdowns) + periods
+        if pars.disaster.enabled:
+            events = list(history.disasters) + events
+    return replace(
+        pars,
+        price=replace(pars.price, fixed=price or None),
+        migrant_demand=replace(pars.migrant_demand, fixed=demand or None),
+        lockdown=replace(pars.lockdown, periods=periods),
+        disaster=replace(pars.disaster, events=events),
+    )
 
 
 def parse_month(text: str, where: str) -> tuple[int, int]:
