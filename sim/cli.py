@@ -80,6 +80,8 @@ def parse_overrides(overrides: list[str]) -> list:
     for line in overrides:
         try:
             parser.parse_overrides([line])
+        except ValueError as exc:  # Python's int() of more than 4,300 digits
+            raise ConfigError(f"{line[:60]}...: {str(exc).split(';')[0]}") from None
         except HydraException as exc:
             lines = [x.strip() for x in str(exc).splitlines()]
             lines = [x for x in lines if x and not x.startswith(("See ", "^", "Error parsing"))]

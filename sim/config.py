@@ -76,6 +76,9 @@ def compose(
             return hydra_compose(config_name, overrides + extra, return_hydra_config=hydra_node)
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(hydra_error(exc, overrides, config_name)) from exc
+    except ValueError as exc:  # Hydra's own checks of an override's value (group=null)
+        nulls = [o for o in overrides if re.fullmatch(r"[\w/@]+=(null|None)?", o)]
+        raise ConfigError(f"{' '.join(nulls or overrides)}: {exc}") from None
 
 
 def hydra_error(exc: Exception, overrides: list[str], config_name: str) -> str:
@@ -169,7 +172,14 @@ def to_dict(cfg: DictConfig | dict) -> dict[str, Any]:
         with open_dict(cfg):
             cfg.pop("hydra", None)  # Hydra's own section resolves only inside a running app
             apply_adjust(cfg)
-        data = OmegaConf.to_container(cfg, resolve=True)
+        try:
+            data = OmegaConf.to_container(cfg, resolve=True)
+        except OmegaConfBaseException as exc:  # e.g. seed=${seed}, a reference to no key
+            key = getattr(exc, "full_key", None) or "a value"
+            reason = " ".join(str(exc).split("\n")[0].split())
+            raise ConfigError(
+                f"{key}: {reason}; write the value itself, or ${{other.key}} of another key"
+            ) from None
     else:  # resolved already (e.g. by this function): a copy, without OmegaConf's ~0.1 s
         data = copy.deepcopy(cfg)
     data.pop("hydra", None)

@@ -33,6 +33,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from sim.cli import check_output
 from sim.compare import (
     Experiment,
     at_scale,
@@ -44,7 +45,7 @@ from sim.compare import (
 from sim.config import MAX_MONTHS, compose, group_options, links, locate, plain, to_dict
 from sim.errors import ConfigError
 from sim.io import atomic_write, write_json, write_text
-from sim.params import between, jobs, parse, pos
+from sim.params import between, jobs, parse
 from sim.run import code_version
 from sim.uncertainty import Factor, UncertaintySet, changed_policy, checked_set, policy_text
 from sim.uncertainty import overrides as factor_overrides
@@ -58,7 +59,7 @@ MIX, FULL_SCALE = "mix", 1.0
 class DashboardPars:
     """The root of the dashboard (``scenarios/dashboard.yaml``)."""
 
-    scale: float = pos()
+    scale: float = between(0.001, 1.0)  # 190 households at the least; 1 is the whole district
     seeds: int = between(1, 1000)
     months: int | None = between(1, MAX_MONTHS)
     n_jobs: int = jobs()
@@ -119,6 +120,29 @@ def settings(over: list[str] | tuple[str, ...] = ()) -> Dashboard:
                 )
     if not pars.bases or not pars.shock_scenarios:
         raise ConfigError("dashboard.bases and dashboard.shock_scenarios: list at least one each")
+    if not isinstance(pars.labels, dict) or not all(
+        isinstance(v, dict) and all(isinstance(x, str) for x in v.values())
+        for v in pars.labels.values()
+    ):
+        raise ConfigError(
+            f"dashboard.labels = {pars.labels!r}: must map a language to names, e.g. "
+            "{zh: {status_quo: 现行政策}}"
+        )
+    for n, control in pars.controls.items():  # a control is a lever: it changes policy only
+        keys = control.get("keys") if isinstance(control, dict) else None
+        for key in keys if isinstance(keys, list) else []:
+            if not str(key).startswith("policy."):
+                raise ConfigError(
+                    f"dashboard.controls.{n}.keys: {key} is not a policy key; a control moves "
+                    "a lever (policy.*), the shocks are chosen as a scenario"
+                )
+    root = Path(pars.output_root)
+    if ".." in root.parts or pars.output_root.startswith("~"):
+        raise ConfigError(
+            f"dashboard.output_root = {pars.output_root!r}: write the folder itself, without "
+            "'..' or '~' (e.g. outputs, or a full path)"
+        )
+    check_output(root, root, "dashboard.output_root")
     start, controls = {}, None
     for base in pars.bases:
         composed = compose([f"policy={base}"])

@@ -171,6 +171,20 @@ class ByCategory:
         return np.array([self.poverty_alleviated, self.edge, self.general])
 
 
+# More households than any county has (the largest have about 1 million); memory_needed
+# then says how many the machine can hold.
+MAX_HOUSEHOLDS = 10_000_000
+
+
+@dataclass(frozen=True, kw_only=True)
+class HouseholdsByCategory(ByCategory):
+    """Households of each registration category in the district."""
+
+    poverty_alleviated: float = between(0, MAX_HOUSEHOLDS, unit=" households")
+    edge: float = between(0, MAX_HOUSEHOLDS, unit=" households")
+    general: float = between(0, MAX_HOUSEHOLDS, unit=" households")
+
+
 @dataclass(frozen=True, kw_only=True)
 class ShareByCategory(ByCategory):
     """A share in [0, 1] for each registration category."""
@@ -217,7 +231,7 @@ class PopulationPars:
     n_poor_villages: int = nonneg()
     poor_village_weight: float = pos()
     village_sigma: float = nonneg()
-    households: ByCategory
+    households: HouseholdsByCategory
     people_poverty_alleviated: int = pos()
     mean_size: ByCategory
     max_size: int = between(1, MAX_MEMBERS)

@@ -30,6 +30,7 @@ from sim.model import RelapseModel
 from sim.money import FEN
 from sim.population import PA, Households, PopulationPars
 from sim.shocks import CAUSES
+from sim.source import code_hash
 
 REPO = Path(__file__).resolve().parents[1]
 # What a run writes into its folder (summary.json last: its presence marks a complete run).
@@ -201,25 +202,12 @@ def git_revision() -> str:
 def code_version() -> str:
     """The package version and a hash of the code that makes results.
 
-    Every ``sim/`` source file but the charts' and the dashboard's (:data:`NOT_RESULTS`):
+    Every ``sim/`` source file but the charts' and the dashboard's (:data:`sim.source.NOT_RESULTS`):
     resumed sweeps, comparisons and calibrations reuse a stored run only when this is
     unchanged, whatever git says (a redrawn chart does not throw runs away; an uncommitted
     change to the model does).
     """
-    return f"{sim.__version__}+{code_hash(Path(sim.__file__).parent)}"
-
-
-# Sources that draw or serve results but do not make them.
-NOT_RESULTS = ("plotting.py", "dashboard.py", "app.py")
-
-
-def code_hash(root: Path) -> str:
-    """A short hash of the Python sources under ``root`` but :data:`NOT_RESULTS`."""
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        if path.name not in NOT_RESULTS:
-            digest.update(path.relative_to(root).as_posix().encode() + path.read_bytes())
-    return digest.hexdigest()[:16]
+    return f"{sim.__version__}+{code_hash()}"
 
 
 def provenance(seed: int) -> dict[str, Any]:

@@ -242,3 +242,13 @@ def test_an_experiment_file_of_ones_own_writes_nothing_when_bad(tmp_path):
     assert proc.returncode == 1 and "experiment.name = '../../x'" in proc.stderr, proc.stderr
     assert proc.stderr.strip().count("\n") == 0
     assert not any(out.iterdir())
+
+
+def test_a_number_python_cannot_read_gets_one_line(tmp_path):
+    """More digits than Python converts (4,300): one line naming the key, nothing written."""
+    config_name, check_job, files = CHECKS["run"]
+    with pytest.raises(SystemExit) as exc:
+        precheck(config_name, check_job, files, ["seed=" + "9" * 5000, f"output_root={tmp_path}"])
+    message = str(exc.value.code)
+    assert message.startswith("error: seed=999") and "4300 digits" in message, message
+    assert "\n" not in message and not any(tmp_path.iterdir())

@@ -108,7 +108,13 @@ def test_only_listed_comparisons_are_opened(d):
      (["controls.data_screening.range=[0.1,1.5]"], r"data_screening.range: at 1.5 the run is refused"),
      (["controls.visit_every.keys=[policy.dibao.standard]"],
       "change value needs a plain number at policy.dibao.standard"),
-     (["seeds=0"], "seeds")],
+     (["seeds=0"], "seeds"),
+     (["controls.dibao_standard.keys=[shocks.illness.p_person_year]"],
+      "shocks.illness.p_person_year is not a policy key"),
+     (["scale=1e-9"], "scale = 1e-09: must be between 0.001 and 1"),
+     (["labels=5"], "dashboard.labels = 5: must map a language to names"),
+     (["output_root=outputs/../../.."], "without '..' or '~'"),
+     (["output_root=/proc/x"], r"dashboard.output_root = /proc/x: cannot write in /proc")],
 )  # fmt: skip
 def test_bad_settings_name_the_key(over, message):
     with pytest.raises(ConfigError, match=message):

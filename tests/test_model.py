@@ -126,7 +126,7 @@ def test_output_files_get_the_usual_permissions(tmp_path):
 
 
 def test_code_hash_follows_the_model_code_not_the_charts(tmp_path):
-    from sim.run import code_hash
+    from sim.source import code_hash
 
     (tmp_path / "policies").mkdir()
     (tmp_path / "model.py").write_text("a = 1\n")

@@ -22,6 +22,9 @@ SMALL = {
         "calibration.max_evaluations=1", "calibration.rounds=1", "calibration.seeds=1",
         "calibration.validate_seeds=1", "calibration.scale=0.005", "write_config=false",
     ],
+    "experiments.validate": [
+        "seeds=1", "base=['months=2','burn_in=1','population.scale=0.005']", "n_jobs=1",
+    ],
     "experiments.benchmark": ["--sizes", "2000", "--repeats", "1", "--months", "2"],
     "experiments.collect": [],
     "experiments.sensitivity": [
