@@ -153,9 +153,10 @@ def assessed_income(
     allowances when that is more.
 
     Example (3 members; 9,000 own income net of 3,000 care, of it 1,000 in-policy; dibao of
-    600 a month since this month, 600 received so far):
-        >>> assessed_income(9000.0, 600.0, 3000.0, 1000.0, 600.0, 3, True, 1, True)
-        5066.666666666667
+    600 a month since this month, 600 received so far): 9,000 + 3,000 - 1,000 own, and 7,200
+    of dibao a year; with every care cost deducted and the past year's transfers, 9,600:
+        >>> assessed_income(9000.0, 600.0, 3000.0, 1000.0, 600.0, 3, True, 1, True)  # 18,200 / 3
+        6066.666666666667
         >>> assessed_income(9000.0, 600.0, 3000.0, 1000.0, 600.0, 3, True, 2, False)
         3200.0
     """

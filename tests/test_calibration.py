@@ -96,6 +96,7 @@ def test_the_shipped_defaults_land_in_every_fitted_band():
     cal, table, _ = fuling()
     base = [o for o in cal.base if not o.startswith("calibrated=")]  # the shipped defaults
     runs = [_stats(base, seed) for seed in (101, 102, 103, 104)]
+    table = {n: t for n, t in table.items() if t.fit}  # the checks: test_history_check_...
     ft = fit_table(table, runs)
     rows = zip(ft["target"], ft["year"], strict=True)
     sims = np.array([[r[table[t].statistic][y] for r in runs] for t, y in rows])

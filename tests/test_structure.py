@@ -72,7 +72,8 @@ def test_every_reported_figure_is_in_the_metric_table():
     missing = [c for c in res.monthly.columns if find(c) is None]
     figures = {"seed", "scale", "months", "first_month", "last_month", "fgt_final",
                "relapse_events_by_cause", "large_scale_events", "spending_by_lever_yuan",
-               "recipients_by_lever", "seconds"}  # fmt: skip
+               "recipients_by_lever", "seconds", "relapse_share_by_year",
+               "worst_town_by_year"}  # fmt: skip
     missing += [k for k in res.summary if k not in figures and find(k) is None]
     missing += [k for k in summary_row(res.summary) if find(k) is None and k not in figures]
     assert missing == []
