@@ -864,7 +864,8 @@ def sensitivity_chart(plan, table: pd.DataFrame, method: str, stem: Path, runs: 
                 ax.plot(g["sigma"] / unit, y, "o", color=BASE, ms=3, label=T["sigma"])
                 ax.set_xlabel(T["mu_star"], fontsize=8)
                 if not (g["mu_star"] > 0).any():  # e.g. no run with large-scale relapse
-                    ax.text(0.5, 0.5, T["constant"], transform=ax.transAxes, ha="center")
+                    ax.text(0.5, 0.5, T["constant"], transform=ax.transAxes, ha="center",
+                            bbox={"facecolor": "white", "edgecolor": "none"})  # fmt: skip
             else:
                 for col, dy, colour in (("ST", 0.2, BAND), ("S1", -0.2, ACCENT)):
                     v = g[col].fillna(0)
