@@ -396,6 +396,7 @@ def check(cfg: DictConfig | dict, n_jobs: int = 1) -> Run:
     shocks = shock_pars_of(data)
     pop = pars.population
     known = len((data.get("history") or {}).get("disasters") or [])  # Fuling's: towns clipped
+    known = known if shocks.disaster.enabled else 0  # a disabled shock takes no history
     for i, e in enumerate(shocks.disaster.events[known:]):
         if e.towns > pop.n_towns:
             raise ConfigError(

@@ -202,9 +202,9 @@ def git_revision() -> str:
 def code_version() -> str:
     """The package version and a hash of the code that makes results.
 
-    Every ``sim/`` source file but the charts' and the dashboard's (:data:`sim.source.NOT_RESULTS`):
-    resumed sweeps, comparisons and calibrations reuse a stored run only when this is
-    unchanged, whatever git says (a redrawn chart does not throw runs away; an uncommitted
+    Every ``sim/`` source file but the charts' and the dashboard's
+    (:data:`sim.source.NOT_RESULTS`): resumed sweeps, comparisons and calibrations reuse a
+    stored run only when this is unchanged, whatever git says (a redrawn chart does not throw runs away; an uncommitted
     change to the model does).
     """
     return f"{sim.__version__}+{code_hash()}"
