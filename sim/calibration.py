@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import ConfigError
+from sim.metrics import yearly_shares
 from sim.money import FEN
 from sim.params import parse, pos
 from sim.population import PA
@@ -198,12 +199,12 @@ class Tally:
         o = self.outcomes
         if year not in o.years:
             return {}
-        counts = o.new_by_town_year[o.years.index(year)]
-        pa = np.maximum(o.pa_by_town, 1)
+        i = o.years.index(year)
+        _, rate, district = next(yearly_shares(o.new_by_town_year[i : i + 1], o.pa_by_town))
         events = [e for e in o.large_scale() if e["year"] == year]
         return {
-            "relapse_share": counts.sum() / max(int(o.pa_by_town.sum()), 1),
-            "relapse_share_worst_town": float((counts / pa).max(initial=0.0)),
+            "relapse_share": district,
+            "relapse_share_worst_town": float(rate.max(initial=0.0)),
             "large_scale": float(bool(events)) if self.judged else np.nan,
         }
 

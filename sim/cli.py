@@ -210,7 +210,12 @@ PLUGINS = {  # the classes Hydra may make: its basic sweeper, the launchers of s
         "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher",
     ),
 }
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,79}$")  # and no ".."
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,79}$")
+
+
+def _stays_inside(name: Any) -> bool:
+    """Whether ``name`` is one plain folder or file name (``.hydra`` too): no '/', no '..'."""
+    return bool(_SAFE_NAME.match(str(name))) and ".." not in str(name)
 
 
 def _walk(node: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
@@ -226,12 +231,13 @@ def _walk(node: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
 def refuse_code_and_escapes(cfg: DictConfig) -> None:
     """Refuse what would run code or write outside ``output_root``, naming the key.
 
-    relapse-sim instantiates nothing from config: ``hydra.callbacks`` and ``_target_``
-    (but Hydra's sweeper and the shipped launchers, :data:`PLUGINS`) are refused, and so are logging factories and classes that
-    are not plain stream or file handlers, a log file anywhere but the job's folder, an
-    environment variable read into a value (``${oc.env:...}``: it would land in results and
-    logs), a ``.hydra`` folder or job name that leaves the job folder, and a run or sweep
-    folder outside ``output_root`` (whichever ``hydra.mode`` runs).
+    relapse-sim instantiates nothing from config: ``hydra.callbacks`` and ``_target_`` (but
+    Hydra's sweeper and the shipped launchers, :data:`PLUGINS`) are refused, and so are
+    logging factories and classes that are not plain stream or file handlers, a log file
+    anywhere but the job's folder, an environment variable read into a value
+    (``${oc.env:...}``: it would land in results and logs), a ``.hydra`` folder or job name
+    that leaves the job folder, and a run or sweep folder outside ``output_root`` (whichever
+    ``hydra.mode`` runs).
     """
     data = OmegaConf.to_container(cfg, resolve=False)
     hydra = data.pop("hydra", None) or {}
@@ -264,13 +270,13 @@ def refuse_code_and_escapes(cfg: DictConfig) -> None:
                     f"{key} = {v!r}: refused: the log is written in the job's own folder"
                 )
     subdir = hydra.get("output_subdir")
-    if subdir is not None and not (_SAFE_NAME.match(str(subdir)) and ".." not in str(subdir)):
+    if subdir is not None and not _stays_inside(subdir):
         raise ConfigError(
             f"hydra.output_subdir = {subdir!r}: must be a plain folder name inside the job "
             "folder (e.g. .hydra) or null"
         )
     name = (hydra.get("job") or {}).get("name")
-    if name is not None and not (_SAFE_NAME.match(str(name)) and ".." not in str(name)):
+    if name is not None and not _stays_inside(name):
         raise ConfigError(
             f"hydra.job.name = {name!r}: letters, digits, '_', '-' and '.' only (it names the "
             "log file)"

@@ -15,7 +15,7 @@ Definitions (DESIGN section 3):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -184,6 +184,20 @@ def _per_capita_all(sum_own, sum_transfer, n_members, active, out):
         out[i] = per_capita(sum_own[i], sum_transfer[i], n_members[i], active[i])
 
 
+def yearly_shares(
+    new_by_town_year: np.ndarray, pa_by_town: np.ndarray
+) -> Iterator[tuple[np.ndarray, np.ndarray, float]]:
+    """By year: relapse counts by town, their shares of each town's PA households, district share.
+
+    The figures the large-scale rule compares with its thresholds (a row of ``new_by_town_year``
+    counts the PA households with at least one relapse in that year).
+    """
+    pa = np.maximum(pa_by_town, 1)
+    pa_total = max(int(pa_by_town.sum()), 1)
+    for counts in new_by_town_year:
+        yield counts, counts / pa, counts.sum() / pa_total
+
+
 def large_scale_events(
     new_by_town_year: np.ndarray, pa_by_town: np.ndarray, rule: LargeScale, years: list[int]
 ) -> list[dict]:
@@ -197,19 +211,17 @@ def large_scale_events(
         [{'year': 2021, 'where': 'town 0', 'households': 12, 'rate': 0.04}]
     """
     events = []
-    pa_total = max(int(pa_by_town.sum()), 1)
-    for i, year in enumerate(years):
-        counts = new_by_town_year[i]
-        rate = counts / np.maximum(pa_by_town, 1)
+    shares = yearly_shares(new_by_town_year, pa_by_town)
+    for year, (counts, rate, district) in zip(years, shares, strict=True):
         for town in np.flatnonzero((rate >= rule.town_rate) & (counts >= rule.town_min_count)):
             events.append(
                 {"year": year, "where": f"town {town}", "households": int(counts[town]),
                  "rate": round(float(rate[town]), 6)}
             )  # fmt: skip
-        if counts.sum() / pa_total >= rule.district_rate:
+        if district >= rule.district_rate:
             events.append(
                 {"year": year, "where": "district", "households": int(counts.sum()),
-                 "rate": round(float(counts.sum() / pa_total), 6)}
+                 "rate": round(float(district), 6)}
             )  # fmt: skip
     return events
 
@@ -354,14 +366,11 @@ class Outcomes:
         relapse event in the year.
         """
         out = {}
-        pa = np.maximum(self.pa_by_town, 1)
-        total = max(int(self.pa_by_town.sum()), 1)
-        for i, year in enumerate(self.years):
-            counts = self.new_by_town_year[i]
-            rate = counts / pa
+        shares = yearly_shares(self.new_by_town_year, self.pa_by_town)
+        for year, (counts, rate, district) in zip(self.years, shares, strict=True):
             town = int(np.argmax(rate))
             worst = (town, round(float(rate[town]), 6), int(counts[town]))
-            out[year] = (round(float(counts.sum() / total), 6), worst, int(counts.sum()))
+            out[year] = (round(float(district), 6), worst, int(counts.sum()))
         return out
 
     def large_scale(self) -> list[dict]:

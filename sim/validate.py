@@ -69,11 +69,10 @@ def validate(pars: ValidateSettings, out: Path) -> pd.DataFrame:
     groups: dict[tuple[str, ...], dict] = {}
     for name, t in table.items():
         groups.setdefault(tuple(t.overrides), {})[name] = t
+    cfgs = [to_dict(compose([*pars.base, *overrides])) for overrides in groups]
     frames, runs_of = [], {}
-    for overrides, sub in groups.items():
-        cfg = to_dict(compose([*pars.base, *overrides]))
-        (runs,) = evaluate([cfg], seeds)
-        runs_of[overrides] = runs
+    for (overrides, sub), runs in zip(groups.items(), evaluate(cfgs, seeds), strict=True):
+        runs_of[overrides] = runs  # every group's runs at once: the workers stay busy
         ft = fit_table(sub, runs)
         ft["settings"] = " ".join(overrides) or "defaults"
         frames.append(ft)
