@@ -195,13 +195,41 @@ def ensemble(n_runs: int, n_jobs: int, folder: Path) -> dict:
             "after_runs_per_min": 60 * len(x) / t_after, "identical": same}  # fmt: skip
 
 
+def count(low: int, high: int, what: str):
+    """An argparse type: a whole number from ``low`` to ``high`` (``what`` names the unit)."""
+
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of {what}") from None
+        if not low <= n <= high:
+            raise argparse.ArgumentTypeError(f"{n:,} {what}: must be from {low:,} to {high:,}")
+        return n
+
+    return parse
+
+
+def out_folder(text: str) -> Path:
+    """An argparse type: a folder that is not a file (made later, when the benchmark writes)."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} exists and is not a folder; choose another")
+    return path
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m experiments.benchmark", description=__doc__)
+    from sim.cli import OneLineParser
+    from sim.errors import ConfigError
+    from sim.population import MAX_HOUSEHOLDS, memory_needed
+
+    parser = OneLineParser(prog="python -m experiments.benchmark", description=__doc__)
     parser.add_argument(
-        "--sizes", type=int, nargs="*", default=[10_000, 100_000, DISTRICT, 1_000_000]
-    )
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--months", type=int, default=60)
+        "--sizes", type=count(100, MAX_HOUSEHOLDS, "households"), nargs="*",
+        default=[10_000, 100_000, DISTRICT, 1_000_000],
+    )  # fmt: skip
+    parser.add_argument("--repeats", type=count(1, 50, "repeats"), default=3)
+    parser.add_argument("--months", type=count(1, 360, "months"), default=60)
     parser.add_argument("--comparison", action="store_true", help="also comparison memory")
     parser.add_argument(
         "--default-comparison",
@@ -210,10 +238,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--reference", action="store_true", help="also the Mesa reference ratio")
     parser.add_argument(
-        "--ensemble", type=int, metavar="RUNS",
+        "--ensemble", type=count(2, 10_000, "runs"), metavar="RUNS",
         help="also runs per minute of a Morris sample, run by run and as an ensemble (2 jobs)",
     )  # fmt: skip
-    parser.add_argument("--out", default="outputs/benchmark")
+    parser.add_argument("--out", type=out_folder, default="outputs/benchmark")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--ref", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -224,8 +252,16 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(reference(args.ref, 12)))
         return
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    if args.sizes:  # every size in memory, one run at a time
+        try:
+            memory_needed(max(args.sizes), 1, "--sizes", max(args.sizes))
+        except ConfigError as exc:
+            sys.exit(f"error: {exc}")
+    out = args.out
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        sys.exit(f"error: --out {out}: cannot make the folder ({exc.strerror or exc})")
     rows = []
     print(
         f"{'households':>11} {'months':>6} {'run s':>7} {'s/60 mo':>7} {'hh-months/s':>12} "

@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> None:
         collect(args.folder, args.outcome, args.lang)
     except DataError as exc:
         sys.exit(f"error: {exc}")
+    except OSError as exc:  # an unwritable folder, a full disk
+        sys.exit(f"error: cannot write {exc.filename or args.folder}: {exc.strerror or exc}")
 
 
 if __name__ == "__main__":

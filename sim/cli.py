@@ -27,15 +27,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import yaml
 from hydra._internal.utils import get_args_parser
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config import EXTRA_CONFIG_DIRS, compose
+from sim.config import CONFIG_DIR, EXTRA_CONFIG_DIRS, compose
 from sim.errors import ConfigError, DataError
 
 FULL_PRODUCT = 64  # sweeps up to this many jobs are checked job by job
+# A --config-dir folder is read in full before Hydra sees it: at most this many YAML files of at
+# most MAX_YAML_BYTES each, and at most MAX_YAML_NODES values once YAML's aliases are expanded
+# (an "anchor bomb" of a few lines expands to billions and would hang Hydra).
+MAX_YAML_FILES, MAX_YAML_BYTES, MAX_YAML_NODES = 2000, 1_000_000, 100_000
 # Hydra launchers that run on this machine (any other is submitit's: its watcher is switched
 # to squeue, sim.runner.watch_with_squeue; importing submitit costs every other command 0.14 s).
 LOCAL_LAUNCHERS = ("basic", "local", "joblib")
@@ -289,6 +294,97 @@ def refuse_code_and_escapes(cfg: DictConfig) -> None:
         )
 
 
+class _CheckedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that also refuses a key written twice in one mapping."""
+
+    def construct_mapping(self, node, deep=False):
+        """A mapping; a repeated key is an error naming its line."""
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.MarkedYAMLError(
+                    problem=f"the key {key!r} is written twice in one mapping",
+                    problem_mark=key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def _expanded_size(node: yaml.Node, limit: int) -> int:
+    """The number of values ``node`` holds with every alias expanded, counted up to ``limit``."""
+    sizes: dict[int, int] = {}
+
+    def size(n: yaml.Node) -> int:
+        if id(n) in sizes:
+            return sizes[id(n)]
+        total = 1
+        if isinstance(n, yaml.SequenceNode):
+            total += sum(size(x) for x in n.value)
+        elif isinstance(n, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in n.value)
+        sizes[id(n)] = total = min(total, limit + 1)
+        return total
+
+    return size(node)
+
+
+def check_config_dir(text: str) -> Path:
+    """The ``--config-dir`` folder, every YAML file in it read and checked first.
+
+    One line naming the file and line for what would give Hydra's long YAML tracebacks or hang
+    it: invalid YAML (tabs, bad indentation), tags such as ``!!python/object``, a key written
+    twice, an anchor bomb, a file too large. A file at the top named like a shipped root config
+    (``config.yaml``) is refused: it would replace the root config, which is checked.
+    """
+    folder = Path(text).resolve()
+    if not folder.is_dir():
+        raise ConfigError(f"--config-dir {text}: no such folder")
+    roots = sorted(p.name for p in folder.glob("*.yaml") if (CONFIG_DIR / p.name).is_file())
+    if roots:
+        raise ConfigError(
+            f"--config-dir {text}: {roots[0]} would replace the shipped root config; put files "
+            "of your own in group folders (policy/, experiment/, ...), as in scenarios/"
+        )
+    files = sorted(folder.rglob("*.yaml"))
+    if len(files) > MAX_YAML_FILES:
+        raise ConfigError(f"--config-dir {text}: {len(files)} YAML files, more than "
+                          f"{MAX_YAML_FILES}; point it at the folder of your config files only")  # fmt: skip
+    for path in files:
+        where = path.relative_to(folder)
+        try:
+            if path.stat().st_size > MAX_YAML_BYTES:
+                raise ConfigError(f"--config-dir {text}: {where} is larger than "
+                                  f"{MAX_YAML_BYTES:,} bytes; a config file is a few kB")  # fmt: skip
+            node = yaml.compose(path.read_text(encoding="utf-8"), Loader=_CheckedLoader)
+            if node is not None and _expanded_size(node, MAX_YAML_NODES) > MAX_YAML_NODES:
+                raise ConfigError(
+                    f"--config-dir {text}: {where}: its aliases (*name) expand to more than "
+                    f"{MAX_YAML_NODES:,} values; write the values out"
+                )
+            yaml.load(path.read_text(encoding="utf-8"), Loader=_CheckedLoader)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark
+            line = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+            problem = " ".join(str(exc.problem or exc.context).split())
+            if "'\\t'" in problem:
+                problem += " (YAML indents with spaces, not tabs)"
+            if "could not determine a constructor" in problem:
+                problem += " (tags such as !!python run code and are not read)"
+            raise ConfigError(f"--config-dir {text}: {where}{line}: {problem}") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"--config-dir {text}: {where}: {' '.join(str(exc).split())}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"--config-dir {text}: {where}: cannot read it ({exc})") from None
+    return folder
+
+
+def shadowed(folder: Path) -> list[str]:
+    """The files of ``folder`` (a --config-dir) that take the place of a shipped file."""
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*.yaml")
+                  if (CONFIG_DIR / p.relative_to(folder)).is_file())  # fmt: skip
+
+
 def precheck(
     config_name: str,
     check_job: Callable[[DictConfig], Any],
@@ -317,11 +413,13 @@ def precheck(
             )
         if any(getattr(args, name, None) for name in NO_TASK):
             return
-        if args.config_dir:  # more config files (an experiment, a policy mix): searched too
-            folder = Path(args.config_dir).resolve()
-            if not folder.is_dir():
-                raise ConfigError(f"--config-dir {args.config_dir}: no such folder")
+        EXTRA_CONFIG_DIRS.clear()
+        if args.config_dir:  # files of one's own (an experiment, a policy mix): searched first
+            folder = check_config_dir(args.config_dir)
             EXTRA_CONFIG_DIRS.append(folder)
+            for name in shadowed(folder):
+                print(f"note: {name} of --config-dir {args.config_dir} is used, not the "
+                      f"shipped scenarios/{name}", file=sys.stderr)  # fmt: skip
         name = config_name
         overrides = list(args.overrides or [])
         jobs = sweep_jobs(overrides) if args.multirun else [overrides]
@@ -372,4 +470,7 @@ def main(
 
         watch_with_squeue()  # a SLURM launcher polls squeue, not sacct (no accounting needed)
     precheck(config_name, check_job, files, sys.argv[1:], prog)
+    config_dir = _args(sys.argv[1:], prog).config_dir
+    if config_dir:  # searched before scenarios/ by Hydra too (hydra_plugins/relapse_sim)
+        EXTRA_CONFIG_DIRS.append(Path(config_dir).resolve())
     task()

@@ -20,6 +20,9 @@ from sim.io import write_csv, write_parquet
 log = logging.getLogger(__name__)
 
 
+TEXT_FIGURES = ("first_month", "last_month")  # the summary's figures that are not numbers
+
+
 def _value(text: str):
     """A swept value as a number when it is one."""
     try:
@@ -71,6 +74,14 @@ def gather(folder: Path) -> tuple[pd.DataFrame, list[Path]]:
                 f"{run / 'summary.json'}: no {exc.args[0]!r}; a summary of another version? "
                 "Delete that run folder and run the sweep again to redo it"
             ) from None
+        except (TypeError, AttributeError):  # e.g. a text among the spending by year
+            row = {"spending_by_lever_yuan": summary.get("spending_by_lever_yuan")}
+        for key, value in row.items():
+            if key not in TEXT_FIGURES and not isinstance(value, int | float | None):
+                raise DataError(
+                    f"{run / 'summary.json'}: {key} = {str(value)[:40]!r} where a number "
+                    "belongs; delete that run folder and run the sweep again to redo it"
+                )
         rows.append({"run": str(run.relative_to(folder))} | swept | row)
     return pd.DataFrame(rows), incomplete
 
@@ -87,15 +98,21 @@ def collect(folder: str | Path, outcome: str = "relapsed", lang: str = "en") -> 
     table, incomplete = gather(folder)
     if table.empty:
         raise DataError(f"{folder}: no finished run (no */summary.json with .hydra/overrides.yaml)")
-    if outcome not in table:
-        raise DataError(
-            f"outcome {outcome!r} is not a column; use one of {', '.join(table.columns[5:])}"
-        )
+    start = table.columns.get_loc("households")
+    outcomes = [c for c in table.columns[start:] if c not in ("scale", *TEXT_FIGURES)]
+    if outcome not in outcomes:
+        what = "is not an outcome" if outcome in table else "is not a column"
+        raise DataError(f"outcome {outcome!r} {what}; use one of {', '.join(outcomes)}")
     if table[outcome].isna().all():  # large_scale on a scaled district (sim.run)
         raise DataError(
             f"outcome {outcome!r} is not judged in these runs (scale {table['scale'].iloc[0]:g}): "
             "large-scale relapse is judged on the whole district only (population.scale=1)"
         )
+    for name in ("collected.parquet", "collected.csv", "charts"):
+        path = folder / name
+        if path.exists() and path.is_dir() != (name == "charts"):
+            kind = "a folder" if path.is_dir() else "a file"
+            raise DataError(f"{path}: is {kind}, where collect writes its {name}; move it away")
     write_parquet(table, folder / "collected.parquet")
     write_csv(table, folder / "collected.csv")
     params = [c for c in table.columns[1 : table.columns.get_loc("households")] if c != "seed"]

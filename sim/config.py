@@ -34,8 +34,8 @@ from sim.schedule import FIRST_YEAR, LAST_YEAR
 from sim.shocks import ShockPars, history_pars, parse_month, shock_pars
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "scenarios"
-# Folders searched after scenarios/ by :func:`compose` outside a Hydra app: the command line's
-# --config-dir while :mod:`sim.cli` checks a command before Hydra runs it.
+# The command line's --config-dir, set by :mod:`sim.cli` for the check and for Hydra's run:
+# searched before scenarios/ (hydra_plugins/relapse_sim), so a file of one's own wins.
 EXTRA_CONFIG_DIRS: list[Path] = []
 MAX_MONTHS = 12 * (LAST_YEAR - FIRST_YEAR + 1)  # the calendar (sim.schedule), burn-in included
 
@@ -70,12 +70,15 @@ def compose(
     try:
         if GlobalHydra.instance().is_initialized():  # inside a Hydra app rooted at scenarios/
             return hydra_compose(config_name, overrides, return_hydra_config=hydra_node)
-        search = [f"file://{d}" for d in EXTRA_CONFIG_DIRS]
-        extra = [f"hydra.searchpath=[{','.join(search)}]"] if search else []
         with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-            return hydra_compose(config_name, overrides + extra, return_hydra_config=hydra_node)
+            return hydra_compose(config_name, overrides, return_hydra_config=hydra_node)
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(hydra_error(exc, overrides, config_name)) from exc
+    except RecursionError:
+        raise ConfigError(
+            f"{config_name}: its defaults lists include one another in a circle (a file's "
+            "defaults name a file whose defaults lead back to it); break the circle"
+        ) from None
     except ValueError as exc:  # Hydra's own checks of an override's value (group=null)
         nulls = [o for o in overrides if re.fullmatch(r"[\w/@]+=(null|None)?", o)]
         raise ConfigError(f"{' '.join(nulls or overrides)}: {exc}") from None
@@ -128,8 +131,8 @@ def hydra_error(exc: Exception, overrides: list[str], config_name: str) -> str:
 
 def group_options(group: str) -> list[str]:
     """The options of a config group: the files in ``scenarios/<group>/``."""
-    folder = CONFIG_DIR / group
-    return sorted(f.stem for f in folder.glob("*.yaml")) if folder.is_dir() else []
+    folders = [d / group for d in (*EXTRA_CONFIG_DIRS, CONFIG_DIR)]
+    return sorted({f.stem for folder in folders for f in folder.glob("*.yaml")})
 
 
 def unknown_key(key: str, overrides: list[str], config_name: str) -> str | None:

@@ -38,7 +38,7 @@ import pandas as pd
 from omegaconf import DictConfig
 
 from sim.compare import Experiment, compare, config_hash, upper_bound_95, workers
-from sim.config import MAX_MONTHS, check, compose, links, locate, to_dict
+from sim.config import CONFIG_DIR, MAX_MONTHS, check, compose, links, locate, to_dict
 from sim.ensemble import run_sample
 from sim.errors import ConfigError
 from sim.io import atomic_write, write_csv, write_json, write_parquet, write_text
@@ -142,6 +142,12 @@ def settings(cfg: dict) -> Plan:
         )
     if pars.worker >= pars.workers:
         raise ConfigError(f"worker = {pars.worker}: workers are numbered 0 to {pars.workers - 1}")
+    export = Path(pars.export_dir).resolve()
+    if export != CONFIG_DIR and not export.is_relative_to(Path(pars.output_root).resolve()):
+        raise ConfigError(
+            f"export_dir = {pars.export_dir}: the chosen mix is written into scenarios/ or a "
+            f"folder inside output_root ({pars.output_root}), nowhere else"
+        )
     if not s.shocks or len(set(s.shocks)) != len(s.shocks):
         raise ConfigError(
             f"search.shocks = {list(s.shocks)}: name distinct shock scenarios (scenarios/shocks/)"
@@ -461,6 +467,13 @@ def mix_overrides(plan: Plan, values: dict[str, float | int]) -> list[str]:
     return overrides(plan.vset, values)
 
 
+def run_command(plan: Plan) -> str:
+    """The command that runs the exported mix (with ``--config-dir`` unless in scenarios/)."""
+    export = Path(plan.pars.export_dir).resolve()
+    where = "" if export == CONFIG_DIR else f"--config-dir {export} "
+    return f"python -m experiments.run {where}policy={plan.pars.search.name}_best shocks=<scenario>"
+
+
 def write_policy(plan: Plan, trial: int, values: dict[str, float | int], path: Path) -> Path:
     """The chosen mix as a policy config extending the base mix's policy, a reason per value."""
     s = plan.pars.search
@@ -471,7 +484,7 @@ def write_policy(plan: Plan, trial: int, values: dict[str, float | int], path: P
         f"whose P(large-scale relapse) has a 95% upper bound <= {s.risk:g} under every shock",
         f"scenario ({', '.join(s.shocks)}) on {len(s.seeds)} seeds. Written by",
         f"python -m experiments.optimize search={s.name}; run it with",
-        f"  python -m experiments.run policy={name} shocks=<scenario>",
+        f"  {run_command(plan)}",
         f"Every other value is the base mix's ({plan.policy}), with its units and sources.",
     ])  # fmt: skip
     atomic_write(path, lambda p: p.write_text(text))
@@ -580,7 +593,7 @@ def markdown(plan: Plan, table: pd.DataFrame, refs: pd.DataFrame, result: dict) 
         unit = {"scale": "x", "add": " (added)", "value": ""}[f.change]
         out.append(f"- {f.en}: {v:g}{unit}")
     out += ["", f"Policy config: `{best['policy']}`; run it with "
-            f"`python -m experiments.run policy={s.name}_best shocks=<scenario>`, or on the "
+            f"`{run_command(plan)}`, or on the "
             f"base: `{' '.join(best['overrides'])}`."]  # fmt: skip
     if result["check"]:
         out += ["", f"## Out of sample: {len(s.holdout)} fresh seeds, paired with the base mix",

@@ -5,6 +5,7 @@ Each case goes through exactly what the command runs before Hydra makes any fold
 cases also run as real commands (``test_the_command_itself``) to show the exit code and stderr.
 """
 
+import json
 import shutil
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 import yaml
 
-from experiments import calibrate, collect, compare, discover, optimize, run
+from experiments import benchmark, calibrate, collect, compare, discover, optimize, run
 from sim.cli import precheck
 from sim.run import RUN_FILES
 
@@ -35,7 +36,7 @@ def test_the_catalogue_is_large_and_well_formed():
     assert len(CASES) >= 100 and len(set(ids)) == len(ids)
     for case in CASES:
         assert set(case) <= {"id", "cmd", "args", "error", "register", "sweep", "setup"}, case
-        assert case["cmd"] in (*CHECKS, "collect") and case["error"], case
+        assert case["cmd"] in (*CHECKS, "collect", "benchmark") and case["error"], case
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +115,11 @@ def test_bad_input(case, tmp_path, register_df, request):
     for f in setup.get("files", []):
         (root / f).write_text("x")
     names = {"root": root}
+    if "config_dir" in setup:  # a --config-dir folder of one's own: {relative path: text}
+        names["config_dir"] = tmp_path / "cd"
+        for name, text in setup["config_dir"].items():
+            (tmp_path / "cd" / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / "cd" / name).write_text(text)
     if "register" in case:
         names["register"] = make_register(case["register"], register_df, tmp_path)
     if "sweep" in case:
@@ -121,6 +127,11 @@ def test_bad_input(case, tmp_path, register_df, request):
         run_dir = sorted(p.parent for p in sweep.glob("*/summary.json"))[0]
         if "summary" in case["sweep"]:
             (run_dir / "summary.json").write_text(case["sweep"]["summary"])
+        if "summary_edit" in case["sweep"]:  # a value of the real summary replaced
+            summary = json.loads((run_dir / "summary.json").read_text())
+            (run_dir / "summary.json").write_text(json.dumps(summary | case["sweep"]["summary_edit"]))
+        for d in case["sweep"].get("dirs", []):
+            (sweep / d).mkdir()
         if "overrides" in case["sweep"]:
             (run_dir / ".hydra" / "overrides.yaml").write_text(case["sweep"]["overrides"])
         names["sweep"] = sweep
@@ -131,6 +142,8 @@ def test_bad_input(case, tmp_path, register_df, request):
     with pytest.raises(SystemExit) as exc:
         if case["cmd"] == "collect":
             collect.main(args)
+        elif case["cmd"] == "benchmark":
+            benchmark.main(args if "--out" in args else [*args, "--out", str(root / "bench")])
         else:
             config_name, check_job, files = CHECKS[case["cmd"]]
             if not any(a.startswith("output_root=") for a in args):
@@ -252,3 +265,24 @@ def test_a_number_python_cannot_read_gets_one_line(tmp_path):
     message = str(exc.value.code)
     assert message.startswith("error: seed=999") and "4300 digits" in message, message
     assert "\n" not in message and not any(tmp_path.iterdir())
+
+
+def test_a_file_of_ones_own_wins_over_the_shipped_one(tmp_path, capsys):
+    """--config-dir is searched before scenarios/: policy/least_cost_best.yaml of one's own runs."""
+    (tmp_path / "policy").mkdir()
+    (tmp_path / "policy" / "least_cost_best.yaml").write_text(
+        "defaults:\n  - status_quo\n  - _self_\n\nname: least_cost_best\n"
+        "medical_assistance: {share: 0.85}\n"
+    )
+    shipped = yaml.safe_load((ROOT / "scenarios/policy/least_cost_best.yaml").read_text())
+    assert shipped["medical_assistance"]["share"] != 0.85
+    cmd = [sys.executable, "-m", "experiments.run", "--config-dir", str(tmp_path),
+           "policy=least_cost_best", "--cfg", "job"]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert yaml.safe_load(proc.stdout)["policy"]["medical_assistance"]["share"] == 0.85
+    out = tmp_path / "out"
+    out.mkdir()
+    precheck("config", run.check_job, RUN_FILES, ["--config-dir", str(tmp_path),
+             "policy=least_cost_best", f"output_root={out}"])  # fmt: skip
+    assert "note: policy/least_cost_best.yaml of --config-dir" in capsys.readouterr().err
