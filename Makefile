@@ -17,7 +17,7 @@ run: $(STAMP)  ## the main job on the embedded default district; extra Hydra ove
 	$(BIN)/python -m experiments.run $(ARGS)
 
 test: $(STAMP)  ## the whole test suite (ruff first), on two workers (pytest-xdist; a file's tests stay together)
-	$(BIN)/ruff check sim experiments benchmarks tests
+	$(BIN)/ruff check sim experiments benchmarks tests hydra_plugins
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(ARGS)
 
 APP_HOST ?= 127.0.0.1

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import math
 import re
 import sys
 import tempfile
@@ -37,6 +38,7 @@ from sim.config import CONFIG_DIR, EXTRA_CONFIG_DIRS, compose
 from sim.errors import ConfigError, DataError
 
 FULL_PRODUCT = 64  # sweeps up to this many jobs are checked job by job
+MAX_JOBS = 1000  # runs in one multirun; more seeds belong in experiments.compare (assumption)
 # A --config-dir folder is read in full before Hydra sees it: at most this many YAML files of at
 # most MAX_YAML_BYTES each, and at most MAX_YAML_NODES values once YAML's aliases are expanded
 # (an "anchor bomb" of a few lines expands to billions and would hang Hydra).
@@ -104,7 +106,9 @@ def parse_overrides(overrides: list[str]) -> list:
 def sweep_jobs(overrides: list[str], limit: int = FULL_PRODUCT) -> list[list[str]]:
     """The overrides of each job of a multirun (Hydra's basic sweeper: every combination).
 
-    Over ``limit`` combinations: each swept value once, the other sweeps at their first value.
+    Over ``limit`` combinations: each swept value once, the other sweeps at their first value,
+    and of a sweep over numbers only its first, smallest and largest value (every bound is an
+    interval). More than :data:`MAX_JOBS` jobs: a ConfigError.
     """
     parsed = parse_overrides(overrides)
     lists = []
@@ -118,13 +122,32 @@ def sweep_jobs(overrides: list[str], limit: int = FULL_PRODUCT) -> list[list[str
     n = 1
     for values in lists:
         n *= len(values)
+    if n > MAX_JOBS:
+        raise ConfigError(
+            f"{' '.join(o.input_line for o in parsed if o.is_sweep_override())}: {n:,} runs, more "
+            f"than {MAX_JOBS:,} in one multirun; split the sweep, or run many seeds as a "
+            "comparison (python -m experiments.compare experiment.seeds=...)"
+        )
     if n <= limit:
         return [list(job) for job in itertools.product(*lists)]
+    lists = [_ends(values) for values in lists]
     first = [values[0] for values in lists]
     jobs = [first]
     for i, values in enumerate(lists):
         jobs += [first[:i] + [v] + first[i + 1 :] for v in values[1:]]
     return jobs
+
+
+def _ends(lines: list[str]) -> list[str]:
+    """``key=v`` lines of one sweep: all of them, or of numbers the first, smallest, largest."""
+    try:
+        numbers = [float(line.split("=", 1)[1]) for line in lines]
+    except ValueError:
+        return lines
+    if len(lines) <= 3 or not all(map(math.isfinite, numbers)):
+        return lines
+    ends = [0, numbers.index(min(numbers)), numbers.index(max(numbers))]
+    return [lines[i] for i in dict.fromkeys(ends)]
 
 
 def table_merges(overrides: list[str], config_name: str) -> list[str]:
@@ -422,6 +445,13 @@ def precheck(
                       f"shipped scenarios/{name}", file=sys.stderr)  # fmt: skip
         name = config_name
         overrides = list(args.overrides or [])
+        for o in parse_overrides(overrides):
+            group = o.key_or_group.split("@")[0]
+            if isinstance(o.value(), list) and (CONFIG_DIR / group).is_dir():
+                raise ConfigError(
+                    f"{o.input_line}: {group} takes one option; to compare mixes run "
+                    f"experiments.compare, to sweep them -m {group}={','.join(map(str, o.value()))}"
+                )
         jobs = sweep_jobs(overrides) if args.multirun else [overrides]
         for note in table_merges(jobs[0], name):
             print(note, file=sys.stderr)

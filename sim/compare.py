@@ -15,6 +15,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import resource
 import sys
 import time
@@ -81,6 +82,10 @@ def experiment(data: dict) -> Experiment:
                 raise ConfigError(
                     f"experiment.{group}.{key} = {over!r}: must be a list of overrides"
                 )
+    for group, names in (("scenarios", exp.scenarios), ("cross", exp.cross or {})):
+        for key, over in names.items():
+            for line in over or []:
+                scenario_may_change(f"experiment.{group}.{key}", line)
     folders: dict[Path, str] = {}
     for run in cells(exp):
         folder = run_folder(Path(), run, 0).parent
@@ -91,6 +96,35 @@ def experiment(data: dict) -> Experiment:
             )
         folders[folder] = run
     return exp
+
+
+# What a scenario (or cross option) may change: the levers and the world they meet. The rest
+# (seed, population, months, calendar, outcomes, folders) is the comparison's, set in its base.
+SCENARIO_KEYS = ("policy", "shocks", "history", "burn_in_policy", "adjust")
+
+
+def scenario_may_change(where: str, line: Any) -> None:
+    """Refuse a scenario override of anything but :data:`SCENARIO_KEYS` (and adjust of those).
+
+    Example:
+        >>> scenario_may_change("experiment.scenarios.a", "months=3")
+        Traceback (most recent call last):
+        ...
+        sim.errors.ConfigError: experiment.scenarios.a: months=3: a scenario may change policy, shocks, history, burn_in_policy and adjust only; months is the same for every run of a comparison (set it in experiment.base)
+    """
+    text = str(line)
+    key = re.split(r"[=@/.]", text.lstrip("+~"), maxsplit=1)[0]
+    keys = [key]
+    if key == "adjust":  # each relative change names the key it changes
+        keys = [k.strip(" '\"[") for k in re.findall(r"[\[,]\s*['\"]?([\w.]+)", text)]
+        keys = [k.split(".")[0] for k in keys] or ["adjust"]
+    for k in keys:
+        if k not in SCENARIO_KEYS:
+            raise ConfigError(
+                f"{where}: {text}: a scenario may change {', '.join(SCENARIO_KEYS[:-1])} and "
+                f"adjust only; {k} is the same for every run of a comparison (set it in "
+                "experiment.base)"
+            )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -83,6 +83,18 @@ def calibration(data: dict) -> tuple[Calibration, dict[str, Target], dict[str, F
             )
     if not free:
         raise ConfigError("calibration.free: empty; name at least one parameter to fit")
+    fitted = {t.stage for t in table.values() if t.fit}
+    if not fitted:
+        raise ConfigError(
+            "calibration.targets: every target is a check (fit: false), so nothing would be "
+            "fitted; mark at least one target fit: true (or run python -m experiments.validate)"
+        )
+    if idle := sorted(stages - fitted):
+        names = [n for n, f in free.items() if f.stage == idle[0]]
+        raise ConfigError(
+            f"calibration.free.{names[0]}: stage {idle[0]!r} has no fitted target, so its "
+            f"parameters would not move; give it a target or remove them"
+        )
     return cal, table, free
 
 

@@ -142,6 +142,8 @@ def settings(cfg: dict, methods: list[str] | None = None) -> Plan:
     if methods is not None:
         cfg = cfg | {"methods": methods}
     pars = parse(Settings, cfg, "")
+    if not pars.methods:
+        raise ConfigError(f"methods = []: name at least one of {', '.join(METHODS)}")
     needs = ["SALib"] + (["ema_workbench"] if "prim" in pars.methods else [])
     missing = [m for m in needs if importlib.util.find_spec(m) is None]
     if missing:
