@@ -34,20 +34,28 @@ from sim.schedule import Dated
 Check = Callable[[float], str | None]
 
 
+# The largest number a default-ranged value may hold: no amount (yuan), count or duration of a
+# household, lever or shock comes near it (the largest default is a 400,000-yuan cap), and a
+# value past it (1e15, 1e308) would overflow the money in fen. Assumption; a key with a wider
+# range says so with between().
+CEILING = 100_000_000
+_TOO_LARGE = f"must be at most {CEILING:,} (no amount, count or duration in the model is near it)"
+
+
 def _prob(x: float) -> str | None:
     return None if 0.0 <= x <= 1.0 else "must be a probability in [0, 1]"
 
 
 def _nonneg(x: float) -> str | None:
-    return None if x >= 0 else "must be >= 0"
+    return _any(x) if x >= 0 else "must be >= 0"
 
 
 def _pos(x: float) -> str | None:
-    return None if x > 0 else "must be > 0"
+    return _any(x) if x > 0 else "must be > 0"
 
 
 def _any(x: float) -> str | None:
-    return None
+    return _TOO_LARGE if isinstance(x, int | float) and abs(x) > CEILING else None
 
 
 def _num(x: float) -> str:
@@ -98,7 +106,7 @@ def pos(default: Any = dataclasses.MISSING) -> Any:
 
 
 def number(default: Any = dataclasses.MISSING) -> Any:
-    """Any finite number (e.g. a growth rate that may be negative)."""
+    """Any finite number up to :data:`CEILING` in size (e.g. a growth rate that may be negative)."""
     return _field(_any, default=default)
 
 

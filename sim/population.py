@@ -219,6 +219,15 @@ class Economy:
     consumption_floor: float = nonneg()
     consumption_share: float = prob()
 
+    def validate(self, where: str) -> None:
+        """The harvest falls in at least one month, each named once (the crop is split evenly)."""
+        months = list(self.harvest_months)
+        if not months or len(set(months)) != len(months):
+            raise ConfigError(
+                f"{where}.harvest_months = {months}: name each month of the harvest once (at "
+                "least one; the crop is sold in equal parts in them)"
+            )
+
 
 @dataclass(frozen=True, kw_only=True)
 class PopulationPars:

@@ -82,7 +82,12 @@ def priority_order(names: tuple[str, ...]) -> np.ndarray:
 
 
 def check_order(names: tuple[str, ...], where: str) -> None:
-    """A priority order names each group at most once."""
+    """A priority order names at least one group, each at most once."""
+    if not names:
+        raise ConfigError(
+            f"{where}.priority: empty; name the groups served, in order (of "
+            f"{', '.join(PRIORITY_GROUPS)}); to serve none set {where}.enabled=false"
+        )
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
         raise ConfigError(f"{where}.priority: {twice[0]!r} is named twice; name each group once")

@@ -131,7 +131,7 @@ class LockdownPeriod:
     """From ``start`` ("YYYY-MM") for ``months``: wages cut, some migrants sent home."""
 
     start: str
-    months: int = pos()
+    months: int = between(1, 60, unit=" months (the whole transition; assumption)")
     wage_cut: float = prob()
     p_job_loss: float = prob()
 
