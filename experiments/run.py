@@ -20,6 +20,7 @@ from sim.config import check
 from sim.jit import compiled_before
 from sim.population import load, memory_needed
 from sim.run import RUN_FILES, is_complete, report, simulate, write
+from sim.runner import end_with_parent
 
 log = logging.getLogger("experiments.run")
 _REGISTERS: dict[tuple, int] = {}  # households of each register checked, by file and district
@@ -41,6 +42,7 @@ def check_job(cfg: DictConfig) -> None:
 @hydra.main(config_path="../scenarios", config_name="config", version_base="1.3")
 def task(cfg: DictConfig) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
+    end_with_parent()  # a job of Hydra's joblib launcher ends with the command
     out = Path(HydraConfig.get().runtime.output_dir)
     if is_complete(cfg, out):
         log.info("already done, skipped: %s", out)

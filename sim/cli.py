@@ -36,6 +36,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.config import CONFIG_DIR, EXTRA_CONFIG_DIRS, compose
 from sim.errors import ConfigError, DataError
+from sim.io import busy, holder
 
 FULL_PRODUCT = 64  # sweeps up to this many jobs are checked job by job
 MAX_JOBS = 1000  # runs in one multirun; more seeds belong in experiments.compare (assumption)
@@ -461,7 +462,10 @@ def precheck(
             check_job(cfg)
             multirun = args.multirun or str(cfg.hydra.mode) == "RunMode.MULTIRUN"
             key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
-            check_output(output_dirs(cfg, multirun), Path(cfg.output_root), key, files)
+            folder = output_dirs(cfg, multirun)
+            check_output(folder, Path(cfg.output_root), key, files)
+            if who := holder(folder):
+                raise busy(folder, who)
             if not multirun:  # a sweep folder is written only by -m, but check it anyway
                 sweep = Path(str(cfg.hydra.sweep.dir))
                 check_output(sweep, Path(cfg.output_root), "hydra.sweep.dir")

@@ -31,7 +31,15 @@ from scipy import stats
 
 from sim.config import MAX_MONTHS, check, compose, to_dict
 from sim.errors import ConfigError
-from sim.io import atomic_write, remove_stale, write_csv, write_json, write_parquet, write_text
+from sim.io import (
+    atomic_write,
+    holds_folder,
+    remove_stale,
+    write_csv,
+    write_json,
+    write_parquet,
+    write_text,
+)
 from sim.metric_table import label as figure_label
 from sim.params import between, folder_name, jobs, one_of, parse, pos, prob
 from sim.run import code_version, simulate
@@ -601,6 +609,7 @@ def scale_of(runs: pd.DataFrame) -> float:
     return float(runs["scale"].iloc[0])
 
 
+@holds_folder
 def compare(
     exp: Experiment,
     out: Path,

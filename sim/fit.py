@@ -33,7 +33,7 @@ from joblib import Parallel, delayed
 from sim.calibration import Target, fit_table, statistics, targets
 from sim.config import locate
 from sim.errors import ConfigError
-from sim.io import remove_stale, write_csv, write_json, write_text
+from sim.io import holds_folder, remove_stale, write_csv, write_json, write_text
 from sim.params import folder_name, jobs, parse, pos
 
 log = logging.getLogger(__name__)
@@ -337,6 +337,7 @@ def markdown_table(df: pd.DataFrame) -> str:
 __all__ = ["Calibration", "Evaluator", "Free", "calibration", "fit", "settings", "with_values"]
 
 
+@holds_folder
 def calibrate(data: dict, out: Path, n_jobs: int = 2, write_config: bool = True) -> pd.DataFrame:
     """Fit, check on the full district, write everything (see ``experiments/calibrate.py``).
 

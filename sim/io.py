@@ -5,14 +5,21 @@ A reader never sees a half-written file, and an interrupted run leaves no result
 
 from __future__ import annotations
 
+import fcntl
+import functools
+import inspect
 import json
 import os
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from sim.errors import ConfigError
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -64,3 +71,64 @@ def write_json(data: Any, path: str | Path) -> Path:
 def write_text(text: str, path: str | Path) -> Path:
     """Write a text file, atomically."""
     return atomic_write(path, lambda p: p.write_text(text))
+
+
+@contextmanager
+def folder_lock(folder: str | Path) -> Iterator[None]:
+    """Hold ``folder`` for one command: a second command writing it stops with one line.
+
+    The lock is ``fcntl.flock`` on ``<folder>/.lock`` (the file names the holder), freed when
+    the holder ends, however it ends (a kill included).
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    f = open(folder / ".lock", "a+")  # noqa: SIM115 - held until the end of the block
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.seek(0)
+        who = f.read().strip() or "another process"
+        f.close()
+        raise busy(folder, who) from None
+    try:
+        f.seek(0)
+        f.truncate()
+        f.write(f"pid {os.getpid()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+        f.flush()
+        yield
+    finally:
+        f.close()  # closing frees the lock
+
+
+def busy(folder: str | Path, who: str) -> ConfigError:
+    """The one line for a folder another command holds."""
+    return ConfigError(
+        f"{folder}: another command is writing this folder ({who}); wait for it to end, or "
+        "write elsewhere (output_root=<folder>)"
+    )
+
+
+def holder(folder: str | Path) -> str | None:
+    """Who holds ``folder`` (:func:`folder_lock`) now, or None; changes nothing."""
+    try:
+        f = open(Path(folder) / ".lock")  # noqa: SIM115
+    except OSError:
+        return None
+    with f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return f.read().strip() or "another process"
+    return None
+
+
+def holds_folder(fn: Callable) -> Callable:
+    """Decorate a function whose parameter ``out`` is the folder it writes: :func:`folder_lock`."""
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def locked(*args, **kwargs):
+        with folder_lock(signature.bind(*args, **kwargs).arguments["out"]):
+            return fn(*args, **kwargs)
+
+    return locked

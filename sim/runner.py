@@ -22,8 +22,11 @@ from __future__ import annotations
 
 import getpass
 import math
+import multiprocessing
+import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -141,7 +144,32 @@ def run_tasks(
             shown.close()
 
 
+_WATCHING: list[int] = []  # the parent a worker process watches (set once, by end_with_parent)
+
+
+def end_with_parent(poll_s: float = 1.0) -> None:
+    """In a worker process: exit as soon as the process that started it is gone.
+
+    joblib's loky workers (ours and Hydra's joblib launcher's) finish their task and stay for
+    minutes when the command is killed (``kill -9`` leaves them no word), writing runs nobody
+    collects. A daemon thread checks once a ``poll_s`` whether the worker was handed to
+    another parent and ends the process. In a command's own process nothing is watched.
+    """
+    if multiprocessing.parent_process() is None or _WATCHING:
+        return
+    parent = os.getppid()
+    _WATCHING.append(parent)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
+
+
 def _sized(fn: Callable, task: tuple, n: int) -> tuple[Any, int]:
+    end_with_parent()
     return fn(*task), n
 
 

@@ -24,6 +24,7 @@ out of sample: base and chosen mix on fresh seeds under every shock scenario, pa
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib.util
 import logging
@@ -41,7 +42,7 @@ from sim.compare import Experiment, compare, config_hash, upper_bound_95, worker
 from sim.config import CONFIG_DIR, MAX_MONTHS, check, compose, links, locate, to_dict
 from sim.ensemble import run_sample
 from sim.errors import ConfigError
-from sim.io import atomic_write, write_csv, write_json, write_parquet, write_text
+from sim.io import atomic_write, folder_lock, write_csv, write_json, write_parquet, write_text
 from sim.params import between, folder_name, jobs, nonneg, one_of, parse, prob
 from sim.run import code_version
 from sim.runner import RUNNER, of
@@ -639,7 +640,16 @@ def check_verdict(plan: Plan, rows: list[dict]) -> str:
 
 
 def optimise(plan: Plan, out: Path) -> dict[str, Any] | None:
-    """Run the search (this worker's share), then, with one worker, write every output."""
+    """Run the search (this worker's share), then, with one worker, write every output.
+
+    With one worker, one command at a time writes ``out`` (:func:`sim.io.folder_lock`);
+    several workers share it (and Optuna's storage) by design.
+    """
+    with folder_lock(out) if plan.pars.workers == 1 else contextlib.nullcontext():
+        return _optimise(plan, out)
+
+
+def _optimise(plan: Plan, out: Path) -> dict[str, Any] | None:
     t0 = time.perf_counter()
     ran = run_search(plan, out)
     if plan.pars.workers > 1:

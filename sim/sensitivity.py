@@ -25,6 +25,7 @@ random draws; the seeds' own noise is not among the factors.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib.util
 import time
@@ -39,7 +40,7 @@ from sim.compare import ROW_FIGURES, workers
 from sim.config import MAX_MONTHS, check, compose, links, to_dict
 from sim.ensemble import run_sample
 from sim.errors import ConfigError
-from sim.io import write_csv, write_json, write_parquet, write_text
+from sim.io import folder_lock, write_csv, write_json, write_parquet, write_text
 from sim.metric_table import label as figure_label
 from sim.params import between, folder_name, jobs, nonneg, one_of, parse, pos, prob
 from sim.run import code_version, judges_large_scale
@@ -601,7 +602,16 @@ def prim_markdown(plan: Plan, result: dict, runs: pd.DataFrame) -> str:
 
 
 def run_methods(plan: Plan, out: Path) -> dict[str, Any]:
-    """Every method of ``plan`` in order (Sobol after Morris: it needs the ranking)."""
+    """Every method of ``plan`` in order (Sobol after Morris: it needs the ranking).
+
+    One command at a time writes ``out`` (:func:`sim.io.folder_lock`), unless the sample is
+    run in ``parts``, which share it by design.
+    """
+    with folder_lock(out) if plan.pars.parts == 1 else contextlib.nullcontext():
+        return _run_methods(plan, out)
+
+
+def _run_methods(plan: Plan, out: Path) -> dict[str, Any]:
     done: dict[str, Any] = {}
     methods = plan.pars.methods
     if "morris" in methods:
