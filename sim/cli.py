@@ -32,7 +32,7 @@ import yaml
 from hydra._internal.utils import get_args_parser
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from sim.config import CONFIG_DIR, EXTRA_CONFIG_DIRS, compose
 from sim.errors import ConfigError, DataError
@@ -191,6 +191,10 @@ def table_merges(overrides: list[str], config_name: str) -> list[str]:
 def output_dirs(cfg: DictConfig, multirun: bool) -> Path:
     """The folder Hydra will write a job into."""
     if multirun:
+        if OmegaConf.is_missing(cfg.hydra.job, "num"):  # set by Hydra per job: the first one's
+            cfg = cfg.copy()
+            with open_dict(cfg):
+                cfg.hydra.job.num = 0
         return Path(str(cfg.hydra.sweep.dir)) / str(cfg.hydra.sweep.subdir)
     return Path(str(cfg.hydra.run.dir))
 

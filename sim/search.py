@@ -99,7 +99,7 @@ class Settings:
     output_root: str
     runner: str = RUNNER
     slurm: dict | None = None
-    export_dir: str
+    export_dir: str | None  # None: the shipped scenarios/ folder (CONFIG_DIR)
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ def settings(cfg: dict) -> Plan:
         )
     if pars.worker >= pars.workers:
         raise ConfigError(f"worker = {pars.worker}: workers are numbered 0 to {pars.workers - 1}")
-    export = Path(pars.export_dir).resolve()
+    export = export_folder(pars)
     if export != CONFIG_DIR and not export.is_relative_to(Path(pars.output_root).resolve()):
         raise ConfigError(
             f"export_dir = {pars.export_dir}: the chosen mix is written into scenarios/ or a "
@@ -468,9 +468,14 @@ def mix_overrides(plan: Plan, values: dict[str, float | int]) -> list[str]:
     return overrides(plan.vset, values)
 
 
+def export_folder(pars: Settings) -> Path:
+    """Where the chosen mix's policy file goes (``<folder>/policy/``): scenarios/ by default."""
+    return CONFIG_DIR if pars.export_dir is None else Path(pars.export_dir).resolve()
+
+
 def run_command(plan: Plan) -> str:
     """The command that runs the exported mix (with ``--config-dir`` unless in scenarios/)."""
-    export = Path(plan.pars.export_dir).resolve()
+    export = export_folder(plan.pars)
     where = "" if export == CONFIG_DIR else f"--config-dir {export} "
     return f"python -m experiments.run {where}policy={plan.pars.search.name}_best shocks=<scenario>"
 
@@ -532,7 +537,7 @@ def finish(plan: Plan, out: Path, seconds: float) -> dict[str, Any]:
         pareto_chart(plan, table, refs, best, out / _stem("pareto", lang), lang)
     if best is not None:
         trial, values = int(best["trial"]), row_values(plan, best)
-        path = Path(p.export_dir) / "policy" / f"{s.name}_best.yaml"
+        path = export_folder(p) / "policy" / f"{s.name}_best.yaml"
         write_policy(plan, trial, values, path)
         result["best"] = {"trial": trial, "policy": str(path), "values": values,
                           "overrides": mix_overrides(plan, values)}  # fmt: skip
