@@ -95,7 +95,11 @@ def parse_overrides(overrides: list[str]) -> list:
             lines = [x for x in lines if x and not x.startswith(("See ", "^", "Error parsing"))]
             reason = lines[0] if lines else "bad syntax"
             if reason.startswith("LexerNoViableAltException"):
-                reason = "a key holds a space or another character keys cannot have"
+                value = line.partition("=")[2]
+                reason = ("a value with characters other than ASCII letters and digits must be "
+                          f"quoted: {line.partition('=')[0]}='{value}'"
+                          if value and not value.isascii() else
+                          "a key holds a space or another character keys cannot have")  # fmt: skip
             raise ConfigError(
                 f"{line}: not an override key=value ({reason}); "
                 "quote values with spaces or brackets, see "
@@ -115,7 +119,7 @@ def sweep_jobs(overrides: list[str], limit: int = FULL_PRODUCT) -> list[list[str
     lists = []
     for o in parsed:
         if o.is_sweep_override():
-            if not o.is_discrete_sweep():
+            if not o.is_discrete_sweep() or "glob(" in o.input_line.replace(" ", ""):
                 raise ConfigError(f"{o.input_line}: only lists (a,b) and range() can be swept")
             lists.append([f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()])
         else:
@@ -313,6 +317,12 @@ def refuse_code_and_escapes(cfg: DictConfig) -> None:
         raise ConfigError(
             f"hydra.job.name = {name!r}: letters, digits, '_', '-' and '.' only (it names the "
             "log file)"
+        )
+    n_jobs = (hydra.get("launcher") or {}).get("n_jobs")
+    if n_jobs is not None and (not isinstance(n_jobs, int) or isinstance(n_jobs, bool)
+                               or n_jobs == 0 or n_jobs < -1):  # fmt: skip
+        raise ConfigError(
+            f"hydra.launcher.n_jobs = {n_jobs!r}: jobs at once, 1 or more (-1: every core)"
         )
     root = str(cfg.output_root)
     if root.startswith("~"):

@@ -73,6 +73,11 @@ def experiment(data: dict) -> Experiment:
     """Parse and check an ``experiment`` section (``seeds: 20`` means seeds 1 to 20)."""
     data = dict(data)
     if isinstance(data.get("seeds"), int) and not isinstance(data["seeds"], bool):
+        if data["seeds"] < 1:
+            raise ConfigError(
+                f"experiment.seeds = {data['seeds']}: give a number of seeds (1 or more: seeds 1 "
+                "to n) or a list of seeds"
+            )
         data["seeds"] = list(range(1, data["seeds"] + 1))
     exp = parse(Experiment, data, "experiment")
     if not exp.scenarios:

@@ -138,7 +138,7 @@ def group_options(group: str) -> list[str]:
 def unknown_key(key: str, overrides: list[str], config_name: str) -> str | None:
     """The message for an override of a key that is not in the config (None if it is)."""
     try:
-        base = compose(overrides, config_name)
+        base = compose(overrides, config_name, hydra_node=key.startswith("hydra."))
     except ConfigError:
         return None
     parts = key.split(".")

@@ -297,6 +297,11 @@ class PopulationPars:
                 f"{where}.file=/path/to/register.csv (or .parquet)"
             )
         if self.file is not None:
+            if self.scale != 1.0:
+                raise ConfigError(
+                    f"{where}.scale = {self.scale:g}: a register is run as given, every household "
+                    "of it; leave the scale at 1 (or sample the register's rows yourself)"
+                )
             return
         total = self.households.array().sum()
         if self.n_households() == 0:
@@ -685,7 +690,9 @@ def load(path: str | Path, n_towns: int | None = None, n_villages: int | None = 
     """
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"{path}: no such file; give population.file=/path/to/register.csv")
+        what = ("is a folder" if path.is_dir() else "is not a regular file (a pipe or device)"
+                if path.exists() else "no such file")  # fmt: skip
+        raise DataError(f"{path}: {what}; give population.file=/path/to/register.csv")
     df, first = _read(path)
     columns = [str(c) for c in df.columns]
     missing = [c for c in REGISTER if c not in columns]
