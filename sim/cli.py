@@ -208,6 +208,13 @@ def check_output(folder: Path, root: Path, key: str, files: Iterable[str] = ()) 
 
     Nothing is created: writability is probed with a temporary file that is removed at once.
     """
+    long = next((p for p in folder.parts if len(p.encode()) > 255), None)
+    if long is not None:
+        raise ConfigError(
+            f"{key}: the folder name {long[:40]}... has {len(long.encode())} bytes, more than "
+            "the 255 a file system allows; give the sweep short values or set "
+            "hydra.sweep.subdir=${hydra.job.num}"
+        )
     real, top = folder.resolve(), root.resolve()
     if not real.is_relative_to(top):
         raise ConfigError(
@@ -450,6 +457,7 @@ def precheck(
                 "out like scenarios/ and give it with --config-dir"
             )
         if any(getattr(args, name, None) for name in NO_TASK):
+            parse_overrides(list(args.overrides or []))  # --cfg job 'seed=[1': one line too
             return
         EXTRA_CONFIG_DIRS.clear()
         if args.config_dir:  # files of one's own (an experiment, a policy mix): searched first

@@ -69,14 +69,17 @@ class Experiment:
     labels: dict | None = None
 
 
+MAX_SEEDS = 10_000  # seeds of one comparison (a 95% bound of 0.0003 on P(large-scale)); assumption
+
+
 def experiment(data: dict) -> Experiment:
     """Parse and check an ``experiment`` section (``seeds: 20`` means seeds 1 to 20)."""
     data = dict(data)
     if isinstance(data.get("seeds"), int) and not isinstance(data["seeds"], bool):
-        if data["seeds"] < 1:
+        if not 1 <= data["seeds"] <= MAX_SEEDS:
             raise ConfigError(
-                f"experiment.seeds = {data['seeds']}: give a number of seeds (1 or more: seeds 1 "
-                "to n) or a list of seeds"
+                f"experiment.seeds = {data['seeds']}: give a number of seeds (1 to "
+                f"{MAX_SEEDS:,}: seeds 1 to n) or a list of seeds"
             )
         data["seeds"] = list(range(1, data["seeds"] + 1))
     exp = parse(Experiment, data, "experiment")
@@ -87,6 +90,8 @@ def experiment(data: dict) -> Experiment:
             f"experiment.baseline = {exp.baseline!r}: not a scenario; choose one of "
             f"{', '.join(exp.scenarios)}"
         )
+    if len(exp.seeds) > MAX_SEEDS:
+        raise ConfigError(f"experiment.seeds: {len(exp.seeds):,} seeds, more than {MAX_SEEDS:,}")
     if len(set(exp.seeds)) != len(exp.seeds) or not exp.seeds:
         raise ConfigError(f"experiment.seeds = {list(exp.seeds)}: give distinct seeds")
     for group, names in (("scenarios", exp.scenarios), ("cross", exp.cross or {})):

@@ -38,7 +38,7 @@ def test_every_option_composes_and_runs(group, option, tmp_path):
 
         path = tmp_path / "register.csv"
         save(generate(population_pars(compose(["population.scale=0.002"])), 1), path)
-        overrides.append(f"population.file={path}")
+        overrides = [f"{group}={option}", f"population.file={path}", "months=3"]  # run whole
     res = simulate(compose(overrides))
     assert len(res.monthly) == 3
 

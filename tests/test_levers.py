@@ -216,3 +216,14 @@ def test_dibao_recipients_do_not_fill_the_at_risk_and_monitored_counts():
             risk, followed = hh.at_risk & hh.active, hh.monitored & hh.active
             assert (risk & hh.dibao).sum() < 0.3 * risk.sum(), m.year
             assert (followed & hh.dibao).sum() < 0.4 * followed.sum(), m.year
+
+
+def test_each_lever_has_its_own_priority_order():
+    """Changing the order of public-welfare jobs leaves work relief's and training's as they are."""
+    from sim.config import compose, to_dict
+
+    base = to_dict(compose([]))["policy"]
+    changed = to_dict(compose(["policy.public_jobs.priority=[edge,unstable]"]))["policy"]
+    assert changed["public_jobs"]["priority"] == ["edge", "unstable"]
+    for lever in ("work_relief", "employment"):
+        assert changed[lever]["priority"] == base[lever]["priority"] == base["public_jobs"]["priority"]
