@@ -184,6 +184,23 @@ def at_scale(data: dict, scale: float, months: int | None) -> dict:
     return data
 
 
+FEW_SEEDS = 5  # with this many seeds or fewer a band is their whole range (min-max)
+
+
+def band_quantiles(exp: Experiment) -> tuple[float, float]:
+    """The quantiles of a band across seeds: the central ``exp.band``, or 0 and 1 if few seeds.
+
+    Example:
+        >>> exp = experiment({"name": "x", "title": "x", "baseline": "a", "base": [],
+        ...                   "scenarios": {"a": []}, "seeds": 2})
+        >>> band_quantiles(exp), band_quantiles(dataclasses.replace(exp, seeds=list(range(20))))
+        ((0.0, 1.0), (0.04999999999999999, 0.95))
+    """
+    if len(exp.seeds) <= FEW_SEEDS:
+        return 0.0, 1.0
+    return (1 - exp.band) / 2, 1 - (1 - exp.band) / 2
+
+
 def workers(n_jobs: int) -> int:
     """Runs at once for joblib's ``n_jobs`` (-1: every core)."""
     return (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
@@ -400,7 +417,7 @@ def summary_table(exp: Experiment, runs: pd.DataFrame) -> pd.DataFrame:
     Differences are paired (seed by seed) against the run's baseline (:func:`baseline_of`);
     cost-effectiveness: :func:`cost_effect`.
     """
-    lo, hi = (1 - exp.band) / 2, 1 - (1 - exp.band) / 2
+    lo, hi = band_quantiles(exp)
     levers = [c for c in runs.columns if c.startswith("spend_")]
     by_name = {name: g.set_index("seed") for name, g in runs.groupby("scenario", sort=False)}
     rows = []
@@ -561,7 +578,7 @@ def markdown(table: pd.DataFrame, exp: Experiment, runs: pd.DataFrame, lang: str
         else ", ".join(map(str, s))
     )
     pct = int(round(100 * exp.band))
-    band = t["band_pct"].format(pct=pct) if len(s) > 5 else t["band_range"]
+    band = t["band_pct"].format(pct=pct) if len(s) > FEW_SEEDS else t["band_range"]
     lines = [
         f"# {exp.title}",
         "",

@@ -265,7 +265,9 @@ class Labels:
 
     def band(self, band: float, n_seeds: int) -> str:
         """What a band across seeds is: a share of the seeds, or their range if few."""
-        if n_seeds <= 5:
+        from sim.compare import FEW_SEEDS
+
+        if n_seeds <= FEW_SEEDS:
             return self("band_range", n=n_seeds)
         return self("band_pct", pct=int(round(100 * band)))
 
@@ -356,7 +358,7 @@ def _what(exp, runs: pd.DataFrame, L: Labels) -> str:
 
 def comparison_charts(exp, out: Path, runs: pd.DataFrame, table: pd.DataFrame, lang: str = "en"):
     """Every chart of a comparison, into ``out/charts`` (names end in ``_zh`` for Chinese)."""
-    from sim.compare import baseline_of, cells
+    from sim.compare import band_quantiles, baseline_of, cells
 
     L = Labels(lang)
     label = scenario_labels(exp, L.lang)
@@ -370,9 +372,7 @@ def comparison_charts(exp, out: Path, runs: pd.DataFrame, table: pd.DataFrame, l
     charts = out / "charts"
     suffix = "" if L.lang == "en" else f"_{L.lang}"
     band_text = L.band(exp.band, len(exp.seeds))
-    lo, hi = (1 - exp.band) / 2, 1 - (1 - exp.band) / 2
-    if len(exp.seeds) <= 5:
-        lo, hi = 0.0, 1.0  # the range of a few seeds
+    lo, hi = band_quantiles(exp)
     with plt.rc_context(L.style()):
         _trajectories(exp, out, names, others, label, L, band_text, lo, hi, src,
                       charts / f"trajectories{suffix}")  # fmt: skip
@@ -389,7 +389,7 @@ def lever_chart(exp, out: Path, runs: pd.DataFrame, lang: str = "en") -> list[Pa
     Left: each run name's mean and band (log scale); right: each scenario's difference from
     its baseline, seed by seed. Levers that spent nothing in every run are left out.
     """
-    from sim.compare import baseline_of
+    from sim.compare import band_quantiles, baseline_of
 
     L = Labels(lang)
     label = scenario_labels(exp, L.lang)
@@ -397,9 +397,7 @@ def lever_chart(exp, out: Path, runs: pd.DataFrame, lang: str = "en") -> list[Pa
     others = [n for n in names if baseline_of(exp, n) != n]
     levers = [c for c in runs.columns if c.startswith("spend_") and runs[c].abs().sum() > 0]
     levers.sort(key=lambda c: runs[c].mean())
-    lo, hi = (1 - exp.band) / 2, 1 - (1 - exp.band) / 2
-    if len(exp.seeds) <= 5:
-        lo, hi = 0.0, 1.0
+    lo, hi = band_quantiles(exp)
     by = {n: g.set_index("seed") for n, g in runs.groupby("scenario", sort=False)}
     palette = iter([ACCENT, *(c for c in PALETTE if c != ACCENT)])
     colours = {n: BASE if baseline_of(exp, n) == n else next(palette) for n in names}

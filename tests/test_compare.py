@@ -117,10 +117,20 @@ def test_summary_statistics_by_hand():
     assert curve == [0.75, 0.5, 0.25, 0.25]
     assert [t.loc["no_dibao", threshold_key(x)] for x in DISTRICT_THRESHOLDS] == [1, 1, 0, 0]
     assert t.loc["status_quo", "relapse_share_max_mean"] == pytest.approx(0.01025)
-    # paired differences 10, 9, 16, 15: mean 12.5; 25th-75th percentiles 9.75 and 15.25
+    # paired differences 10, 9, 16, 15: mean 12.5; with 5 seeds or fewer the band is their
+    # range, as summary.md says (not the 25th-75th percentiles 9.75 and 15.25 of band 0.5)
     assert t.loc["no_dibao", "diff_relapsed_mean"] == 12.5
-    assert t.loc["no_dibao", "diff_relapsed_lo"] == pytest.approx(9.75)
-    assert t.loc["no_dibao", "diff_relapsed_hi"] == pytest.approx(15.25)
+    assert t.loc["no_dibao", "diff_relapsed_lo"] == 9
+    assert t.loc["no_dibao", "diff_relapsed_hi"] == 16
+    assert (t.loc["status_quo", "relapsed_lo"], t.loc["status_quo", "relapsed_hi"]) == (10, 16)
+    six = tiny_experiment(seeds=[1, 2, 3, 4, 5, 6], band=0.5)  # more seeds: the percentiles
+    runs6 = pd.concat([runs.assign(seed=runs["seed"] + k) for k in (0, 2)]).drop_duplicates(
+        ["scenario", "seed"]
+    )
+    t6 = summary_table(six, runs6).set_index("scenario")
+    assert t6.loc["status_quo", "relapsed_lo"] == pytest.approx(
+        np.quantile(runs6.loc[runs6["scenario"] == "status_quo", "relapsed"], 0.25)
+    )
     assert t.loc["no_dibao", "p_large_scale"] == 0.25
     assert t.loc["status_quo", "p_large_scale"] == 0.0
     assert t.loc["status_quo", "p_large_scale_upper95"] == pytest.approx(1 - 0.05 ** (1 / 4))
