@@ -37,6 +37,9 @@ def analysis_task(cfg: DictConfig, methods: list[str] | None, log: logging.Logge
         plan = settings(plain(cfg), methods)
         p = plan.pars
         out = Path(p.output_root) / "analysis" / p.analysis.name / f"scale_{p.scale}"
+        if "large_scale" in p.analysis.outcomes and "large_scale" not in plan.outcomes:
+            log.info("note: large_scale is left out at scale %g: the rule is judged on the "
+                     "whole district only (scale=1)", p.scale)  # fmt: skip
         if not compiled_before():
             log.info("first run: compiling the model's loops once (10-50 s a worker)")
         done = run_methods(plan, out)
