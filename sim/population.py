@@ -724,10 +724,12 @@ def load(path: str | Path, n_towns: int | None = None, n_villages: int | None = 
         if name == "category":
             continue
         values = _numbers(df[name])
+        exact = pd.to_numeric(df[name], errors="coerce")  # ids past 2**53 before float rounds them
+        over = exact.to_numpy() > top if exact.dtype.kind in "iu" else values > top
         checks = [
             (np.isnan(values), "is missing or not a number"),
             (values < 0, "is negative"),
-            (values > top, f"is above {top:,.0f}, the largest the loader accepts ({meaning}); check the unit"),
+            (over, f"is above {top:,.0f}, the largest the loader accepts ({meaning}); check the unit"),
         ]  # fmt: skip
         if np.issubdtype(dtype, np.integer):
             checks.append((values != np.round(values), "must be whole numbers"))

@@ -290,7 +290,9 @@ def report(result: Result, out: Path) -> str:
         f"{s['households']:,} households ({s['poverty_alleviated']:,} poverty-alleviated), "
         f"{s['first_month']} to {s['last_month']}, seed {s['seed']}",
         f"relapsed households: {s['relapsed']:,} ever "
-        f"({100 * s['relapse_rate']:.1f}% of PA), {s['relapsed_final']:,} at the end",
+        f"({100 * s['relapse_rate']:.1f}% of PA), {s['relapsed_final']:,} at the end"
+        if s["poverty_alleviated"] else
+        "relapsed households: none can relapse (no poverty-alleviated household in the register)",
         f"newly poor (other households) at the end: {s['newly_poor_final']:,}; below the "
         f"monitoring line at the peak: {s['at_risk_pa_peak']:,} poverty-alleviated, "
         f"{s['at_risk_all_peak']:,} in all",
