@@ -482,6 +482,17 @@ def precheck(
             cfg = compose(job, name, hydra_node=True)
             refuse_code_and_escapes(cfg)
             check_job(cfg)
+            on_slurm = "SlurmLauncher" in str(OmegaConf.select(cfg, "hydra.launcher._target_"))
+            if on_slurm or OmegaConf.select(cfg, "runner", default=None) == "slurm":
+                from sim.runner import no_cluster
+
+                if why := no_cluster():
+                    what = "hydra/launcher=cluster" if on_slurm else "runner=slurm"
+                    raise ConfigError(
+                        f"{what}: no SLURM cluster answers on this machine ({why}); run on "
+                        "the cluster's login node, or here without it (runner=local, "
+                        "hydra/launcher=local)"
+                    )
             multirun = args.multirun or str(cfg.hydra.mode) == "RunMode.MULTIRUN"
             key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
             folder = output_dirs(cfg, multirun)

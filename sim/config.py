@@ -135,6 +135,12 @@ def group_options(group: str) -> list[str]:
     return sorted({f.stem for folder in folders for f in folder.glob("*.yaml")})
 
 
+# Sections whose keys are names of one's own (scenarios, labels, targets): a new key is added
+# with +key=value. Every other section's keys are fixed by its schema (sim/params.py).
+OPEN_SECTIONS = ("experiment.scenarios.", "experiment.cross.", "experiment.labels.",
+                 "calibration.targets.", "calibration.free.", "labels.")  # fmt: skip
+
+
 def unknown_key(key: str, overrides: list[str], config_name: str) -> str | None:
     """The message for an override of a key that is not in the config (None if it is)."""
     try:
@@ -150,13 +156,21 @@ def unknown_key(key: str, overrides: list[str], config_name: str) -> str | None:
             where = ".".join(parts[: i + 1])
             valid = [str(k) for k in node.keys()]
             if part.isdigit() and valid and all(k.isdigit() for k in valid):
+                if not FIRST_YEAR <= int(part) <= LAST_YEAR:
+                    return (
+                        f"{where}: no year {part} in this table (years {', '.join(valid)}); "
+                        f"runs cover {FIRST_YEAR}-{LAST_YEAR}, and the table's first year "
+                        "holds for any year before it"
+                    )
                 return (
                     f"{where}: no year {part} in this table (years {', '.join(valid)}); "
                     f"add it with +{where}=<value>"
                 )
+            free = where.startswith(OPEN_SECTIONS)  # mappings of one's own names take new keys
             return (
                 f"{where}: unknown key{closest(part, valid)} (valid keys: "
-                f"{', '.join(sorted(valid))}; a new key needs +{where}=<value>)"
+                f"{', '.join(sorted(valid))}"
+                + (f"; a new key needs +{where}=<value>)" if free else ")")
             )
         node = node[part]
     return None

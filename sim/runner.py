@@ -20,10 +20,12 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import getpass
 import math
 import multiprocessing
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -83,6 +85,22 @@ def runner(where: str, n_jobs: int, slurm: dict | None) -> Runner:
 
 
 RUNNER = one_of("local", "slurm", default="local")  # the ``runner`` field of a command's settings
+
+
+@functools.cache
+def no_cluster() -> str | None:
+    """Why no SLURM cluster answers on this machine (None if one does): ``sinfo`` is asked."""
+    if shutil.which("sinfo") is None:
+        return "SLURM's commands are not installed here (no sinfo)"
+    try:
+        proc = subprocess.run(["sinfo", "-h", "-o", "%P"], capture_output=True, text=True,
+                              timeout=20)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return "sinfo did not answer within 20 s"
+    if proc.returncode != 0:
+        lines = (proc.stderr or proc.stdout).strip().splitlines()
+        return f"sinfo: {lines[0] if lines else f'exit status {proc.returncode}'}"
+    return None
 
 
 def of(pars: Any) -> Runner:

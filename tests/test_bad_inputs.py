@@ -286,3 +286,29 @@ def test_a_file_of_ones_own_wins_over_the_shipped_one(tmp_path, capsys):
     precheck("config", run.check_job, RUN_FILES, ["--config-dir", str(tmp_path),
              "policy=least_cost_best", f"output_root={out}"])  # fmt: skip
     assert "note: policy/least_cost_best.yaml of --config-dir" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "command, args, error",
+    [("compare", ["runner=slurm"], "runner=slurm: no SLURM cluster answers on this machine"),
+     ("run", ["-m", "hydra/launcher=cluster", "seed=1,2"],
+      "hydra/launcher=cluster: no SLURM cluster answers on this machine (SLURM's commands are "
+      "not installed here (no sinfo))")],
+)  # fmt: skip
+def test_a_cluster_that_is_not_there_gets_one_line(tmp_path, monkeypatch, command, args, error):
+    """runner=slurm or the cluster launcher without SLURM: one line, before Hydra writes."""
+    from sim.runner import no_cluster
+
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no sinfo, whatever the machine has
+    no_cluster.cache_clear()
+    root = tmp_path / "out"
+    root.mkdir()
+    name, check_job, files = CHECKS[command]
+    try:
+        with pytest.raises(SystemExit) as exc:
+            precheck(name, check_job, files, [*args, f"output_root={root}"], f"experiments.{command}")
+    finally:
+        no_cluster.cache_clear()
+    message = str(exc.value.code)
+    assert error in message and "\n" not in message, message
+    assert not any(root.iterdir())
