@@ -281,7 +281,8 @@ def refuse_code_and_escapes(cfg: DictConfig) -> None:
     anywhere but the job's folder, an environment variable read into a value
     (``${oc.env:...}``: it would land in results and logs), a ``.hydra`` folder or job name
     that leaves the job folder, and a run or sweep folder outside ``output_root`` (whichever
-    ``hydra.mode`` runs).
+    ``hydra.mode`` runs). A launcher's ``n_jobs`` joblib cannot take (0) is refused here too,
+    with the launcher's other keys.
     """
     data = OmegaConf.to_container(cfg, resolve=False)
     hydra = data.pop("hydra", None) or {}

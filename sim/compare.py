@@ -351,8 +351,12 @@ def run_all(
     def counted(n: int, total: int) -> None:  # runs done, the stored ones included
         report(stored + n, stored + total)
 
+    if stored:  # a resumed comparison says what it reuses (its bar counts the rest only)
+        print(f"{exp.name}: {stored} of {stored + len(tasks)} runs already done in {out}, "
+              f"reused; {len(tasks)} to run", file=sys.stderr)  # fmt: skip
     r = runner or Runner("local", n_jobs)
-    for row in run_tasks(r, run_one, tasks, [1] * len(tasks), exp.name, report and counted):
+    for row in run_tasks(r, run_one, tasks, [1] * len(tasks), exp.name, report and counted,
+                         bar=bool(tasks)):  # fmt: skip
         rows.append(row)
     order = {s: i for i, s in enumerate(scenario_overrides(exp))}
     runs = pd.DataFrame(rows)

@@ -61,7 +61,7 @@ def test_comparison_writes_tables_and_charts(tmp_path):
     assert "no_dibao" in (tmp_path / "summary.md").read_text()
 
 
-def test_interrupted_comparison_resumes_to_the_same_table(tmp_path):
+def test_interrupted_comparison_resumes_to_the_same_table(tmp_path, capsys):
     exp = tiny_experiment()
     full, part = tmp_path / "full", tmp_path / "part"
     compare(exp, full, n_jobs=1)
@@ -71,7 +71,9 @@ def test_interrupted_comparison_resumes_to_the_same_table(tmp_path):
     (run_folder(part, "no_dibao", 3) / ".summary.json.abc.tmp").write_text("{half")
     (part / "summary.csv").unlink()
     (part / ".monthly.parquet.def.tmp").write_bytes(b"PAR1")  # killed while writing
+    capsys.readouterr()
     compare(exp, part, n_jobs=2)
+    assert f"5 of 6 runs already done in {part}, reused; 1 to run" in capsys.readouterr().err
     info = json.loads((part / "comparison.json").read_text())
     assert info["runs"] == 6 and info["reused"] == 5
     assert not list(part.rglob("*.tmp"))
