@@ -37,6 +37,7 @@ SMALL = {
     "experiments.optimize": [
         "months=2", "search.trials=2", "search.batch=2", "search.seeds=[1,2]", "search.risk=0.8",
         "search.shocks=[default]", "search.holdout=[1001]", "n_jobs=1",
+        "export_dir=outputs/export",  # not the shipped scenarios/policy/least_cost_best.yaml
         'search.base=["policy=status_quo","burn_in=1"]',
     ],
 }  # fmt: skip
@@ -94,6 +95,9 @@ def test_every_readme_command_runs(tmp_path):
             assert "Traceback" not in proc.stderr, command
         return len(lane)
 
+    shipped = {p: p.read_bytes() for p in (ROOT / "scenarios").rglob("*.yaml")}
     with ThreadPoolExecutor(2) as pool:  # two cores: the suite otherwise waits on one
         ran = sum(pool.map(run, lanes(commands)))
     assert ran == len(commands) >= 15
+    changed = [str(p) for p, text in shipped.items() if p.read_bytes() != text]
+    assert not changed, f"the README's commands rewrote shipped files: {changed}"
