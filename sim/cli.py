@@ -402,13 +402,17 @@ def check_config_dir(text: str) -> Path:
             if path.stat().st_size > MAX_YAML_BYTES:
                 raise ConfigError(f"--config-dir {text}: {where} is larger than "
                                   f"{MAX_YAML_BYTES:,} bytes; a config file is a few kB")  # fmt: skip
-            node = yaml.compose(path.read_text(encoding="utf-8"), Loader=_CheckedLoader)
-            if node is not None and _expanded_size(node, MAX_YAML_NODES) > MAX_YAML_NODES:
-                raise ConfigError(
-                    f"--config-dir {text}: {where}: its aliases (*name) expand to more than "
-                    f"{MAX_YAML_NODES:,} values; write the values out"
-                )
-            yaml.load(path.read_text(encoding="utf-8"), Loader=_CheckedLoader)
+            loader = _CheckedLoader(path.read_text(encoding="utf-8"))
+            try:  # yaml.load's two steps, the aliases counted between them
+                node = loader.get_single_node()
+                if node is not None and _expanded_size(node, MAX_YAML_NODES) > MAX_YAML_NODES:
+                    raise ConfigError(
+                        f"--config-dir {text}: {where}: its aliases (*name) expand to more "
+                        f"than {MAX_YAML_NODES:,} values; write the values out"
+                    )
+                loader.construct_document(node)  # tags, a key written twice
+            finally:
+                loader.dispose()
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark
             line = f":{mark.line + 1}:{mark.column + 1}" if mark else ""

@@ -21,6 +21,18 @@ log = logging.getLogger(__name__)
 
 
 TEXT_FIGURES = ("first_month", "last_month")  # the summary's figures that are not numbers
+# The summary's mappings of numbers that sim.compare.summary_row sums or spreads into a row.
+NESTED_FIGURES = ("spending_by_lever_yuan", "relapse_events_by_cause")
+
+
+def _leaves(node: dict, path: str = ""):
+    """(dotted key, value) of every value of nested mappings that is not itself a mapping."""
+    for k, v in node.items():
+        key = f"{path}.{k}" if path else str(k)
+        if isinstance(v, dict):
+            yield from _leaves(v, key)
+        else:
+            yield key, v
 
 
 def _value(text: str):
@@ -74,9 +86,9 @@ def gather(folder: Path) -> tuple[pd.DataFrame, list[Path]]:
                 f"{run / 'summary.json'}: no {exc.args[0]!r}; a summary of another version? "
                 "Delete that run folder and run the sweep again to redo it"
             ) from None
-        except (TypeError, AttributeError):  # e.g. a text among the spending by year
-            row = {"spending_by_lever_yuan": summary.get("spending_by_lever_yuan")}
-        for key, value in row.items():
+        except (TypeError, AttributeError):  # a text among the figures by lever or by cause
+            row = {}
+        for key, value in _leaves({**row, **{k: summary.get(k) for k in NESTED_FIGURES}}):
             if key not in TEXT_FIGURES and not isinstance(value, int | float | None):
                 raise DataError(
                     f"{run / 'summary.json'}: {key} = {str(value)[:40]!r} where a number "

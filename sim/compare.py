@@ -29,7 +29,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 from scipy import stats
 
-from sim.config import MAX_MONTHS, check, compose, to_dict
+from sim.cli import parse_overrides
+from sim.config import MAX_MONTHS, adjust_key, check, compose, to_dict
 from sim.errors import ConfigError
 from sim.io import (
     atomic_write,
@@ -131,11 +132,10 @@ def scenario_may_change(where: str, line: Any) -> None:
         sim.errors.ConfigError: experiment.scenarios.a: months=3: a scenario may change policy, shocks, history, burn_in_policy and adjust only; months is the same for every run of a comparison (set it in experiment.base)
     """
     text = str(line)
-    key = re.split(r"[=@/.]", text.lstrip("+~"), maxsplit=1)[0]
-    keys = [key]
-    if key == "adjust":  # each relative change names the key it changes
-        keys = [k.strip(" '\"[") for k in re.findall(r"[\[,]\s*['\"]?([\w.]+)", text)]
-        keys = [k.split(".")[0] for k in keys] or ["adjust"]
+    (override,) = parse_overrides([text])
+    keys = [re.split(r"[.@/]", override.key_or_group)[0]]
+    if keys == ["adjust"] and isinstance(override.value(), list):  # the keys it changes
+        keys = [key.split(".")[0] for key in map(adjust_key, override.value()) if key]
     for k in keys:
         if k not in SCENARIO_KEYS:
             raise ConfigError(

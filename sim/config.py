@@ -315,6 +315,17 @@ def adjust_value(value: Any, change: str, where: str) -> Any:
     return one(value, where)
 
 
+def adjust_key(item: Any) -> str | None:
+    """The key a relative change of ``adjust`` changes (None if it is not one).
+
+    Example:
+        >>> adjust_key("policy.dibao.standard + 10%"), adjust_key("policy.dibao.standard")
+        ('policy.dibao.standard', None)
+    """
+    m = _ADJUST.match(str(item).replace(" ", ""))
+    return None if m is None else m["key"]
+
+
 def apply_adjust(cfg: DictConfig) -> None:
     """Apply the config's ``adjust`` list (relative changes, :func:`adjust_value`) in place."""
     changes = cfg.get("adjust") or []
@@ -323,13 +334,12 @@ def apply_adjust(cfg: DictConfig) -> None:
             f"adjust = {changes!r}: must be a list, e.g. adjust=[policy.dibao.standard+10%]"
         )
     for item in changes:
-        m = _ADJUST.match(str(item).replace(" ", ""))
-        if m is None:
+        key = adjust_key(item)
+        if key is None:
             raise ConfigError(
                 f"adjust: {item!r}: write key+10%, key-5%, key+500 or key*1.1, e.g. "
                 "adjust=[policy.dibao.standard+10%]"
             )
-        key = m["key"]
         if OmegaConf.select(cfg, key, default=None) is None:
             raise ConfigError(f"adjust: {key}: no such key (or it is null)")
         value = OmegaConf.to_container(cfg, resolve=True)

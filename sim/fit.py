@@ -90,9 +90,9 @@ def calibration(data: dict) -> tuple[Calibration, dict[str, Target], dict[str, F
             "fitted; mark at least one target fit: true (or run python -m experiments.validate)"
         )
     if idle := sorted(stages - fitted):
-        names = [n for n, f in free.items() if f.stage == idle[0]]
+        name = next(n for n, f in free.items() if f.stage == idle[0])
         raise ConfigError(
-            f"calibration.free.{names[0]}: stage {idle[0]!r} has no fitted target, so its "
+            f"calibration.free.{name}: stage {idle[0]!r} has no fitted target, so its "
             f"parameters would not move; give it a target or remove them"
         )
     return cal, table, free

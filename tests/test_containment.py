@@ -10,19 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_bad_inputs import CHECKS as COMMANDS  # each command's config and check of a job
 
-from experiments import calibrate, compare, discover, optimize, run
 from sim.cli import precheck
-from sim.run import RUN_FILES
 
 ROOT = Path(__file__).parents[1]
-COMMANDS = {
-    "run": ("config", run.check_job, RUN_FILES),
-    "compare": ("compare", compare.check_job, ()),
-    "calibrate": ("calibrate", calibrate.check_job, ()),
-    "sensitivity": ("sensitivity", discover.check_job, ()),
-    "optimize": ("optimize", optimize.check_job, ()),
-}
 # (options, overrides) pointing outside; {out} is a folder outside output_root.
 ESCAPES = {
     "run_dir": ([], ["hydra.run.dir={out}/run"]),
