@@ -24,7 +24,7 @@ APP_HOST ?= 127.0.0.1
 APP_PORT ?= 8765
 app: $(STAMP)  ## the planner's dashboard on http://127.0.0.1:8765 (this machine only); settings via APP_ARGS="scale=0.05"
 	RELAPSE_APP_ARGS="$(APP_ARGS)" SOLARA_TELEMETRY_MIXPANEL_ENABLE=False \
-	  $(BIN)/solara run sim.app --host $(APP_HOST) --port $(APP_PORT) --production
+	  $(BIN)/solara run sim.app.page --host $(APP_HOST) --port $(APP_PORT) --production
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache

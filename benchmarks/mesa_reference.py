@@ -15,11 +15,11 @@ import math
 
 import mesa
 
-from sim.config import Run, check
-from sim.livelihood import Livelihood
-from sim.params import resolve
-from sim.population import EDGE, PA, Households
-from sim.shocks import monthly
+from sim.core.params import resolve
+from sim.engine.households import EDGE, PA, Households
+from sim.engine.livelihood import Livelihood
+from sim.engine.schema import Run, check
+from sim.engine.shocks import monthly
 
 # The engine configured with only the core dynamics (shocks and levers outside it are off).
 CORE = [

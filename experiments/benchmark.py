@@ -40,8 +40,8 @@ def one(households: int, months: int, seed: int) -> dict:
     import logging
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    from sim.config import compose
-    from sim.model import RelapseModel
+    from sim.config.compose import compose
+    from sim.engine.model import RelapseModel
 
     cfg = compose(
         [f"population.scale={households / DISTRICT}", f"months={months}", "policy=status_quo"]
@@ -70,8 +70,8 @@ def one(households: int, months: int, seed: int) -> dict:
 
 def warm_up() -> float:
     """Load the compiled loops (one month of a tiny district); seconds it took."""
-    from sim.config import compose
-    from sim.model import RelapseModel
+    from sim.config.compose import compose
+    from sim.engine.model import RelapseModel
 
     t0 = time.perf_counter()
     RelapseModel(compose(["population.scale=0.001", "months=1", "burn_in=0"])).step()
@@ -84,16 +84,15 @@ def reference(households: int, months: int) -> dict:
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
     from benchmarks.mesa_reference import CORE, ReferenceModel
-    from sim.config import compose, population_pars
-    from sim.model import RelapseModel
-    from sim.population import generate
+    from sim.config.compose import compose
+    from sim.engine.model import RelapseModel
+    from sim.engine.population import district
 
     cfg = compose([*CORE, f"population.scale={households / DISTRICT}", f"months={months}"])
-    pars = population_pars(cfg)
     out = {"engine_warmup_s": warm_up()}
     for name, make in (
-        ("engine", lambda: RelapseModel(cfg, households=generate(pars, 1))),
-        ("mesa_reference", lambda: ReferenceModel(cfg, generate(pars, 1), rng=1)),
+        ("engine", lambda: RelapseModel(cfg, households=district(cfg, 1))),
+        ("mesa_reference", lambda: ReferenceModel(cfg, district(cfg, 1), rng=1)),
     ):
         model = make()
         t0 = time.perf_counter()
@@ -145,8 +144,8 @@ def comparison(seeds: int, scale: float, n_jobs: int, folder: Path) -> dict:
 
 def _build_each_run(cfg: dict) -> dict:
     """One run as a comparison makes it: the district built afresh (the path before ensembles)."""
-    from sim.compare import summary_row
-    from sim.run import simulate
+    from sim.studies.compare import summary_row
+    from sim.studies.run import simulate
 
     return summary_row(simulate(cfg).summary)
 
@@ -155,7 +154,7 @@ def ensemble(n_runs: int, n_jobs: int, folder: Path) -> dict:
     """Runs per minute of a Morris sample (full district), run by run and as an ensemble.
 
     Run by run is how comparisons run (each run builds its district); the ensemble is
-    :mod:`sim.ensemble` (shared districts, rule-only steps judged again). The same points, the
+    :mod:`sim.studies.ensemble` (shared districts, rule-only steps judged again). The same points, the
     same results (checked); every worker warmed up first.
     """
     import logging
@@ -165,12 +164,12 @@ def ensemble(n_runs: int, n_jobs: int, folder: Path) -> dict:
     from joblib import Parallel, delayed
     from SALib.sample import morris
 
-    from sim.ensemble import run_sample
-    from sim.sensitivity import settings
-    from sim.uncertainty import apply
+    from sim.studies.ensemble import run_sample
+    from sim.studies.sensitivity import settings
+    from sim.studies.uncertainty import apply
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    from sim.config import compose, plain
+    from sim.config.compose import compose, plain
 
     plan = settings(plain(compose([], "sensitivity")))
     names = list(plan.uset.factors)
@@ -219,9 +218,9 @@ def out_folder(text: str) -> Path:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from sim.cli import OneLineParser
-    from sim.errors import ConfigError
-    from sim.population import MAX_HOUSEHOLDS, memory_needed
+    from sim.core.errors import ConfigError
+    from sim.engine.households import MAX_HOUSEHOLDS, memory_needed
+    from sim.studies.cli import OneLineParser
 
     parser = OneLineParser(prog="python -m experiments.benchmark", description=__doc__)
     parser.add_argument(
@@ -316,7 +315,7 @@ def chart(rows: list[dict], stem: Path) -> None:
     import matplotlib.pyplot as plt
 
     import sim
-    from sim.plotting import PALETTE, STYLE, note, save
+    from sim.reports.charts import PALETTE, STYLE, note, save
 
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots()

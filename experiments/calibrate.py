@@ -4,7 +4,7 @@ Targets and free parameters are in ``scenarios/calibration/<name>.yaml``. Writes
 (before and after, and the full-district check), a chart and the fitted values into
 ``outputs/calibrate/<name>/``, and the fitted values as the config the defaults include
 (``scenarios/calibrated/<name>.yaml``). Started again after an interruption, it replays its
-cached runs and goes on. Everything is checked before anything is written (:mod:`sim.cli`).
+cached runs and goes on. Everything is checked before anything is written (:mod:`sim.studies.cli`).
 """
 
 import logging
@@ -14,9 +14,9 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from sim import cli
-from sim.config import plain
-from sim.fit import calibrate, settings
+from sim.config.compose import plain
+from sim.studies import cli
+from sim.studies.fit import calibrate, settings
 
 log = logging.getLogger("experiments.calibrate")
 

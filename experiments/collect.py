@@ -7,9 +7,9 @@ into the folder. Works on a partial sweep: unfinished runs are counted and left 
 import logging
 import sys
 
-from sim.cli import OneLineParser
-from sim.collect import collect
-from sim.errors import DataError
+from sim.core.errors import DataError
+from sim.studies.cli import OneLineParser
+from sim.studies.collect import collect
 
 
 def main(argv: list[str] | None = None) -> None:

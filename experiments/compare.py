@@ -3,7 +3,7 @@
 Paired scenarios x seeds; results, tables and charts in
 ``outputs/compare/<name>/scale_<scale>/``. Run the same command again after an interruption:
 finished runs are reused, the rest are run. Every scenario is checked before anything is
-written (:mod:`sim.cli`).
+written (:mod:`sim.studies.cli`).
 """
 
 import logging
@@ -13,11 +13,11 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from sim import cli
-from sim.compare import compare, scenario_configs, settings
-from sim.config import plain
-from sim.jit import compiled_before
-from sim.runner import of
+from sim.config.compose import plain
+from sim.core.jit import compiled_before
+from sim.studies import cli
+from sim.studies.compare import compare, scenario_configs, settings
+from sim.studies.runner import of
 
 log = logging.getLogger("experiments.compare")
 

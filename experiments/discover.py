@@ -13,10 +13,10 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from sim import cli
-from sim.config import plain
-from sim.jit import compiled_before
-from sim.sensitivity import run_methods, settings, summary_lines
+from sim.config.compose import plain
+from sim.core.jit import compiled_before
+from sim.studies import cli
+from sim.studies.sensitivity import run_methods, settings, summary_lines
 
 
 def check_job(cfg: DictConfig, methods: list[str] | None = None) -> None:

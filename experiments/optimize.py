@@ -1,6 +1,6 @@
 """The least-cost mix: ``python -m experiments.optimize search=<name> [search.trials=40]``.
 
-An Optuna search (:mod:`sim.search`) over the levers of ``scenarios/search/<name>.yaml``:
+An Optuna search (:mod:`sim.studies.search`) over the levers of ``scenarios/search/<name>.yaml``:
 spending and relapse minimised, P(large-scale relapse) held at zero in every shock scenario.
 Results in ``outputs/search/<name>/`` (the study's journal, every run, ``trials.csv``,
 ``front.csv``, ``search.md``, the Pareto chart, the out-of-sample check in ``check/``); the
@@ -13,10 +13,10 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from sim import cli
-from sim.config import plain
-from sim.jit import compiled_before
-from sim.search import optimise, settings
+from sim.config.compose import plain
+from sim.core.jit import compiled_before
+from sim.studies import cli
+from sim.studies.search import optimise, settings
 
 log = logging.getLogger("experiments.optimize")
 

@@ -5,7 +5,7 @@ Examples:
     python -m experiments.run shocks=flood population.scale=0.1 seed=3
     python -m experiments.run -m seed=1,2,3                # a sweep (outputs/sweeps/sweep/)
 
-Every job is checked before Hydra makes any folder (:mod:`sim.cli`).
+Every job is checked before Hydra makes any folder (:mod:`sim.studies.cli`).
 """
 
 import logging
@@ -15,12 +15,14 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from sim import cli
-from sim.config import check
-from sim.jit import compiled_before
-from sim.population import load, memory_needed
-from sim.run import RUN_FILES, is_complete, report, simulate, write
-from sim.runner import end_with_parent
+from sim.config.compose import own_over_fitted
+from sim.core.jit import compiled_before
+from sim.engine.households import memory_needed
+from sim.engine.population import load
+from sim.engine.schema import check
+from sim.studies import cli
+from sim.studies.run import RUN_FILES, is_complete, report, simulate, write
+from sim.studies.runner import end_with_parent
 
 log = logging.getLogger("experiments.run")
 _REGISTERS: dict[tuple, int] = {}  # households of each register checked, by file and district
@@ -43,7 +45,10 @@ def check_job(cfg: DictConfig) -> None:
 def task(cfg: DictConfig) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     end_with_parent()  # a job of Hydra's joblib launcher ends with the command
-    out = Path(HydraConfig.get().runtime.output_dir)
+    hydra_cfg = HydraConfig.get()
+    out = Path(hydra_cfg.runtime.output_dir)
+    # one's own files win over the calibrated values, as in compose() (precheck said so)
+    own_over_fitted(cfg, list(hydra_cfg.overrides.task), "config", hydra_cfg.runtime.choices)
     if is_complete(cfg, out):
         log.info("already done, skipped: %s", out)
         return

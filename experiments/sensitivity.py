@@ -4,7 +4,7 @@ Morris screening over every factor of the uncertainty set, then Sobol indices of
 factors (``methods=[morris,sobol]``), for the analysis's outcomes. Tables (Parquet, CSV,
 Markdown), ranked-bar charts with intervals, and the sample with its outcomes in
 ``outputs/analysis/<name>/scale_<scale>/{morris,sobol}/``. The same command resumes after a
-kill (finished chunks of runs are reused). See :mod:`sim.sensitivity`.
+kill (finished chunks of runs are reused). See :mod:`sim.studies.sensitivity`.
 """
 
 import logging
@@ -13,7 +13,7 @@ import hydra
 from omegaconf import DictConfig
 
 from experiments.discover import analysis_task, check_job
-from sim import cli
+from sim.studies import cli
 
 
 @hydra.main(config_path="../scenarios", config_name="sensitivity", version_base="1.3")

@@ -13,9 +13,9 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from sim import cli
-from sim.config import plain
-from sim.validate import settings, validate
+from sim.config.compose import plain
+from sim.studies import cli
+from sim.studies.validate import settings, validate
 
 
 def check_job(cfg: DictConfig) -> None:

@@ -7,6 +7,6 @@ try:
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0+unknown"
 
-from sim.errors import ConfigError, DataError  # noqa: E402
+from sim.core.errors import ConfigError, DataError  # noqa: E402
 
 __all__ = ["ConfigError", "DataError", "__version__"]

@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
-from sim.config import compose, population_pars, shock_pars_from
-from sim.population import Households
+from sim.config.compose import compose
+from sim.engine.households import Households
+from sim.engine.schema import population_pars, shock_pars_from
 
 
 @pytest.fixture(scope="session")

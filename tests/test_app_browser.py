@@ -1,6 +1,6 @@
 """The dashboard in a real browser: headless Chromium from the system packages (Playwright).
 
-The app is started as ``make app`` starts it (``solara run sim.app``), on a free port of
+The app is started as ``make app`` starts it (``solara run sim.app.page``), on a free port of
 127.0.0.1, with a small scale so that a run takes seconds. The test loads the page, moves a
 lever, runs the mix, reads the numbers off the page, exports the mix, runs the exported
 command as a planner would paste it, and checks that the command's comparison equals the
@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim import dashboard
+from sim.app import dashboard
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -53,7 +53,7 @@ def app(tmp_path):
     env = os.environ | {"RELAPSE_APP_ARGS": args, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
     log = (tmp_path / "server.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "solara", "run", "sim.app", "--host", "127.0.0.1", "--port",
+        [sys.executable, "-m", "solara", "run", "sim.app.page", "--host", "127.0.0.1", "--port",
          str(port), "--production"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:

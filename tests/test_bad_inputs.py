@@ -1,7 +1,7 @@
 """The catalogue of bad inputs (tests/bad_inputs/cases.yaml): one line each, nothing written.
 
 Each case goes through exactly what the command runs before Hydra makes any folder
-(``sim.cli.precheck`` with the entry point's own checks; ``experiments.collect`` whole). A few
+(``sim.studies.cli.precheck`` with the entry point's own checks; ``experiments.collect`` whole). A few
 cases also run as real commands (``test_the_command_itself``) to show the exit code and stderr.
 """
 
@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from experiments import benchmark, calibrate, collect, compare, discover, optimize, run
-from sim.cli import precheck
-from sim.run import RUN_FILES
+from sim.studies.cli import precheck
+from sim.studies.run import RUN_FILES
 
 HERE = Path(__file__).parent / "bad_inputs"
 CASES = yaml.safe_load((HERE / "cases.yaml").read_text())
@@ -41,10 +41,10 @@ def test_the_catalogue_is_large_and_well_formed():
 
 @pytest.fixture(scope="module")
 def register_df():
-    from sim.config import compose, population_pars
-    from sim.population import generate
+    from sim.config.compose import compose
+    from sim.engine.population import district
 
-    return generate(population_pars(compose(["population.scale=0.002"])), 1).register()
+    return district(compose(["population.scale=0.002"]), 1).register()
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +129,9 @@ def test_bad_input(case, tmp_path, register_df, request):
             (run_dir / "summary.json").write_text(case["sweep"]["summary"])
         if "summary_edit" in case["sweep"]:  # a value of the real summary replaced
             summary = json.loads((run_dir / "summary.json").read_text())
-            (run_dir / "summary.json").write_text(json.dumps(summary | case["sweep"]["summary_edit"]))
+            (run_dir / "summary.json").write_text(
+                json.dumps(summary | case["sweep"]["summary_edit"])
+            )
         for d in case["sweep"].get("dirs", []):
             (sweep / d).mkdir()
         if "overrides" in case["sweep"]:
@@ -297,7 +299,7 @@ def test_a_file_of_ones_own_wins_over_the_shipped_one(tmp_path, capsys):
 )  # fmt: skip
 def test_a_cluster_that_is_not_there_gets_one_line(tmp_path, monkeypatch, command, args, error):
     """runner=slurm or the cluster launcher without SLURM: one line, before Hydra writes."""
-    from sim.runner import no_cluster
+    from sim.studies.runner import no_cluster
 
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no sinfo, whatever the machine has
     no_cluster.cache_clear()
@@ -306,7 +308,9 @@ def test_a_cluster_that_is_not_there_gets_one_line(tmp_path, monkeypatch, comman
     name, check_job, files = CHECKS[command]
     try:
         with pytest.raises(SystemExit) as exc:
-            precheck(name, check_job, files, [*args, f"output_root={root}"], f"experiments.{command}")
+            precheck(
+                name, check_job, files, [*args, f"output_root={root}"], f"experiments.{command}"
+            )
     finally:
         no_cluster.cache_clear()
     message = str(exc.value.code)

@@ -5,11 +5,12 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
-from sim.calibration import Tally, Target, fit_table, targets
-from sim.config import compose, to_dict
-from sim.errors import ConfigError
-from sim.fit import calibration, current_values, keys_set, with_values
-from sim.model import RelapseModel
+from sim.config.compose import compose
+from sim.core.errors import ConfigError
+from sim.engine.model import RelapseModel
+from sim.engine.schema import to_dict
+from sim.studies.calibration import Tally, Target, fit_table, targets
+from sim.studies.fit import calibration, current_values, keys_set, with_values
 
 
 def fuling():
@@ -107,7 +108,7 @@ def test_the_shipped_defaults_land_in_every_fitted_band():
 
 
 def _stats(overrides, seed):
-    from sim.calibration import run_statistics
+    from sim.studies.calibration import run_statistics
 
     return run_statistics(list(overrides), seed)
 
@@ -125,7 +126,7 @@ def test_history_check_on_fresh_seeds(tmp_path):
     """experiments.validate: the status quo keeps large-scale relapse at zero in 2021-2025 on
     seeds the fit never saw, and withdrawn support leaves the share of poverty-alleviated
     households below the line that the literature reports (within its band)."""
-    from sim.validate import settings, validate
+    from sim.studies.validate import settings, validate
 
     cfg = OmegaConf.to_container(
         compose(["seeds=2", f"output_root={tmp_path}"], config_name="validate"), resolve=True

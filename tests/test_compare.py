@@ -6,15 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.compare import (
+from sim.config.experiment import Experiment, baseline_of, experiment, run_folder
+from sim.studies.compare import (
     DISTRICT_THRESHOLDS,
-    Experiment,
-    baseline_of,
     compare,
     cost_effect,
     cost_effect_text,
-    experiment,
-    run_folder,
     summary_table,
     threshold_key,
 )
@@ -81,7 +78,7 @@ def test_interrupted_comparison_resumes_to_the_same_table(tmp_path, capsys):
     assert pd.read_parquet(part / "monthly.parquet").equals(
         pd.read_parquet(full / "monthly.parquet")
     )
-    # a scaled district: large-scale relapse is not judged (sim.run.judges_large_scale)
+    # a scaled district: large-scale relapse is not judged (sim.studies.run.judges_large_scale)
     assert pd.read_csv(full / "summary.csv")["p_large_scale"].isna().all()
     assert "| not judged (scale < 1) |" in (full / "summary.md").read_text()
 
@@ -178,7 +175,7 @@ def test_a_crossed_cell_is_compared_with_the_baseline_under_the_same_cross_optio
 
 
 def test_bad_experiments_are_named():
-    from sim.errors import ConfigError
+    from sim.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="experiment.baseline = 'nope': not a scenario"):
         tiny_experiment(baseline="nope")
@@ -197,7 +194,7 @@ def test_bad_experiments_are_named():
 def test_outputs_say_what_was_run_in_the_chosen_language(tmp_path):
     """summary.md names scale, seeds and period, and the population of every column; in
     Chinese with lang=zh (when a CJK font is installed)."""
-    from sim.plotting import cjk_font
+    from sim.reports.charts import cjk_font
 
     exp = tiny_experiment(labels={"zh": {"status_quo": "现行政策", "no_dibao": "无低保"}})
     compare(exp, tmp_path, n_jobs=1)
@@ -213,7 +210,7 @@ def test_outputs_say_what_was_run_in_the_chosen_language(tmp_path):
 
 
 def test_chinese_labels_fall_back_with_a_warning_without_a_cjk_font():
-    from sim.plotting import Labels, cjk_font
+    from sim.reports.charts import Labels, cjk_font
 
     if cjk_font() is None:
         with pytest.warns(UserWarning, match="fonts-noto-cjk"):

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import output_dirs, table_merges
-from sim.config import CONFIG_DIR, check, compose
-from sim.errors import ConfigError
-from sim.run import simulate
+from sim.config.compose import compose
+from sim.core.errors import ConfigError
+from sim.core.scenarios import CONFIG_DIR
+from sim.engine.schema import check
+from sim.studies.cli import output_dirs, table_merges
+from sim.studies.run import simulate
 
 # groups of other root configs
 ROOTS = {"experiment": "compare", "calibration": "calibrate", "analysis": "sensitivity",
@@ -33,11 +35,10 @@ def test_groups_are_found():
 def test_every_option_composes_and_runs(group, option, tmp_path):
     overrides = [f"{group}={option}", "population.scale=0.01", "months=3"]
     if (group, option) == ("population", "register"):
-        from sim.config import population_pars
-        from sim.population import generate, save
+        from sim.engine.population import district, save
 
         path = tmp_path / "register.csv"
-        save(generate(population_pars(compose(["population.scale=0.002"])), 1), path)
+        save(district(compose(["population.scale=0.002"]), 1), path)
         overrides = [f"{group}={option}", f"population.file={path}", "months=3"]  # run whole
     res = simulate(compose(overrides))
     assert len(res.monthly) == 3
@@ -47,7 +48,7 @@ def test_every_option_composes_and_runs(group, option, tmp_path):
 def test_every_experiment_and_its_scenarios_compose(name):
     from omegaconf import OmegaConf
 
-    from sim.compare import experiment, scenario_overrides
+    from sim.config.experiment import experiment, scenario_overrides
 
     cfg = compose([f"experiment={name}"], config_name="compare")
     exp = experiment(OmegaConf.to_container(cfg.experiment, resolve=True))
@@ -60,8 +61,8 @@ def test_every_experiment_and_its_scenarios_compose(name):
 @pytest.mark.parametrize("analysis, uncertainty", ANALYSES)
 def test_every_analysis_and_uncertainty_set_is_checked(analysis, uncertainty):
     """Every factor's keys exist in the analysis's config and both range ends are accepted."""
-    from sim.config import plain
-    from sim.sensitivity import settings
+    from sim.config.compose import plain
+    from sim.studies.sensitivity import settings
 
     cfg = compose([f"analysis={analysis}", f"uncertainty={uncertainty}"], "sensitivity")
     plan = settings(plain(cfg), ["morris", "sobol", "prim"])
@@ -156,10 +157,9 @@ def test_cli_bad_input(tmp_path, args, message):
 
 
 def test_cli_bad_register_names_the_column(tmp_path):
-    from sim.config import population_pars
-    from sim.population import generate
+    from sim.engine.population import district
 
-    df = generate(population_pars(compose(["population.scale=0.002"])), 1).register()
+    df = district(compose(["population.scale=0.002"]), 1).register()
     df.loc[2, "n_members"] = -3
     path = tmp_path / "reg.csv"
     df.to_csv(path, index=False)
@@ -180,8 +180,8 @@ def test_cli_runs_and_reports(tmp_path):
 def test_every_calibration_parses_and_its_keys_exist(name):
     from omegaconf import OmegaConf
 
-    from sim.config import to_dict
-    from sim.fit import calibration, current_values, with_values
+    from sim.engine.schema import to_dict
+    from sim.studies.fit import calibration, current_values, with_values
 
     cfg = compose([f"calibration={name}"], config_name="calibrate")
     cal, table, free = calibration(OmegaConf.to_container(cfg.calibration, resolve=True))

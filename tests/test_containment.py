@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from test_bad_inputs import CHECKS as COMMANDS  # each command's config and check of a job
 
-from sim.cli import precheck
+from sim.studies.cli import precheck
 
 ROOT = Path(__file__).parents[1]
 # (options, overrides) pointing outside; {out} is a folder outside output_root.

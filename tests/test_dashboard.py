@@ -1,4 +1,4 @@
-"""The dashboard's logic without a browser (sim.dashboard): settings, mixes, exports, browsing.
+"""The dashboard's logic without a browser (sim.app.dashboard): settings, mixes, exports, browsing.
 
 The page itself, driven in Chromium, is tests/test_app_browser.py.
 """
@@ -6,9 +6,10 @@ The page itself, driven in Chromium, is tests/test_app_browser.py.
 import pytest
 import yaml
 
-from sim import dashboard
-from sim.config import compose, to_dict
-from sim.errors import ConfigError
+from sim.app import dashboard
+from sim.config.compose import compose
+from sim.core.errors import ConfigError
+from sim.engine.schema import to_dict
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +60,10 @@ def test_a_control_at_its_start_is_no_change(d):
     m = dashboard.mix(d, "plan_2025", "default",
                       {"visit_every": 1, "data_screening": 0.8000000000000002, "trainees": 500})  # fmt: skip
     assert m.values == {"trainees": 500}
-    assert dashboard.overrides(d, m) == ["policy=plan_2025", "adjust=[policy.employment.trainees+500]"]
+    assert dashboard.overrides(d, m) == [
+        "policy=plan_2025",
+        "adjust=[policy.employment.trainees+500]",
+    ]
     same = dashboard.mix(d, "plan_2025", "default", {"trainees": 500.0})
     assert dashboard.folder(d, m, 0.01) == dashboard.folder(d, same, 0.01)  # one cache entry
     other = dashboard.mix(d, "plan_2025", "flood", {"trainees": 500})

@@ -3,7 +3,7 @@
 Each example is a command line of one to three overrides of keys the config has (a year of a
 table, a lever's switch, a shock's probability, a group option), of new keys, with values of
 every kind a user might type (huge, negative, not a number, text, lists, mappings, null,
-interpolations). ``sim.cli.precheck`` must accept it or exit with one line naming the problem,
+interpolations). ``sim.studies.cli.precheck`` must accept it or exit with one line naming the problem,
 and write nothing.
 """
 
@@ -14,9 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from experiments import run
-from sim.cli import precheck
-from sim.config import CONFIG_DIR, compose, to_dict
-from sim.run import RUN_FILES
+from sim.config.compose import compose
+from sim.core.scenarios import CONFIG_DIR
+from sim.engine.schema import to_dict
+from sim.studies.cli import precheck
+from sim.studies.run import RUN_FILES
 
 EXAMPLES = 120
 

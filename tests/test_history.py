@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
-from sim.config import check, compose, shock_pars_from
-from sim.errors import ConfigError
-from sim.model import RelapseModel
-from sim.population import PA
+from sim.config.compose import compose
+from sim.core.errors import ConfigError
+from sim.engine.households import PA
+from sim.engine.model import RelapseModel
+from sim.engine.schema import check, shock_pars_from
 
 
 def covariates(overrides: list[str], months: int = 60) -> dict[tuple[int, int], tuple]:
@@ -95,7 +96,9 @@ def test_each_part_of_the_rule_only_narrows_who_is_poor():
         assert (net2 == net).all()  # the same run
         assert not (poor & ~previous).any()  # a subset, month by month
         previous = poor
-    assert previous.sum() < old.sum() / 3  # the rule as written finds far fewer than the old measure
+    assert (
+        previous.sum() < old.sum() / 3
+    )  # the rule as written finds far fewer than the old measure
 
 
 def test_confirmation_and_allowances_in_force_by_hand():

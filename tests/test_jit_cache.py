@@ -1,4 +1,4 @@
-"""A changed rule never runs from stale machine code (sim.jit.cache_dir)."""
+"""A changed rule never runs from stale machine code (sim.core.jit.cache_dir)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from pathlib import Path
 import sim
 
 # counted_income (dibao.py) inlines means_tested_income (means_test.py): numba's own cache
-# key sees only dibao.py, so without sim.jit.cache_dir a change to means_test.py ran stale.
+# key sees only dibao.py, so without sim.core.jit.cache_dir a change to means_test.py ran stale.
 SCRIPT = """
 import numpy as np
-from sim.policies.dibao import DibaoRule, counted_income
+from sim.engine.policies.dibao import DibaoRule, counted_income
 rule = DibaoRule(515.0, 40.0, np.zeros(3), 98.0, 1.0, np.ones(4), 0.0, 0.0, 1.0, False, 1.5)
 print(counted_income(400.0, 0.0, 1, 2, rule), sum(counted_income.stats.cache_hits.values()))
 """
@@ -37,7 +37,7 @@ def test_a_rule_changed_in_an_inlined_helper_runs_new_code(tmp_path):
     )
     assert _run(root, cache) == (351.0, False)  # 400 - 98 / 2, compiled
     assert _run(root, cache) == (351.0, True)  # the same source: from the disk cache
-    helper = root / "sim" / "policies" / "means_test.py"
+    helper = root / "sim" / "engine" / "policies" / "means_test.py"
     text = helper.read_text()
     old = "return own_pc_month - pension_disregard"
     assert old in text

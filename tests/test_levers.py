@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from sim.config import compose
-from sim.model import RelapseModel
-from sim.policies import LEVERS
-from sim.population import PA
-from sim.run import simulate
+from sim.config.compose import compose
+from sim.engine.households import PA
+from sim.engine.model import RelapseModel
+from sim.engine.policies import LEVERS
+from sim.studies.run import simulate
 
 SMALL = ["population.scale=0.05", "months=24"]
 
@@ -27,7 +27,7 @@ def test_ledgers_equal_what_households_received_every_month(policy):
 
 
 def test_spending_and_recipients_are_reported(tmp_path):
-    from sim.run import write
+    from sim.studies.run import write
 
     cfg = compose(SMALL)
     res = simulate(cfg)
@@ -136,7 +136,7 @@ def test_switching_a_lever_off_never_lowers_relapse(lever):
 
 
 def test_first_in_order_takes_each_groups_quota_by_key_ties_to_the_first():
-    from sim.policies.base import first_in_order
+    from sim.engine.policies.base import first_in_order
 
     rng = np.random.default_rng(0)
     for _ in range(200):
@@ -220,10 +220,13 @@ def test_dibao_recipients_do_not_fill_the_at_risk_and_monitored_counts():
 
 def test_each_lever_has_its_own_priority_order():
     """Changing the order of public-welfare jobs leaves work relief's and training's as they are."""
-    from sim.config import compose, to_dict
+    from sim.config.compose import compose
+    from sim.engine.schema import to_dict
 
     base = to_dict(compose([]))["policy"]
     changed = to_dict(compose(["policy.public_jobs.priority=[edge,unstable]"]))["policy"]
     assert changed["public_jobs"]["priority"] == ["edge", "unstable"]
     for lever in ("work_relief", "employment"):
-        assert changed[lever]["priority"] == base[lever]["priority"] == base["public_jobs"]["priority"]
+        assert (
+            changed[lever]["priority"] == base[lever]["priority"] == base["public_jobs"]["priority"]
+        )

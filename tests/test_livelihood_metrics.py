@@ -5,14 +5,15 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from sim.config import compose, to_dict
-from sim.livelihood import Livelihood
-from sim.metrics import LargeScale, Outcomes, fgt, large_scale_events, outcome_pars
-from sim.model import RelapseModel
-from sim.population import Households
-from sim.run import simulate
-from sim.schedule import Dated
-from sim.shocks import CAUSE, CAUSES, Covariates
+from sim.config.compose import compose
+from sim.core.schedule import Dated
+from sim.engine.households import Households
+from sim.engine.livelihood import Livelihood
+from sim.engine.metrics import LargeScale, Outcomes, fgt, large_scale_events, outcome_pars
+from sim.engine.model import RelapseModel
+from sim.engine.schema import to_dict
+from sim.engine.shocks import CAUSE, CAUSES, Covariates
+from sim.studies.run import simulate
 
 NO_CARE = (0.0, 1.0, 1.0)  # no everyday care
 
@@ -55,8 +56,9 @@ def test_earnings_at_harvest_and_outside(econ):
 
 def test_a_year_of_earnings_adds_up_to_the_register_income():
     """Every income component of the register is earned: 12 months = annual_income()."""
-    from sim.config import compose, population_pars
-    from sim.population import generate
+    from sim.config.compose import compose
+    from sim.engine.population import district
+    from sim.engine.schema import population_pars
 
     over = [
         "population.scale=0.01",
@@ -64,7 +66,7 @@ def test_a_year_of_earnings_adds_up_to_the_register_income():
         "population.economy.farm_growth=0",
     ]
     pars = population_pars(compose(over))
-    hh = generate(pars, seed=3)
+    hh = district(compose(over), 3)
     hh.init_state(len(CAUSES))
     lv = Livelihood(pars.economy)
     cov = Covariates(migrant_factor=1.0, price=pars.economy.mustard_price_expected)
@@ -216,7 +218,7 @@ def test_the_at_risk_series_has_no_january_steps():
 
 def test_catastrophic_spending_counts_households_by_the_rule():
     """The status pass's count equals the rule applied to every household's 12 months."""
-    from sim.metrics import catastrophic
+    from sim.engine.metrics import catastrophic
 
     m = RelapseModel(compose(["population.scale=0.02", "months=14"]))
     while m.running:

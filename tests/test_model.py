@@ -7,9 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.config import compose
-from sim.model import RelapseModel
-from sim.run import simulate, write
+from sim.config.compose import compose
+from sim.studies.run import BatchModel, simulate, write
 
 SMALL = ["population.scale=0.02", "months=12"]
 
@@ -59,7 +58,7 @@ def test_causes_and_categories_add_up():
 
 
 def test_household_view_is_a_mesa_agent():
-    m = RelapseModel(scale=0.01, months=2)
+    m = BatchModel(scale=0.01, months=2)
     m.step()
     view = m.household(7)
     assert isinstance(view, mesa.Agent)
@@ -72,7 +71,7 @@ def test_household_view_is_a_mesa_agent():
 
 def test_mesa_batch_run_with_rng_list():
     results = mesa.batch_run(
-        RelapseModel,
+        BatchModel,
         parameters={"scale": 0.01, "months": 3, "shocks": ["default", "flood"]},
         rng=[1, 2],
         max_steps=100,
@@ -87,7 +86,7 @@ def test_mesa_batch_run_with_rng_list():
 
 
 def test_steps_stop_at_the_horizon():
-    m = RelapseModel(scale=0.01, months=4, burn_in=2)
+    m = BatchModel(scale=0.01, months=4, burn_in=2)
     n = 0
     while m.running:
         m.step()
@@ -100,7 +99,7 @@ def test_steps_stop_at_the_horizon():
 
 
 def test_member_invariants_hold_after_five_years():
-    m = RelapseModel(scale=0.05, months=60, rng=3)
+    m = BatchModel(scale=0.05, months=60, rng=3)
     while m.running:
         m.step()
     hh = m.hh
@@ -117,7 +116,7 @@ def test_output_files_get_the_usual_permissions(tmp_path):
     import os
     import stat
 
-    from sim.io import write_text
+    from sim.core.io import write_text
 
     path = write_text("x", tmp_path / "a.txt")
     umask = os.umask(0)
@@ -126,14 +125,21 @@ def test_output_files_get_the_usual_permissions(tmp_path):
 
 
 def test_code_hash_follows_the_model_code_not_the_charts(tmp_path):
-    from sim.source import code_hash
+    from sim.core.source import code_hash
 
-    (tmp_path / "policies").mkdir()
-    (tmp_path / "model.py").write_text("a = 1\n")
-    (tmp_path / "policies" / "dibao.py").write_text("b = 1\n")
-    (tmp_path / "plotting.py").write_text("c = 1\n")
+    for folder in ("engine/policies", "reports", "app", "studies"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "engine" / "model.py").write_text("a = 1\n")
+    (tmp_path / "engine" / "policies" / "dibao.py").write_text("b = 1\n")
+    (tmp_path / "reports" / "charts.py").write_text("c = 1\n")
+    (tmp_path / "app" / "page.py").write_text("d = 1\n")
+    (tmp_path / "studies" / "compare.py").write_text("e = 1\n")
     first = code_hash(tmp_path)
-    (tmp_path / "plotting.py").write_text("c = 2\n")  # a redrawn chart
+    (tmp_path / "reports" / "charts.py").write_text("c = 2\n")  # a redrawn chart
+    (tmp_path / "app" / "page.py").write_text("d = 2\n")  # a rearranged page
     assert code_hash(tmp_path) == first
-    (tmp_path / "policies" / "dibao.py").write_text("b = 2\n")  # a changed rule
-    assert code_hash(tmp_path) != first
+    (tmp_path / "engine" / "policies" / "dibao.py").write_text("b = 2\n")  # a changed rule
+    second = code_hash(tmp_path)
+    assert second != first
+    (tmp_path / "studies" / "compare.py").write_text("e = 2\n")  # a study's results change
+    assert code_hash(tmp_path) != second

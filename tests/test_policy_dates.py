@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from sim.compare import experiment, scenario_overrides
-from sim.config import check, compose
-from sim.model import RelapseModel
-from sim.run import simulate
+from sim.config.compose import compose
+from sim.config.experiment import experiment, scenario_overrides
+from sim.engine.model import RelapseModel
+from sim.engine.schema import check
+from sim.studies.run import simulate
 
 SMALL = ["population.scale=0.02", "months=24"]
 

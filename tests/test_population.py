@@ -1,9 +1,17 @@
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
 
-from sim.config import compose, population_pars
-from sim.errors import DataError
-from sim.population import EDGE, PA, REGISTER, generate, load, save
+from sim.config.compose import compose
+from sim.core.errors import DataError
+from sim.engine.households import EDGE, OPTIONAL, PA, REGISTER
+from sim.engine.model import RelapseModel
+from sim.engine.population import generate, load, save
+from sim.engine.schema import check, population_pars
+
+POLICY = check(compose([])).burn_in_policy  # base-year dibao and tekun of the default
 
 
 @pytest.fixture(scope="module")
@@ -13,7 +21,7 @@ def pars():
 
 @pytest.fixture(scope="module")
 def district(pars):
-    return generate(pars, seed=1)
+    return generate(pars, 1, POLICY)
 
 
 def test_default_district_matches_the_plan_exactly(district):
@@ -57,11 +65,11 @@ def test_base_year_transfers_are_the_levers_rules(pars):
     2020 when nobody is a recipient yet, times 12 (no targeting errors here)."""
     from dataclasses import replace
 
-    from sim.config import check
-    from sim.model import RelapseModel
-    from sim.policies import LEVERS
-    from sim.policies.dibao import base_year_transfers
-    from sim.random import Streams
+    from sim.core.random import Streams
+    from sim.engine.model import RelapseModel
+    from sim.engine.policies import LEVERS
+    from sim.engine.policies.dibao import base_year_transfers
+    from sim.engine.schema import check
 
     over = ["start=2020-01", "burn_in=0", "months=1", "shocks=none",
             "policy.dibao.exclusion_error=0", "policy.dibao.inclusion_error=0"]  # fmt: skip
@@ -91,7 +99,7 @@ def test_scale_and_seed(pars):
     from dataclasses import replace
 
     small = replace(pars, scale=0.05)
-    a, b, c = generate(small, 3), generate(small, 3), generate(small, 4)
+    a, b, c = generate(small, 3, POLICY), generate(small, 3, POLICY), generate(small, 4, POLICY)
     assert a.n == 9_500 and int(a.n_members[a.category == PA].sum()) == round(54_262 * 0.05)
     for col in REGISTER:
         assert np.array_equal(getattr(a, col), getattr(b, col)), col
@@ -105,7 +113,7 @@ def test_scale_and_seed(pars):
 def small(pars):
     from dataclasses import replace
 
-    return generate(replace(pars, scale=0.002), seed=5)
+    return generate(replace(pars, scale=0.002), 5, POLICY)
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
@@ -119,6 +127,47 @@ def test_register_round_trip(tmp_path, small, suffix):
             np.testing.assert_allclose(got, want, rtol=1e-6)
         else:
             assert np.array_equal(got, want), col
+
+
+TODAYS_REGISTER = Path(__file__).parent / "data" / "register_2026-12.csv"  # schema of 2026-12
+
+
+def test_a_register_written_with_an_earlier_schema_still_loads():
+    """A register file saved in 2026-12 (every column of that day) loads and runs."""
+    hh, rows = load(TODAYS_REGISTER), pd.read_csv(TODAYS_REGISTER)
+    assert hh.n == len(rows) == 96
+    for col in rows.columns.drop("category"):
+        np.testing.assert_allclose(getattr(hh, col), rows[col], rtol=1e-6, err_msg=col)
+    run = check(compose(["population=register", f"population.file={TODAYS_REGISTER}",
+                         "months=2", "burn_in=0"]))  # fmt: skip
+    model = RelapseModel(run, households=hh)
+    model.step()
+    assert model.t == 1
+
+
+def test_optional_columns_left_out_get_their_defaults(tmp_path, small):
+    df = small.register().drop(columns=list(OPTIONAL))
+    path = tmp_path / "register.csv"
+    df.to_csv(path, index=False)
+    back = load(path)
+    for col in REGISTER:
+        want = np.full(small.n, OPTIONAL[col]) if col in OPTIONAL else getattr(small, col)
+        np.testing.assert_allclose(getattr(back, col), want, rtol=1e-6, err_msg=col)
+
+
+def test_a_column_added_later_leaves_old_registers_loading(monkeypatch):
+    """A new register column comes with its default in OPTIONAL: old files load with it."""
+    monkeypatch.setitem(REGISTER, "n_working_disabled", (np.int16, "disabled who work", 100))
+    monkeypatch.setitem(OPTIONAL, "n_working_disabled", 0)
+    hh = load(TODAYS_REGISTER)
+    assert hh.n == 96 and not hh.n_working_disabled.any()
+
+
+def test_a_required_column_left_out_is_named(tmp_path, small):
+    path = tmp_path / "register.csv"
+    small.register().drop(columns=["n_labour"]).to_csv(path, index=False)
+    with pytest.raises(DataError, match="missing column 'n_labour'.*may have n_school"):
+        load(path)
 
 
 def _set(row, col, value):

@@ -3,7 +3,7 @@
 import numpy as np
 from scipy import stats
 
-from sim.random import Streams, stream_key
+from sim.core.random import Streams, stream_key
 
 N = 200_000
 
@@ -50,7 +50,7 @@ def test_neighbours_and_streams_uncorrelated():
 
 def test_stream_keys_are_numpys_seed_sequence():
     """The compiled key equals SeedSequence's, on 32-bit words (zeros too) and beyond."""
-    from sim.random import seed_sequence_key
+    from sim.core.random import seed_sequence_key
 
     rng = np.random.default_rng(0)
     for _ in range(2000):

@@ -76,10 +76,10 @@ def lanes(commands: list[str]) -> list[list[str]]:
 def test_every_readme_command_runs(tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 
-    from sim.config import compose, population_pars
-    from sim.population import generate, save
+    from sim.config.compose import compose
+    from sim.engine.population import district, save
 
-    save(generate(population_pars(compose(["population.scale=0.005"])), 1),
+    save(district(compose(["population.scale=0.005"]), 1),
          tmp_path / "my_register.csv")  # fmt: skip
     commands = [c for c in readme_commands() if not any(t in c for t in TEMPLATES)]
 

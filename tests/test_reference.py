@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from benchmarks.mesa_reference import CORE, ReferenceModel
-from sim.config import compose, population_pars
-from sim.population import generate
-from sim.run import simulate
+from sim.config.compose import compose
+from sim.engine.population import district
+from sim.studies.run import simulate
 
 SEEDS = range(1, 11)
 KEYS = ["n_poor", "n_at_risk", "recipients_dibao", "public_jobs_holders", "insurance_paid"]
@@ -18,15 +18,14 @@ ENGINE = {"n_poor": "n_poor_net_care"}
 @pytest.mark.slow
 def test_reference_and_engine_agree():
     cfg = compose([*CORE, "population.scale=0.01", "months=24"])
-    pars = population_pars(cfg)
     engine, reference = [], []
     for seed in SEEDS:
         res = simulate(compose([*CORE, "population.scale=0.01", "months=24", f"seed={seed}"]),
-                       households=generate(pars, seed=1))  # fmt: skip
+                       households=district(cfg, 1))  # fmt: skip
         led = res.ledgers.query("lever == 'basic_insurance'")["paid_yuan"].to_numpy()
         m = res.monthly.assign(insurance_paid=led)
         engine.append([m[ENGINE.get(k, k)].mean() for k in KEYS])
-        ref = ReferenceModel(cfg, generate(pars, seed=1), rng=seed)
+        ref = ReferenceModel(cfg, district(cfg, 1), rng=seed)
         while ref.running:
             ref.step()
         r = ref.datacollector.get_model_vars_dataframe()
@@ -44,7 +43,7 @@ def test_reference_and_engine_agree():
 
 def test_reference_model_runs_as_a_mesa_model():
     cfg = compose([*CORE, "population.scale=0.002", "months=3"])
-    households = generate(population_pars(cfg), seed=1)
+    households = district(cfg, 1)
     ref = ReferenceModel(cfg, households, rng=3)
     while ref.running:
         ref.step()

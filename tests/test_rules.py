@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import yaml
 
-from sim.config import compose
-from sim.model import RelapseModel
-from sim.policies import LEVERS
-from sim.population import Households
+from sim.config.compose import compose
+from sim.engine.households import Households
+from sim.engine.model import RelapseModel
+from sim.engine.policies import LEVERS
 
 RULES = Path(__file__).parent / "rules"
 CASES = [
@@ -28,20 +28,17 @@ def run_case(case: dict) -> RelapseModel:
     rows = case.get("households") or [case["household"]]
     columns = {k: [row.get(k, 0) for row in rows] for k in set().union(*rows)}
     model = RelapseModel(compose(overrides), households=Households.from_columns(**columns))
-    hh = model.hh
-    # RelapseModel.step, with the case's state set after the shocks
-    model.t = 1
-    year, mon = model.calendar(1)
-    model.shocks.step(hh, 1, year, mon)
-    for key, value in case.get("state", {}).items():
-        getattr(hh, key)[:] = value
-    model.livelihood.earn(hh, model.shocks.cov, 1, year, mon)
-    lines = model.cfg.outcomes  # the case year's lines (a year of income at the year's line)
-    model.poverty_line, model.monitoring_line = (
-        lines.poverty_line(year),
-        lines.monitoring_line(year),
-    )
-    model.apply_levers()
+
+    def year_lines(m: RelapseModel) -> None:  # the case year's lines, not the 12-month mean
+        year = m.calendar(1)[0]
+        m.poverty_line = m.cfg.outcomes.poverty_line(year)
+        m.monitoring_line = m.cfg.outcomes.monitoring_line(year)
+
+    def state(m: RelapseModel) -> None:  # the case's household state, after the shocks
+        for key, value in case.get("state", {}).items():
+            getattr(m.hh, key)[:] = value
+
+    model.run_month(until="levers", after={"lines": year_lines, "shocks": state})
     return model
 
 

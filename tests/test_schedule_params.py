@@ -2,9 +2,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from sim.errors import ConfigError
-from sim.params import Dated, dated, nonneg, parse, prob, resolve
-from sim.schedule import Dated as DatedDirect
+from sim.core.errors import ConfigError
+from sim.core.params import Dated, dated, nonneg, parse, prob, resolve
+from sim.core.schedule import Dated as DatedDirect
 
 
 def test_dated_is_a_step_function_of_the_year():

@@ -1,4 +1,4 @@
-"""The least-cost search (sim.search, experiments.optimize): its bookkeeping, exported mix and
+"""The least-cost search (sim.studies.search, experiments.optimize): its bookkeeping, exported mix and
 resume, on a tiny search (full district, 6 months, 2 seeds, 1 shock scenario, 4 trials)."""
 
 import os
@@ -12,12 +12,13 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.compare import summary_row, upper_bound_95
-from sim.config import compose, plain, to_dict
-from sim.errors import ConfigError
-from sim.run import simulate
-from sim.search import base_params, mix_overrides, open_study, pareto, settings
-from sim.uncertainty import apply, uncertainty_set
+from sim.config.compose import compose, plain
+from sim.core.errors import ConfigError
+from sim.engine.schema import to_dict
+from sim.studies.compare import summary_row, upper_bound_95
+from sim.studies.run import simulate
+from sim.studies.search import base_params, mix_overrides, open_study, pareto, settings
+from sim.studies.uncertainty import apply, uncertainty_set
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = [
@@ -203,7 +204,7 @@ def test_workers_share_one_study_and_each_resumes_only_its_own_trials(tmp_path):
     it had asked itself, never another job's running ones."""
     from optuna.trial import TrialState
 
-    from sim.search import distributions, run_search, trials_table
+    from sim.studies.search import distributions, run_search, trials_table
 
     quick = ["months=2", 'search.base=["policy=status_quo","burn_in=1"]', "n_jobs=1",
              "search.trials=3", "search.batch=1", "workers=2"]  # fmt: skip

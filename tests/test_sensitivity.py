@@ -12,13 +12,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim import ensemble
-from sim.compare import summary_row
-from sim.config import compose, plain, to_dict
-from sim.errors import ConfigError
-from sim.run import simulate
-from sim.sensitivity import box_words, interest, run_methods, settings
-from sim.uncertainty import apply, checked_set, uncertainty_set
+from sim.config.compose import compose, plain
+from sim.core.errors import ConfigError
+from sim.engine.schema import to_dict
+from sim.studies import ensemble
+from sim.studies.compare import summary_row
+from sim.studies.run import simulate
+from sim.studies.sensitivity import box_words, interest, run_methods, settings
+from sim.studies.uncertainty import apply, checked_set, uncertainty_set
 
 ROOT = Path(__file__).resolve().parents[1]
 FULING = yaml.safe_load((ROOT / "scenarios/uncertainty/fuling.yaml").read_text())
@@ -83,7 +84,7 @@ def test_the_shipped_set_is_checked_against_the_config_and_has_15_factors_with_r
 
 
 def test_large_scale_relapse_is_judged_on_the_whole_district_only():
-    from sim.run import judges_large_scale, large_scale_line
+    from sim.studies.run import judges_large_scale, large_scale_line
 
     res = simulate(small())
     assert res.summary["large_scale"] is None
@@ -225,7 +226,7 @@ def test_morris_and_sobol_find_no_effect_where_there_is_none(tmp_path):
 
 
 def test_sobol_takes_the_morris_leaders_of_every_outcome():
-    from sim.sensitivity import top_factors
+    from sim.studies.sensitivity import top_factors
 
     plan = settings(plain(compose(["scale=0.01", "analysis.sobol.factors=2"], "sensitivity")))
     table = pd.DataFrame({

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 from conftest import se_binomial, uniform_households
 
-from sim.config import compose, population_pars
-from sim.random import Streams
-from sim.schedule import Dated
-from sim.shocks import CAUSE, CAUSES, Shocks, monthly
+from sim.config.compose import compose
+from sim.core.random import Streams
+from sim.core.schedule import Dated
+from sim.engine.schema import population_pars
+from sim.engine.shocks import CAUSE, CAUSES, Shocks, monthly
 
 N = 200_000
 ECON = population_pars(compose([])).economy
@@ -138,7 +139,7 @@ def test_disaster_town_rate_per_season(shock_defaults):
 
 
 def test_fixed_disaster_event(shock_defaults):
-    from sim.shocks import DisasterEvent
+    from sim.engine.shocks import DisasterEvent
 
     ev = DisasterEvent(year=2023, month=7, towns=2)
     pars = only(shock_defaults, "disaster", p_town_year=0.0, events=(ev,))
@@ -156,7 +157,7 @@ def test_price_draws_are_lognormal_and_fixed_years_override(shock_defaults):
 
 
 def test_lockdown_cuts_wages_and_sends_migrants_home(shock_defaults):
-    from sim.shocks import LockdownPeriod
+    from sim.engine.shocks import LockdownPeriod
 
     period = LockdownPeriod(start="2022-04", months=2, wage_cut=0.7, p_job_loss=0.25)
     pars = only(shock_defaults, "lockdown", periods=(period,))
@@ -212,9 +213,9 @@ def test_illness_episodes_are_the_households_below_their_chance(shock_defaults):
 
 def test_the_screened_pass_plays_every_household_the_full_pass_would(monkeypatch):
     """The screen (bounds on the chances) never misses a household with an event."""
-    import sim.shocks.individual as individual
-    import sim.shocks.month as month
-    from sim.model import RelapseModel
+    import sim.engine.shocks.individual as individual
+    import sim.engine.shocks.month as month
+    from sim.studies.run import BatchModel
 
     real, calls = individual._individual_shocks, []
 
@@ -237,7 +238,7 @@ def test_the_screened_pass_plays_every_household_the_full_pass_would(monkeypatch
         "shocks.death.p_other_year=0.2", "shocks.jobs.p_loss_migrant=0.2",
         "shocks.jobs.p_loss_local=0.2", "shocks.jobs.p_reemploy=0.6",
     ]  # fmt: skip
-    m = RelapseModel(scale=0.01, months=6, burn_in=0, **dict(o.split("=") for o in often))
+    m = BatchModel(scale=0.01, months=6, burn_in=0, **dict(o.split("=") for o in often))
     while m.running:
         m.step()
     assert len(calls) == 6 and all(sick > 0 for _, sick in calls)

@@ -1,4 +1,4 @@
-"""Runs through SLURM (sim.runner, runner=slurm; Hydra's hydra/launcher=cluster) equal local runs.
+"""Runs through SLURM (sim.studies.runner, runner=slurm; Hydra's hydra/launcher=cluster) equal local runs.
 
 The live tests need a SLURM cluster that answers ``sinfo``: ``.ci/run`` starts a single-node
 one on this machine (``scripts/slurm-local start``) and sets ``RELAPSE_REQUIRE_SLURM=1``, which
@@ -16,14 +16,21 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.compare import settings as compare_settings
-from sim.config import compose, plain
-from sim.errors import ConfigError
-from sim.runner import of, watch_with_squeue
+from sim.config.compose import compose, plain
+from sim.core.errors import ConfigError
+from sim.studies.compare import settings as compare_settings
+from sim.studies.runner import of, watch_with_squeue
 
 ROOT = Path(__file__).parents[1]
-SMALL = ["experiment=shock_stress", "~experiment.cross.price_crash", "~experiment.cross.lockdown",
-         "scale=0.005", "months=3", "experiment.seeds=2", "n_jobs=2"]  # 2 mixes x 2 shocks x 2 seeds
+SMALL = [
+    "experiment=shock_stress",
+    "~experiment.cross.price_crash",
+    "~experiment.cross.lockdown",
+    "scale=0.005",
+    "months=3",
+    "experiment.seeds=2",
+    "n_jobs=2",
+]  # 2 mixes x 2 shocks x 2 seeds
 SLURM = ["runner=slurm", "slurm.runs_per_job=3", "slurm.poll_s=1"]
 SWEEP = ["population.scale=0.005", "months=3", "burn_in=1", "chart=false", "seed=1,2"]
 
@@ -51,9 +58,9 @@ def parsed(root: str, cfg: dict):
     if root == "compare":
         return compare_settings(cfg)[0]
     if root == "sensitivity":
-        from sim.sensitivity import settings
+        from sim.studies.sensitivity import settings
     else:
-        from sim.search import settings
+        from sim.studies.search import settings
     return settings(cfg).pars
 
 
@@ -128,18 +135,20 @@ def test_a_sweep_through_slurm_equals_the_local_one(tmp_path):
         folder = tmp_path / launcher
         command("experiments.run", "-m", f"output_root={tmp_path}", f"hydra.sweep.dir={folder}",
                 f"hydra/launcher={launcher}", *SWEEP)  # fmt: skip
-        got[launcher] = {p.parent.name: p.read_bytes() for p in sorted(folder.glob("*/monthly.parquet"))}
+        got[launcher] = {
+            p.parent.name: p.read_bytes() for p in sorted(folder.glob("*/monthly.parquet"))
+        }
     assert len(got["basic"]) == 2 and got["basic"] == got["cluster"]
 
 
 @pytest.mark.slow
 def test_a_sample_through_slurm_equals_the_local_one(tmp_path):
-    """The runner of analyses and searches (sim.ensemble.run_sample), chunks as array tasks."""
+    """The runner of analyses and searches (sim.studies.ensemble.run_sample), chunks as array tasks."""
     import numpy as np
 
-    from sim.ensemble import run_sample
-    from sim.runner import runner
-    from sim.sensitivity import settings
+    from sim.studies.ensemble import run_sample
+    from sim.studies.runner import runner
+    from sim.studies.sensitivity import settings
 
     cluster_or_skip()
     cfg = plain(compose(["scale=0.005", "months=2", f"output_root={tmp_path}"], "sensitivity"))

@@ -13,7 +13,7 @@ ROOT = Path(__file__).parents[1]
 COMMAND = """
 import os, sys, time
 from pathlib import Path
-from sim.runner import Runner, run_tasks
+from sim.studies.runner import Runner, run_tasks
 
 def slow(i, folder):
     (Path(folder) / f"{os.getpid()}.pid").write_text("")
@@ -54,7 +54,7 @@ def test_workers_end_when_the_command_is_killed(tmp_path):
 
 def test_a_second_command_cannot_write_a_folder_in_use(tmp_path):
     """While one comparison holds its folder, another into it stops with one line."""
-    from sim.io import folder_lock
+    from sim.core.io import folder_lock
 
     out = tmp_path / "analysis" / "comparisons" / "shock_stress"
     with folder_lock(out):

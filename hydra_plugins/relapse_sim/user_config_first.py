@@ -2,7 +2,7 @@
 
 Hydra searches ``--config-dir`` after the app's own config folder, so a planner's
 ``policy/least_cost_best.yaml`` would be silently shadowed by the shipped file of that name.
-:mod:`sim.cli` sets :data:`sim.config.EXTRA_CONFIG_DIRS` from the command line before Hydra
+:mod:`sim.studies.cli` sets :data:`sim.core.scenarios.EXTRA_CONFIG_DIRS` from the command line before Hydra
 starts; this plugin puts those folders first. Outside relapse-sim's commands it does nothing.
 """
 
@@ -16,8 +16,8 @@ class UserConfigFirst(SearchPathPlugin):
     """Put relapse-sim's ``--config-dir`` folders before the shipped ``scenarios/``."""
 
     def manipulate_search_path(self, search_path: ConfigSearchPath) -> None:
-        """Prepend each folder of ``sim.config.EXTRA_CONFIG_DIRS`` before the main folder."""
-        config = sys.modules.get("sim.config")
+        """Prepend each folder of ``sim.core.scenarios.EXTRA_CONFIG_DIRS`` before the main folder."""
+        config = sys.modules.get("sim.config.compose")
         for folder in reversed(getattr(config, "EXTRA_CONFIG_DIRS", [])):
             search_path.prepend(
                 "relapse-sim --config-dir", f"file://{folder}", SearchPathQuery(provider="main")

@@ -1,0 +1,469 @@
+"""The planner's dashboard without the browser: its settings, a mix, its comparison, its export.
+
+``sim/app/page.py`` draws the page (Solara); everything it computes is a call here, so the tests
+and the command line reach the same numbers. A *mix* is a base policy (``scenarios/policy/``)
+with lever controls moved (``scenarios/dashboard.yaml``: each a :class:`sim.studies.uncertainty.Factor`)
+under one shock scenario. It runs as a paired comparison (:mod:`sim.studies.compare`) against the
+baseline policy on the same seeds, into ``<output_root>/compare/app_<key>/scale_<scale>/``;
+the key hashes the experiment and the model code, so a mix already run is read back, not run.
+
+Nothing from the browser becomes a path: a mix is names and numbers checked against the
+settings, an export name is a plain word, and a comparison to browse is chosen from
+:func:`comparisons`.
+
+Example:
+    >>> d = settings(["seeds=2", "months=6", "scale=0.01"])
+    >>> m = mix(d, "status_quo", "flood", {"dibao_standard": 1.1, "public_jobs_posts": 500})
+    >>> describe(d, m)
+    'status quo + dibao standard +10%, public-welfare posts +500 (flood)'
+    >>> overrides(d, m)
+    ['policy=status_quo', 'adjust=[policy.dibao.standard*1.1,policy.public_jobs.posts+500]']
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from sim.config.compose import compose, links, locate, plain
+from sim.config.experiment import Experiment, at_scale, experiment
+from sim.core.errors import ConfigError
+from sim.core.io import atomic_write, write_json, write_text
+from sim.core.params import between, jobs, parse
+from sim.core.scenarios import group_options
+from sim.engine.schema import MAX_MONTHS, to_dict
+from sim.reports.charts import comparison_charts, lever_chart
+from sim.reports.text import by_lang
+from sim.studies.cli import check_output
+from sim.studies.compare import (
+    compare,
+    config_hash,
+    cost_effect_text,
+    large_scale_cell,
+    markdown,
+    summary_table,
+)
+from sim.studies.run import code_version
+from sim.studies.uncertainty import Factor, UncertaintySet, changed_policy, checked_set, policy_text
+from sim.studies.uncertainty import overrides as factor_overrides
+
+APP = "app"  # the folder of the dashboard's own files under output_root
+EXPORTS = Path(APP) / "exports"  # laid out like scenarios/ (policy/, experiment/)
+MIX, FULL_SCALE = "mix", 1.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class DashboardPars:
+    """The root of the dashboard (``scenarios/dashboard.yaml``)."""
+
+    scale: float = between(0.001, 1.0)  # 190 households at the least; 1 is the whole district
+    seeds: int = between(1, 1000)
+    months: int | None = between(1, MAX_MONTHS)
+    n_jobs: int = jobs()
+    output_root: str
+    baseline: str
+    bases: list[str]
+    shock_scenarios: list[str]
+    controls: dict
+    labels: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """Checked settings: the controls, and each base mix's start value of every control."""
+
+    pars: DashboardPars
+    controls: UncertaintySet
+    start: dict[str, dict[str, float | int]]  # base mix -> control -> its neutral value
+
+    @property
+    def root(self) -> Path:
+        """Where results and exports go."""
+        return Path(self.pars.output_root)
+
+    def name(self, key: str, lang: str = "en") -> str:
+        """A policy's or shock scenario's name in ``lang`` (the key if unnamed)."""
+        labels = self.pars.labels or {}
+        return (labels.get(lang) or {}).get(key) or (labels.get("en") or {}).get(key) or key
+
+
+@dataclass(frozen=True)
+class Mix:
+    """A base policy with controls moved (only those away from their start), under shocks."""
+
+    base: str
+    shocks: str
+    values: dict[str, float | int]
+
+
+def settings(over: list[str] | tuple[str, ...] = ()) -> Dashboard:
+    """The dashboard's checked settings (``scenarios/dashboard.yaml`` with ``over`` applied).
+
+    Every policy and shock scenario it names must exist, and every control's range must give
+    a run the model accepts on every base mix (:func:`sim.studies.uncertainty.checked_set`).
+    """
+    pars = parse(DashboardPars, plain(compose(list(over), config_name="dashboard")), "")
+    for key, names, group in (
+        ("baseline", [pars.baseline], "policy"),
+        ("bases", pars.bases, "policy"),
+        ("shock_scenarios", pars.shock_scenarios, "shocks"),
+    ):
+        options = group_options(group)
+        for n in names:
+            if n not in options:
+                raise ConfigError(
+                    f"dashboard.{key}: {n!r} is not in scenarios/{group}/; use one of "
+                    f"{', '.join(options)}"
+                )
+    if not pars.bases or not pars.shock_scenarios:
+        raise ConfigError("dashboard.bases and dashboard.shock_scenarios: list at least one each")
+    if not isinstance(pars.labels, dict) or not all(
+        isinstance(v, dict) and all(isinstance(x, str) for x in v.values())
+        for v in pars.labels.values()
+    ):
+        raise ConfigError(
+            f"dashboard.labels = {pars.labels!r}: must map a language to names, e.g. "
+            "{zh: {status_quo: 现行政策}}"
+        )
+    for n, control in pars.controls.items():  # a control is a lever: it changes policy only
+        keys = control.get("keys") if isinstance(control, dict) else None
+        for key in keys if isinstance(keys, list) else []:
+            if not str(key).startswith("policy."):
+                raise ConfigError(
+                    f"dashboard.controls.{n}.keys: {key} is not a policy key; a control moves "
+                    "a lever (policy.*), the shocks are chosen as a scenario"
+                )
+    root = Path(pars.output_root)
+    if ".." in root.parts or pars.output_root.startswith("~"):
+        raise ConfigError(
+            f"dashboard.output_root = {pars.output_root!r}: write the folder itself, without "
+            "'..' or '~' (e.g. outputs, or a full path)"
+        )
+    check_output(root, root, "dashboard.output_root")
+    start, controls = {}, None
+    for base in pars.bases:
+        composed = compose([f"policy={base}"])
+        cfg = to_dict(composed)
+        controls = checked_set(
+            {"name": "dashboard", "factors": pars.controls}, cfg, "dashboard.controls",
+            links(composed),
+        )  # fmt: skip
+        start[base] = {n: _start(f, cfg, n) for n, f in controls.factors.items()}
+    for n, f in controls.factors.items():
+        if f.step is None:
+            raise ConfigError(f"dashboard.controls.{n}.step: missing; give the slider's step")
+        for base, values in start.items():
+            if not f.range[0] <= values[n] <= f.range[1]:
+                raise ConfigError(
+                    f"dashboard.controls.{n}.range = {list(f.range)}: does not hold {base}'s "
+                    f"own value {values[n]:g}; widen it"
+                )
+    return Dashboard(pars, controls, start)
+
+
+def _start(f: Factor, cfg: dict, name: str) -> float | int:
+    """A control's neutral value: no change (1 or 0), or the base's own value."""
+    if f.change != "value":
+        return 1.0 if f.change == "scale" else 0
+    node, last = locate(cfg, f.keys[0])
+    v = node[last]
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise ConfigError(
+            f"dashboard.controls.{name}: change value needs a plain number at {f.keys[0]} "
+            f"(found {v!r}); use change scale or add"
+        )
+    return v
+
+
+def on_grid(f: Factor, v: float) -> float | int:
+    """``v`` on the control's grid (a slider's float noise removed), whole for an integer one.
+
+    Example:
+        >>> f = Factor(keys=["k"], change="value", range=[0.1, 0.9], step=0.1, en="", zh="",
+        ...            why="")
+        >>> on_grid(f, 0.30000000000000004)
+        0.3
+    """
+    k = round((v - f.range[0]) / f.step)
+    x = round(f.range[0] + k * f.step, 10)
+    return int(x) if f.integer else x
+
+
+def mix(d: Dashboard, base: str, shocks: str, values: dict[str, float]) -> Mix:
+    """A checked mix: names from the settings, each value in its control's range and grid."""
+    if base not in d.pars.bases:
+        raise ConfigError(f"base mix {base!r}: use one of {', '.join(d.pars.bases)}")
+    if shocks not in d.pars.shock_scenarios:
+        raise ConfigError(f"shocks {shocks!r}: use one of {', '.join(d.pars.shock_scenarios)}")
+    kept = {}
+    for name, v in values.items():
+        f = d.controls.factors.get(name)
+        if f is None:
+            raise ConfigError(f"control {name!r}: use one of {', '.join(d.controls.factors)}")
+        if not isinstance(v, int | float) or not f.range[0] <= v <= f.range[1]:
+            raise ConfigError(f"control {name} = {v!r}: give a number in {list(f.range)}")
+        v = on_grid(f, v)
+        if not math.isclose(v, d.start[base][name], abs_tol=1e-12):
+            kept[name] = v
+    order = list(d.controls.factors)
+    return Mix(base, shocks, dict(sorted(kept.items(), key=lambda kv: order.index(kv[0]))))
+
+
+def change_text(f: Factor, v: float | int, lang: str = "en") -> str:
+    """A control's value as the planner reads it: ``+10%``, ``+500``, ``2``.
+
+    Example:
+        >>> f = Factor(keys=["k"], change="scale", range=[0.5, 2], en="", zh="", why="")
+        >>> change_text(f, 1.1), change_text(f, 0.9)
+        ('+10%', '-10%')
+    """
+    if f.change == "scale":
+        return f"{100 * (v - 1):+.0f}%"
+    if f.change == "add":
+        return f"{v:+,g}" if f.integer else f"{v:+.2f}"
+    return f"{v:g}"
+
+
+def describe(d: Dashboard, m: Mix, lang: str = "en") -> str:
+    """The mix in words: base, the controls moved, the shocks."""
+    sep, join = (" + ", ", ") if lang == "en" else (" + ", "，")
+    moved = join.join(
+        f"{d.controls.label(n, lang)} {change_text(d.controls.factors[n], v, lang)}"
+        for n, v in m.values.items()
+    )
+    shocks = f" ({d.name(m.shocks, lang)})" if lang == "en" else f"（{d.name(m.shocks, lang)}）"
+    return d.name(m.base, lang) + (sep + moved if moved else "") + shocks
+
+
+def overrides(d: Dashboard, m: Mix) -> list[str]:
+    """The mix as overrides of ``experiments.run``: its base policy, then its changes."""
+    return [f"policy={m.base}", *factor_overrides(d.controls, m.values)]
+
+
+def experiment_data(d: Dashboard, m: Mix, mix_over: list[str] | None = None) -> dict:
+    """The mix against the baseline as an experiment section (``scenarios/experiment/``).
+
+    Without the scale and months a command adds (:func:`sim.config.experiment.at_scale`, :func:`run`).
+    ``mix_over``: the mix's overrides (default :func:`overrides`; an export names its policy
+    file instead).
+    """
+    return {
+        "title": describe(d, m),
+        "baseline": d.pars.baseline,
+        "seeds": list(range(1, d.pars.seeds + 1)),
+        "base": [f"shocks={m.shocks}"],
+        "scenarios": {d.pars.baseline: [f"policy={d.pars.baseline}"],
+                      MIX: mix_over if mix_over is not None else overrides(d, m)},
+        "labels": {lang: {d.pars.baseline: d.name(d.pars.baseline, lang), MIX: describe(d, m, lang)}
+                   for lang in ("en", "zh")},
+    }  # fmt: skip
+
+
+def scaled_experiment(d: Dashboard, m: Mix, scale: float) -> dict:
+    """The experiment the dashboard runs at ``scale``.
+
+    Named ``app_`` and a key of its runs and the model code: a mix already run is found again.
+    """
+    data = at_scale(experiment_data(d, m), scale, d.pars.months)
+    key = config_hash(
+        {k: data[k] for k in ("seeds", "base", "scenarios")} | {"code": code_version()}
+    )
+    return {"name": f"app_{key[:12]}"} | data
+
+
+def folder(d: Dashboard, m: Mix, scale: float) -> Path:
+    """Where the mix's comparison at ``scale`` lives (whether or not it has run)."""
+    return d.root / "compare" / scaled_experiment(d, m, scale)["name"] / f"scale_{scale}"
+
+
+DONE = "dashboard.json"  # written last: the comparison, its tables and charts are complete
+
+
+def run(
+    d: Dashboard, m: Mix, scale: float, report: Callable[[int, int], None] | None = None
+) -> Path:
+    """Run the mix against the baseline at ``scale`` (or read it back) and return its folder.
+
+    ``report(done, total)`` is called as runs finish. Charts are drawn in English here and in
+    another language by :func:`charts` when first asked for.
+    """
+    data = scaled_experiment(d, m, scale)
+    out = d.root / "compare" / data["name"] / f"scale_{scale}"
+    if (out / DONE).exists():
+        return out
+    exp = experiment(data)
+    compare(exp, out, d.pars.n_jobs, "en", report)
+    lever_chart(exp, out, pd.read_parquet(out / "runs.parquet"), "en")
+    write_json({"experiment": data, "mix": {"base": m.base, "shocks": m.shocks,
+                                            "values": m.values}}, out / DONE)  # fmt: skip
+    return out
+
+
+def stored_experiment(out: Path) -> Experiment:
+    """The experiment of a finished comparison folder (``comparison.json``)."""
+    return experiment(json.loads((out / "comparison.json").read_text())["experiment"])
+
+
+def charts(out: Path, lang: str = "en") -> dict[str, Path]:
+    """A comparison's charts in ``lang`` by name (drawn now if missing): name -> PNG."""
+    suffix = "" if lang == "en" else f"_{lang}"
+    found = {p.stem.removesuffix(suffix): p for p in sorted((out / "charts").glob("*.png"))
+             if p.stem.endswith(suffix) and (suffix or not p.stem.endswith("_zh"))}  # fmt: skip
+    if lang != "en" and not found and (out / "comparison.json").exists():
+        exp = stored_experiment(out)
+        runs = pd.read_parquet(out / "runs.parquet")
+        table = summary_table(exp, runs)
+        comparison_charts(exp, out, runs, table, lang=lang)
+        if (out / DONE).exists():
+            lever_chart(exp, out, runs, lang)
+        write_text(markdown(table, exp, runs, lang), out / f"summary{suffix}.md")
+        return charts(out, lang)
+    return found
+
+
+# The figures of the dashboard's table, by language: (summary column, label).
+FIGURES = by_lang("dashboard_figures")  # sim/reports/text.yaml
+
+
+def signed(x: float, digits: int = 1) -> str:
+    """A difference with its sign, rounded; one that rounds to zero is ``+0`` (never ``-0``).
+
+    Example:
+        >>> signed(-0.004, 2), signed(-1234.56), signed(0.0)
+        ('+0.00', '-1,234.6', '+0.0')
+    """
+    return f"{round(x, digits) + 0.0:+,.{digits}f}"
+
+
+def key_figures(out: Path, lang: str = "en") -> str:
+    """The baseline, the mix and their paired difference as a Markdown table.
+
+    Numbers as ``summary.csv`` holds them, rounded for reading: counts to one decimal (means
+    over seeds), rates in percent to two, money in million yuan to one.
+    """
+    t = FIGURES[lang]
+    s = pd.read_csv(out / "summary.csv").set_index("scenario")
+    exp = stored_experiment(out)
+    base, mx = s.loc[exp.baseline], s.loc[MIX]
+    labels = (exp.labels or {}).get(lang) or {}
+
+    def band(r, col, k=1.0, fmt="{:,.1f}"):
+        return f"{fmt.format(r[col + '_mean'] / k)} [{fmt.format(r[col + '_lo'] / k)}, " \
+               f"{fmt.format(r[col + '_hi'] / k)}]"  # fmt: skip
+
+    def margin(r):  # the large-scale rule's figures, beside its thresholds
+        return f"{100 * r.relapse_share_max_mean:.2f}%, {100 * r.worst_town_share_max_mean:.2f}%"
+
+    rows = [
+        (t["relapsed"], band(base, "relapsed"), band(mx, "relapsed"),
+         f"{signed(mx.diff_relapsed_mean)} [{signed(mx.diff_relapsed_lo)}, {signed(mx.diff_relapsed_hi)}]"),
+        (t["relapse_rate"], f"{100 * base.relapse_rate_mean:.2f}%", f"{100 * mx.relapse_rate_mean:.2f}%",
+         f"{signed(100 * (mx.relapse_rate_mean - base.relapse_rate_mean), 2)} pp"),
+        (t["newly_poor"], f"{base.newly_poor_peak_mean:,.1f}", f"{mx.newly_poor_peak_mean:,.1f}",
+         signed(mx.newly_poor_peak_mean - base.newly_poor_peak_mean)),
+        (t["at_risk_pa"], f"{base.at_risk_pa_peak_mean:,.1f}", f"{mx.at_risk_pa_peak_mean:,.1f}",
+         signed(mx.at_risk_pa_peak_mean - base.at_risk_pa_peak_mean)),
+        (t["large_scale"], large_scale_cell(base.p_large_scale, base.p_large_scale_upper95, t),
+         large_scale_cell(mx.p_large_scale, mx.p_large_scale_upper95, t), ""),
+        (t["margin"], margin(base), margin(mx), ""),
+        (t["spending"], band(base, "spending", 1e6), band(mx, "spending", 1e6),
+         signed(mx.extra_cost / 1e6)),
+        (t["cost_effect"], "", "", cost_effect_text(mx.cost_effect, mx.yuan_per_relapse, lang)),
+    ]  # fmt: skip
+    head = t["head"].format(base=labels.get(exp.baseline, exp.baseline), mix=labels.get(MIX, MIX))
+    lines = [head, "|---|---:|---:|---:|"] + [f"| {' | '.join(r)} |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def export(d: Dashboard, m: Mix, name: str, scale: float) -> dict[str, Any]:
+    """Write the mix as a policy config and the comparison as an experiment; return commands.
+
+    Files go to ``<output_root>/app/exports/{policy,experiment}/<name>.yaml`` (a folder laid
+    out like ``scenarios/``, for ``--config-dir``); ``name`` is a plain word that no shipped
+    policy or experiment has. The experiment names the policy file, so its command runs the
+    mix from the file, not from the dashboard.
+    """
+    if not isinstance(name, str) or not NAME.match(name):
+        raise ConfigError(
+            f"export name {name!r}: use lower-case letters, digits and '_', starting with a "
+            "letter, at most 40 characters"
+        )
+    if name in group_options("policy") + group_options("experiment"):
+        raise ConfigError(
+            f"export name {name!r}: a shipped policy or experiment has it; pick another"
+        )
+    composed = compose([f"policy={m.base}"])
+    changed = changed_policy(to_dict(composed), d.controls, m.values)
+    rerun = f"python -m experiments.compare --config-dir {d.root / EXPORTS} experiment={name} " \
+            f"scale={scale}" + (f" months={d.pars.months}" if d.pars.months is not None else "")  # fmt: skip
+    one = (
+        f"python -m experiments.run --config-dir {d.root / EXPORTS} policy={name} shocks={m.shocks}"
+    )
+    policy = policy_text(changed, name, m.base, [
+        f"{describe(d, m)}: exported from the dashboard (make app).",
+        "The same comparison from the command line:", f"  {rerun}",
+        "One run of this mix:", f"  {one}",
+        f"Every other value is the base mix's ({m.base}), with its units and sources.",
+    ])  # fmt: skip
+    data = {"name": name} | experiment_data(
+        d, m, [f"policy={name}"]
+    )  # scale, months: the command's
+    exp_text = (
+        f"# {describe(d, m)} against {d.pars.baseline}, exported from the dashboard.\n"
+        f"# Run: {rerun}\n" + yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    )
+    paths = {}
+    for group, text in (("policy", policy), ("experiment", exp_text)):
+        path = d.root / EXPORTS / group / f"{name}.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, lambda p, text=text: p.write_text(text, encoding="utf-8"))
+        paths[group] = path
+    return {"policy": paths["policy"], "experiment": paths["experiment"],
+            "policy_text": policy, "compare": rerun, "run": one}  # fmt: skip
+
+
+def comparisons(d: Dashboard) -> list[str]:
+    """Finished comparison folders under ``<output_root>/compare``, as ``<name>/scale_<s>``."""
+    base = d.root / "compare"
+    return sorted(p.parent.relative_to(base).as_posix() for p in base.glob("*/scale_*/summary.csv"))
+
+
+def titled_comparisons(d: Dashboard) -> dict[str, str]:
+    """:func:`comparisons` with their titles (their experiments'; "" if unreadable)."""
+    titles = {}
+    for choice in comparisons(d):
+        try:
+            info = json.loads((d.root / "compare" / choice / "comparison.json").read_text())
+            titles[choice] = info["experiment"]["title"]
+        except (OSError, KeyError, ValueError):
+            titles[choice] = ""
+    return titles
+
+
+def comparison_folder(d: Dashboard, choice: str) -> Path:
+    """The folder of a choice from :func:`comparisons` (anything else is refused)."""
+    if choice not in comparisons(d):
+        raise ConfigError(
+            f"comparison {choice!r}: not a finished comparison under {d.root}/compare"
+        )
+    return d.root / "compare" / choice
+
+
+def summary_text(out: Path, lang: str = "en") -> str:
+    """A comparison's ``summary.md`` in ``lang`` (drawn with its charts if missing)."""
+    suffix = "" if lang == "en" else f"_{lang}"
+    path = out / f"summary{suffix}.md"
+    if not path.exists() and lang != "en":
+        charts(out, lang)
+    return path.read_text(encoding="utf-8") if path.exists() else (out / "summary.md").read_text()

@@ -1,0 +1,794 @@
+"""Charts in one house style (matplotlib, Agg): PNG for screens, SVG for print.
+
+Every chart has a title, axes with units, a legend where colours carry meaning and a source
+note (version, what was run: scale, seeds, period). Money and counts have thousands
+separators. Labels are English by default; with ``lang="zh"`` they are Chinese when a CJK
+font is installed (e.g. Debian's fonts-noto-cjk; found even when matplotlib's font cache
+predates it), else a warning is given and English is used. SVG output is reproducible: no
+date, fixed ids.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pyarrow.parquet as pq  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+
+import sim  # noqa: E402
+from sim.config.experiment import FEW_SEEDS, band_quantiles, baseline_of, cells
+from sim.core.io import atomic_write  # noqa: E402
+from sim.engine.shocks import CAUSES
+from sim.reports.metric_table import label as figure_label  # noqa: E402
+from sim.reports.text import by_lang, pairs, towns
+
+logging.getLogger("matplotlib.font_manager").setLevel(logging.WARNING)
+
+STYLE = {
+    "figure.figsize": (8, 4.5),
+    "figure.dpi": 100,
+    "savefig.dpi": 200,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "legend.frameon": False,
+    "legend.fontsize": 8,
+    "svg.fonttype": "none",
+    "svg.hashsalt": "relapse-sim",  # fixed clip-path ids: the same figure, the same SVG
+}
+# Okabe-Ito (colour-blind safe), then Paul Tol's muted colours.
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",
+           "#000000", "#999999", "#882255", "#44AA99", "#117733", "#332288", "#AA4499",
+           "#DDCC77", "#88CCEE", "#661100", "#6699CC"]  # fmt: skip
+BASE, ACCENT, BAND = "#222222", "#D55E00", "#0072B2"  # baseline, the scenario, a third series
+SERIES = {"n_relapsed": "#c0392b", "n_newly_poor": "#0072b2",
+          "n_at_risk": "#e69f00", "n_at_risk_poverty_alleviated": "#7a4fa0"}  # fmt: skip
+# Each cause keeps its colour in every chart, whichever causes occur.
+CAUSE_COLOURS = {
+    "structural": "#999999", "illness": "#D55E00", "chronic": "#E69F00", "disability": "#CC79A7",
+    "death": "#000000", "job_loss": "#0072B2", "migrant_demand": "#56B4E9", "disaster": "#009E73",
+    "price": "#F0E442", "lockdown": "#882255",
+}  # fmt: skip
+CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han Sans SC",
+             "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei"]  # fmt: skip
+
+LABELS = by_lang("chart")  # sim/reports/text.yaml
+CAUSE_LABELS = by_lang("causes")  # sim/reports/text.yaml
+# The levers (sim/engine/policies/), by language.
+LEVER_LABELS = by_lang("levers")  # sim/reports/text.yaml
+# Swept parameters: label with unit, by language (figures: sim.reports.metric_table).
+NAMES = pairs("names")  # sim/reports/text.yaml
+# Fuling's 25 agriculture-related towns and streets (Fuling plan), for the synthetic towns.
+TOWNS = towns()  # sim/reports/text.yaml
+
+
+def cjk_font() -> str | None:
+    """Name of an installed CJK font, or None.
+
+    Fonts installed after matplotlib built its font cache are added from the system's font
+    folders (``font_manager.findSystemFonts``), so installing fonts-noto-cjk is enough.
+    """
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    found = next((f for f in CJK_FONTS if f in names), None)
+    if found is None:
+        for path in font_manager.findSystemFonts():
+            if any(k in Path(path).name for k in ("CJK", "wqy", "SourceHanSans")):
+                font_manager.fontManager.addfont(path)
+        names = {f.name for f in font_manager.fontManager.ttflist}
+        found = next((f for f in CJK_FONTS if f in names), None)
+    return found
+
+
+class Labels:
+    """Chart text in the requested language (falls back to English without a CJK font)."""
+
+    def __init__(self, lang: str = "en") -> None:
+        if lang not in LABELS:
+            raise ValueError(f"lang={lang!r}: use one of {', '.join(LABELS)}")
+        self.font = None
+        if lang == "zh":
+            self.font = cjk_font()
+            if self.font is None:
+                warnings.warn(
+                    "lang=zh: no CJK font installed (e.g. apt-get install fonts-noto-cjk); "
+                    "charts use English labels",
+                    stacklevel=2,
+                )
+                lang = "en"
+        self.lang = lang
+
+    def __call__(self, key: str, **kw: object) -> str:
+        """The text for ``key``, formatted with ``kw``."""
+        return LABELS[self.lang][key].format(**kw)
+
+    def name(self, key: str) -> str:
+        """A figure's or a parameter's name with its unit (the key itself if unknown)."""
+        if key in NAMES:
+            return NAMES[key][self.lang == "zh"]
+        return figure_label(key, self.lang)
+
+    def cause(self, cause: str) -> str:
+        """A cause of relapse in words."""
+        return CAUSE_LABELS[self.lang].get(cause, cause)
+
+    def town(self, town: int, n_towns: int) -> str:
+        """A town's name (Fuling's names for the 25 towns of the default district)."""
+        names = TOWNS[self.lang]
+        return names[town] if n_towns <= len(names) else f"{town}"
+
+    def band(self, band: float, n_seeds: int) -> str:
+        """What a band across seeds is: a share of the seeds, or their range if few."""
+        if n_seeds <= FEW_SEEDS:
+            return self("band_range", n=n_seeds)
+        return self("band_pct", pct=int(round(100 * band)))
+
+    def style(self) -> dict:
+        """RcParams for this language."""
+        extra = {"font.family": "sans-serif", "font.sans-serif": [self.font]} if self.font else {}
+        return STYLE | extra
+
+
+def scenario_labels(exp, lang: str) -> dict[str, str]:
+    """How charts name each run of an experiment: its ``labels`` in ``lang``, else its keys."""
+    labels = (exp.labels or {}).get(lang) or (exp.labels or {}).get("en") or {}
+    out = {}
+    for name, (scenario, cross) in cells(exp).items():
+        text = labels.get(scenario, scenario)
+        out[name] = text if cross is None else f"{text} / {labels.get(cross, cross)}"
+    return out
+
+
+THOUSANDS = FuncFormatter(lambda v, _: f"{v:,.0f}")
+
+
+def save(fig: plt.Figure, stem: Path) -> list[Path]:
+    """Save ``fig`` as ``stem.png`` and ``stem.svg`` (atomically, reproducibly) and close it."""
+    out = []
+    for ext in ("png", "svg"):
+        meta = {"Date": None} if ext == "svg" else {}
+
+        def write(p: Path, e: str = ext, m: dict = meta) -> None:
+            fig.savefig(p, format=e, bbox_inches="tight", metadata=m)
+
+        out.append(atomic_write(stem.with_suffix(f".{ext}"), write))
+    plt.close(fig)
+    return out
+
+
+def note(fig: plt.Figure, text: str) -> None:
+    """The source note, under everything at the bottom left (constrained layout)."""
+    fig.supxlabel(text, x=0.01, ha="left", fontsize=7, color="0.4")
+
+
+def run_chart(monthly: pd.DataFrame, stem: Path, run: dict, lang: str = "en") -> list[Path]:
+    """One run by month: relapsed, newly poor, and households below the monitoring line.
+
+    A panel each, with its own scale, so that a few dozen relapsed households stay visible
+    beside thousands of households at risk. ``run`` names what was run: policy, shocks,
+    scale, households, seed, period (the keys of the ``run_what`` label).
+    """
+    L = Labels(lang)
+    what = L("run_what", **run)
+    x = pd.to_datetime(monthly["month"])
+    with plt.rc_context(L.style()):
+        fig, axes = plt.subplots(3, 1, figsize=(8, 7), sharex=True, layout="constrained")
+        panels = [(L.name("n_relapsed"), ["n_relapsed"]),
+                  (L.name("n_newly_poor"), ["n_newly_poor"]),
+                  (L("risk_panel"), ["n_at_risk", "n_at_risk_poverty_alleviated"])]  # fmt: skip
+        for ax, (title, keys) in zip(axes, panels, strict=True):
+            for key in keys:
+                ax.plot(x, monthly[key], color=SERIES[key], lw=1.8)
+                if len(keys) > 1:  # label the line at its end
+                    ax.annotate(L(key), (x.iloc[-1], monthly[key].iloc[-1]), xytext=(4, 0),
+                                textcoords="offset points", va="center", fontsize=8,
+                                color=SERIES[key])  # fmt: skip
+            ax.set_title(title, loc="left", fontsize=10)
+            ax.set_ylabel(L("households"))
+            ax.set_ylim(0, None)
+            ax.yaxis.set_major_formatter(THOUSANDS)
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
+        axes[-1].set_xlabel(L("month"))
+        fig.suptitle(L("run_title"))
+        note(fig, L("source", version=sim.__version__, what=what))
+        return save(fig, stem)
+
+
+def _period(runs: pd.DataFrame) -> str:
+    first, last = runs["first_month"].iloc[0], runs["last_month"].iloc[0]
+    return f"{first} – {last}"
+
+
+def _what(exp, runs: pd.DataFrame, L: Labels) -> str:
+    """What a comparison ran: experiment, scale, households, seeds, period."""
+    r = runs.iloc[0]
+    return L("cmp_what", name=exp.name, scale=r["scale"], households=r["households"],
+             n=len(exp.seeds), period=_period(runs))  # fmt: skip
+
+
+def comparison_charts(exp, out: Path, runs: pd.DataFrame, table: pd.DataFrame, lang: str = "en"):
+    """Every chart of a comparison, into ``out/charts`` (names end in ``_zh`` for Chinese)."""
+    L = Labels(lang)
+    label = scenario_labels(exp, L.lang)
+    names = list(table["scenario"])
+    if exp.cross:  # each cross option's runs side by side, its baseline first
+        where = cells(exp)
+        crosses, scenarios = list(exp.cross), list(exp.scenarios)
+        names.sort(key=lambda n: (crosses.index(where[n][1]), scenarios.index(where[n][0])))
+    others = [n for n in names if baseline_of(exp, n) != n]
+    src = L("source", version=sim.__version__, what=_what(exp, runs, L))
+    charts = out / "charts"
+    suffix = "" if L.lang == "en" else f"_{L.lang}"
+    band_text = L.band(exp.band, len(exp.seeds))
+    lo, hi = band_quantiles(exp)
+    with plt.rc_context(L.style()):
+        _trajectories(exp, out, names, others, label, L, band_text, lo, hi, src,
+                      charts / f"trajectories{suffix}")  # fmt: skip
+        _dots(exp, runs, names, label, L, band_text, lo, hi, src, charts / f"comparison{suffix}")
+        _cost_effectiveness(exp, runs, others, label, L, band_text, lo, hi, src,
+                            charts / f"cost_effectiveness{suffix}")  # fmt: skip
+        _causes(runs, names, label, L, band_text, lo, hi, src, charts / f"causes{suffix}")
+        _towns(exp, out, names, runs, label, L, src, charts / f"towns{suffix}")
+
+
+def lever_chart(exp, out: Path, runs: pd.DataFrame, lang: str = "en") -> list[Path]:
+    """Spending by lever into ``out/charts/levers``: means and bands, and paired differences.
+
+    Left: each run name's mean and band (log scale); right: each scenario's difference from
+    its baseline, seed by seed. Levers that spent nothing in every run are left out.
+    """
+    L = Labels(lang)
+    label = scenario_labels(exp, L.lang)
+    names = list(dict.fromkeys(runs["scenario"]))
+    others = [n for n in names if baseline_of(exp, n) != n]
+    levers = [c for c in runs.columns if c.startswith("spend_") and runs[c].abs().sum() > 0]
+    levers.sort(key=lambda c: runs[c].mean())
+    lo, hi = band_quantiles(exp)
+    by = {n: g.set_index("seed") for n, g in runs.groupby("scenario", sort=False)}
+    palette = iter([ACCENT, *(c for c in PALETTE if c != ACCENT)])
+    colours = {n: BASE if baseline_of(exp, n) == n else next(palette) for n in names}
+    with plt.rc_context(L.style()):
+        fig, (a1, a2) = plt.subplots(
+            1, 2, figsize=(10, 0.3 * len(levers) * max(1, len(names) / 2) + 2.2), sharey=True,
+            layout="constrained",
+        )  # fmt: skip
+        width = 0.8 / len(names)
+        for i, name in enumerate(names):
+            y = np.arange(len(levers)) + (len(names) / 2 - 0.5 - i) * width
+            for yi, c in zip(y, levers, strict=True):
+                _interval(a1, yi, by[name][c], lo, hi, colours[name], scale=1e6)
+                if name in others:
+                    base = by[baseline_of(exp, name)]
+                    diff = by[name][c].loc[base.index] - base[c]
+                    _interval(a2, yi, diff, lo, hi, colours[name], scale=1e6)
+        a1.set_yticks(np.arange(len(levers)),
+                      [LEVER_LABELS[L.lang].get(c[6:], c[6:]) for c in levers], fontsize=8)  # fmt: skip
+        a1.set_xscale("log")
+        a1.set_xlabel(L("lever_axis"))
+        a2.axvline(0, color=BASE, lw=0.8)
+        a2.set_xlabel(L("lever_diff"))
+        for ax in (a1, a2):
+            ax.xaxis.set_major_formatter(THOUSANDS)
+            ax.grid(False, axis="y")
+        handles = [plt.Line2D([], [], color=colours[n], marker="o", label=label[n]) for n in names]
+        a1.legend(handles=handles, loc="lower right", fontsize=8)  # small levers sit left
+        band = L("band", band=L.band(exp.band, len(exp.seeds)))
+        fig.suptitle(L("lever_title", period=_period(runs), band=band))
+        note(fig, L("source", version=sim.__version__, what=_what(exp, runs, L)))
+        suffix = "" if L.lang == "en" else f"_{L.lang}"
+        return save(fig, out / "charts" / f"levers{suffix}")
+
+
+def _grid(
+    n: int, width: float = 2.6, height: float = 1.9, sharey: bool = True, ncol: int = 4,
+    sharex: bool = True,
+) -> tuple[plt.Figure, np.ndarray]:  # fmt: skip
+    ncol = min(n, ncol)
+    nrow = int(np.ceil(n / ncol))
+    fig, axes = plt.subplots(
+        nrow, ncol, figsize=(width * ncol + 0.6, height * nrow + 1.2), sharex=sharex,
+        sharey=sharey, layout="constrained", squeeze=False,
+    )  # fmt: skip
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    return fig, axes
+
+
+def _years_axis(ax) -> None:
+    ax.xaxis.set_major_locator(mdates.YearLocator(2))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    ax.tick_params(labelsize=7)
+
+
+def _trajectories(exp, out, names, others, label, L, band_text, lo, hi, src, stem):
+    """Small multiples: each scenario against its baseline, mean and band by month.
+
+    Each panel has its own scale: the scenario against its baseline is what it shows.
+    """
+    monthly = pq.read_table(
+        out / "monthly.parquet", columns=["scenario", "seed", "month", "n_relapsed"]
+    ).to_pandas()
+    q = monthly.groupby(["scenario", "month"])["n_relapsed"]
+    stats = pd.DataFrame({"mean": q.mean(), "lo": q.quantile(lo), "hi": q.quantile(hi)})
+    panels = others or names
+    fig, axes = _grid(len(panels), sharey=False)
+    for ax, name in zip(axes.ravel(), panels, strict=False):
+        for run, colour in ((baseline_of(exp, name), BASE), (name, ACCENT)):
+            s = stats.loc[run]
+            x = pd.to_datetime(s.index)
+            ax.fill_between(x, s["lo"], s["hi"], color=colour, alpha=0.18, lw=0)
+            ax.plot(x, s["mean"], color=colour, lw=1.3)
+        ax.set_title(label[name], fontsize=8)
+        ax.set_ylim(0, None)
+        ax.yaxis.set_major_formatter(THOUSANDS)
+        ax.tick_params(axis="y", labelsize=7)
+        _years_axis(ax)
+    handles = [plt.Line2D([], [], color=BASE, label=L("baseline")),
+               plt.Line2D([], [], color=ACCENT, label=L("scenario"))]  # fmt: skip
+    fig.legend(handles=handles, loc="outside upper right", ncol=2, title=L("band", band=band_text))
+    fig.suptitle(L("traj_title"))
+    fig.supylabel(L("relapsed_axis"), fontsize=9)
+    note(fig, src)
+    save(fig, stem)
+
+
+def _interval(ax, y, g: pd.Series, lo: float, hi: float, colour: str, scale: float = 1.0):
+    mean = g.mean() / scale
+    ax.plot([g.quantile(lo) / scale, g.quantile(hi) / scale], [y, y], color=colour, lw=2.2,
+            alpha=0.5, solid_capstyle="butt")  # fmt: skip
+    ax.plot([mean], [y], "o", color=colour, ms=5)
+
+
+def _dots(exp, runs, names, label, L, band_text, lo, hi, src, stem):
+    """Relapse and spending by scenario: mean and band, the baselines in black."""
+    by = {n: g for n, g in runs.groupby("scenario", sort=False)}
+    y = np.arange(len(names))[::-1]
+    fig, (a1, a2) = plt.subplots(
+        1, 2, figsize=(10, 0.32 * len(names) + 1.8), sharey=True, layout="constrained"
+    )
+    for yi, name in zip(y, names, strict=True):
+        colour = BASE if baseline_of(exp, name) == name else ACCENT
+        _interval(a1, yi, by[name]["relapsed"], lo, hi, colour)
+        _interval(a2, yi, by[name]["spending"], lo, hi, colour, scale=1e6)
+    a1.set_yticks(y, [label[n] for n in names], fontsize=8)
+    for tick, name in zip(a1.get_yticklabels(), names, strict=True):
+        if baseline_of(exp, name) == name:
+            tick.set_fontweight("bold")
+    a1.set_xlabel(L.name("relapsed"))
+    a2.set_xlabel(L("spending"))
+    for ax in (a1, a2):
+        ax.xaxis.set_major_formatter(THOUSANDS)
+        ax.grid(False, axis="y")
+    handles = [plt.Line2D([], [], color=BASE, marker="o", label=L("baseline")),
+               plt.Line2D([], [], color=ACCENT, marker="o", label=L("scenario"))]  # fmt: skip
+    fig.legend(handles=handles, loc="outside upper right", ncol=2, title=L("band", band=band_text))
+    fig.suptitle(L("cmp_title", period=_period(runs)))
+    note(fig, src)
+    save(fig, stem)
+
+
+def _place_labels(ax, xs, ys, texts, fontsize=7, starts=None):
+    """Label points to their right, spreading overlapping labels up and down (screen space).
+
+    ``starts``: where each label may begin on the x axis (e.g. past the point's error bar).
+    """
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    pts = ax.transData.transform(np.column_stack([xs, ys]))
+    if starts is not None:
+        pts[:, 0] = ax.transData.transform(np.column_stack([starts, ys]))[:, 0]
+    labels = [ax.text(0, 0, t, fontsize=fontsize, va="center") for t in texts]
+    sizes = np.array([[b.width, b.height] for b in (t.get_window_extent(renderer) for t in labels)])
+    pos = pts + [8.0, 0.0]  # label anchors (left middle), pixels
+    gap = 1.15
+    for _ in range(300):  # push apart the pairs that overlap, half each way
+        moved = False
+        for i in range(len(pos)):
+            for j in range(i + 1, len(pos)):
+                dx = abs(pos[i, 0] - pos[j, 0]) < max(sizes[i, 0], sizes[j, 0])
+                need = gap * (sizes[i, 1] + sizes[j, 1]) / 2 - abs(pos[i, 1] - pos[j, 1])
+                if dx and need > 0:
+                    up = 1.0 if pos[i, 1] >= pos[j, 1] else -1.0
+                    pos[i, 1] += up * need / 2
+                    pos[j, 1] -= up * need / 2
+                    moved = True
+        if not moved:
+            break
+    inv = ax.transData.inverted()
+    for k, text in enumerate(labels):
+        text.remove()
+        ax.annotate(texts[k], (xs[k], ys[k]), xytext=inv.transform(pos[k]), fontsize=fontsize,
+                    va="center", arrowprops={"arrowstyle": "-", "color": "0.6", "lw": 0.5})  # fmt: skip
+
+
+def _cost_effectiveness(exp, runs, others, label, L, band_text, lo, hi, src, stem):
+    """Relapses averted against extra spending, paired by seed, with the quadrants named.
+
+    Points crowded near the origin are labelled in a second panel that zooms in on them.
+    """
+    if not others:
+        return
+    by = {n: g.set_index("seed") for n, g in runs.groupby("scenario", sort=False)}
+    points = []  # (x, y, x band, y band)
+    for name in others:
+        base = by[baseline_of(exp, name)]
+        g = by[name].loc[base.index]
+        averted = base["relapsed"] - g["relapsed"]
+        cost = (g["spending"] - base["spending"]) / 1e6
+        x, y = averted.mean(), cost.mean()
+        points.append((x, y, [[x - averted.quantile(lo)], [averted.quantile(hi) - x]],
+                       [[y - cost.quantile(lo)], [cost.quantile(hi) - y]]))  # fmt: skip
+    xs, ys = np.array([p[0] for p in points]), np.array([p[1] for p in points])
+    span_x = max(np.ptp(np.append(xs, 0)), 1e-9)
+    span_y = max(np.ptp(np.append(ys, 0)), 1e-9)
+    near = (np.abs(xs) < 0.12 * span_x) & (np.abs(ys) < 0.12 * span_y)
+    zoom = near.sum() >= 3 and (~near).any()
+    fig, axes = plt.subplots(1, 2 if zoom else 1, figsize=(12 if zoom else 8, 6),
+                             layout="constrained", squeeze=False)  # fmt: skip
+    panels = [
+        (axes[0, 0], np.ones(len(others), bool), ~near if zoom else np.ones(len(others), bool))
+    ]
+    if zoom:
+        panels.append((axes[0, 1], near, near))
+    for ax, shown, labelled in panels:
+        for k in np.flatnonzero(shown):
+            x, y, xerr, yerr = points[k]
+            ax.errorbar(x, y, xerr=xerr, yerr=yerr, fmt="o", color=ACCENT, ecolor="0.55",
+                        elinewidth=0.8, capsize=2, ms=4)  # fmt: skip
+        ax.axhline(0, color="0.5", lw=0.8)
+        ax.axvline(0, color="0.5", lw=0.8)
+        # the points with their bars, and the origin; room for labels on the right
+        k = np.flatnonzero(shown)
+        x0 = min(min(points[i][0] - points[i][2][0][0] for i in k), 0)
+        x1 = max(max(points[i][0] + points[i][2][1][0] for i in k), 0)
+        y0 = min(min(points[i][1] - points[i][3][0][0] for i in k), 0)
+        y1 = max(max(points[i][1] + points[i][3][1][0] for i in k), 0)
+        dx, dy = max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)
+        ax.set_xlim(x0 - 0.05 * dx, x1 + 0.45 * dx)
+        ax.set_ylim(y0 - 0.15 * dy, y1 + 0.15 * dy)
+        ax.set(xlabel=L("averted"), ylabel=L("extra_cost"))
+        ax.xaxis.set_major_formatter(THOUSANDS)
+        ax.yaxis.set_major_formatter(THOUSANDS)
+        idx = np.flatnonzero(labelled)
+        right = [points[k][0] + points[k][2][1][0] for k in idx]  # past the error bar
+        _place_labels(ax, xs[idx], ys[idx], [label[others[k]] for k in idx], starts=right)
+    corners = {"q_costs": (0.98, 0.98, "right", "top"), "q_dominant": (0.98, 0.02, "right", "bottom"),
+               "q_dominated": (0.02, 0.98, "left", "top"), "q_saves": (0.02, 0.02, "left", "bottom")}  # fmt: skip
+    for key, (cx, cy, ha, va) in corners.items():
+        axes[0, 0].text(cx, cy, L(key), transform=axes[0, 0].transAxes, ha=ha, va=va, fontsize=8,
+                        color="0.45", bbox={"fc": "white", "ec": "none", "alpha": 0.8})  # fmt: skip
+    if zoom:
+        axes[0, 1].set_title(L("ce_zoom"), fontsize=9)
+    fig.suptitle(L("ce_title"))
+    note(fig, L("ce_note", band=band_text) + "\n" + src)
+    save(fig, stem)
+
+
+def _causes(runs, names, label, L, band_text, lo, hi, src, stem):
+    """Relapse events by cause, stacked (fixed colours), with the band of the total."""
+    cols = [f"cause_{c}" for c in CAUSES]
+    means = runs.groupby("scenario", sort=False)[cols].mean().loc[names]
+    total = runs.groupby("scenario", sort=False)["relapse_events"]
+    y = np.arange(len(names))[::-1]
+    fig, ax = plt.subplots(figsize=(10, 0.32 * len(names) + 1.8), layout="constrained")
+    left = np.zeros(len(names))
+    for c, col in zip(CAUSES, cols, strict=True):
+        ax.barh(y, means[col], left=left, color=CAUSE_COLOURS[c], label=L.cause(c), height=0.7)
+        left += means[col].to_numpy()
+    q_lo, q_hi = total.quantile(lo).loc[names], total.quantile(hi).loc[names]
+    mid = total.mean().loc[names]
+    ax.errorbar(mid, y, xerr=[mid - q_lo, q_hi - mid], fmt="none", ecolor="0.2", capsize=2, lw=0.8)
+    ax.set_yticks(y, [label[n] for n in names], fontsize=8)
+    ax.set(title=L("cause_title", band=band_text), xlabel=L("events"))
+    ax.xaxis.set_major_formatter(THOUSANDS)
+    ax.grid(False, axis="y")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    note(fig, src)
+    save(fig, stem)
+
+
+def _towns(exp, out, names, runs, label, L, src, stem):
+    """Small multiples by town: the baseline, and the scenario with the most relapse."""
+    towns = pq.read_table(
+        out / "towns.parquet", columns=["scenario", "month", "town", "n_relapsed"]
+    ).to_pandas()
+    mean = towns.groupby(["scenario", "town", "month"])["n_relapsed"].mean()
+    worst = runs.groupby("scenario", sort=False)["relapsed"].mean().idxmax()
+    base = baseline_of(exp, worst)
+    n_towns = int(towns["town"].max()) + 1
+    ncol = int(np.ceil(np.sqrt(n_towns)))
+    fig, axes = _grid(n_towns, width=1.9, height=1.45, ncol=ncol)
+    for town, ax in enumerate(axes.ravel()[:n_towns]):
+        for run, colour in ((base, BASE), (worst, ACCENT)):
+            s = mean.loc[(run, town)]
+            ax.plot(pd.to_datetime(s.index), s.to_numpy(), color=colour, lw=1)
+        ax.set_title(L.town(town, n_towns), fontsize=8)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=3, min_n_ticks=1))
+        _years_axis(ax)
+    axes[0, 0].set_ylim(0, max(ax.get_ylim()[1] for ax in axes.ravel()[:n_towns]))  # shared
+    handles = [plt.Line2D([], [], color=BASE, label=label[base]),
+               plt.Line2D([], [], color=ACCENT, label=L("town_worst", name=label[worst]))]  # fmt: skip
+    fig.legend(handles=handles, loc="outside upper right", ncol=2)
+    fig.suptitle(L("town_title"))
+    fig.supylabel(L("relapsed_axis"), fontsize=9)
+    extra = " · " + L("synthetic_towns") if n_towns == len(TOWNS["en"]) else ""
+    note(fig, src + extra)
+    save(fig, stem)
+
+
+def _sweep_what(L: Labels, run: dict) -> str:
+    """What a sweep ran (``run``: the keys of the ``sweep_what`` label, ``pooled`` a list)."""
+    pooled = L("pooled", keys=", ".join(run["pooled"])) if run["pooled"] else ""
+    return L("sweep_what", **(run | {"pooled": pooled}))
+
+
+def heatmap(table: pd.DataFrame, x: str, y: str, outcome: str, stem: Path, run: dict,
+            lang: str = "en") -> list[Path]:  # fmt: skip
+    """Mean of ``outcome`` over a grid of two swept parameters ``x`` and ``y``."""
+    L = Labels(lang)
+    what = _sweep_what(L, run)
+    grid = table.pivot_table(index=y, columns=x, values=outcome, aggfunc="mean")
+    values = grid.to_numpy()
+    with plt.rc_context(L.style()):
+        fig, ax = plt.subplots(figsize=(7, 5), layout="constrained")
+        im = ax.imshow(values, origin="lower", aspect="auto", cmap="viridis")
+        ax.grid(False)
+        ax.set_xticks(range(grid.shape[1]), [f"{v:g}" if isinstance(v, float) else str(v)
+                                             for v in grid.columns])  # fmt: skip
+        ax.set_yticks(range(grid.shape[0]), [f"{v:g}" if isinstance(v, float) else str(v)
+                                             for v in grid.index])  # fmt: skip
+        span = np.nanmax(values) - np.nanmin(values)
+        for (i, j), v in np.ndenumerate(values):
+            shade = (v - np.nanmin(values)) / span if span > 0 else 0.0
+            ax.text(j, i, f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}", ha="center",
+                    va="center", fontsize=8, color="black" if shade > 0.6 else "white")  # fmt: skip
+        ax.set(title=L("heat_title", outcome=L.name(outcome)), xlabel=L.name(x), ylabel=L.name(y))
+        fig.colorbar(im, ax=ax, label=L.name(outcome), format=THOUSANDS if span > 100 else None)
+        note(fig, L("source", version=sim.__version__, what=what))
+        return save(fig, stem)
+
+
+def sweep_chart(table: pd.DataFrame, x: str, outcome: str, stem: Path, run: dict,
+                by: str | None = None, lang: str = "en") -> list[Path]:  # fmt: skip
+    """Mean of ``outcome`` against one swept parameter, with the range across seeds.
+
+    With ``by`` (a second swept parameter), one line per value of it: nothing is pooled.
+    """
+    L = Labels(lang)
+    what = _sweep_what(L, run)
+    groups = [(None, table)] if by is None else list(table.groupby(by))
+    with plt.rc_context(L.style()):
+        fig, ax = plt.subplots(layout="constrained")
+        values = sorted(table[x].unique(), key=lambda v: (isinstance(v, str), v))
+        where = {v: i for i, v in enumerate(values)}  # the swept values, evenly spaced
+        for k, (value, g) in enumerate(groups):
+            s = g.groupby(x)[outcome]
+            xs = [where[v] for v in s.mean().index]
+            colour = PALETTE[k % len(PALETTE)]
+            name = L("mean") if by is None else f"{L.name(by)} = {value}"
+            ax.plot(xs, s.mean().to_numpy(), "o-", color=colour, label=name)
+            ax.fill_between(xs, s.min().to_numpy(), s.max().to_numpy(), color=colour, alpha=0.15,
+                            lw=0)  # fmt: skip
+        ax.set_xticks(range(len(values)), [f"{v:g}" if isinstance(v, float) else str(v)
+                                           for v in values])  # fmt: skip
+        ax.set(title=L("sweep_title", outcome=L.name(outcome), x=L.name(x)), xlabel=L.name(x),
+               ylabel=L.name(outcome))  # fmt: skip
+        ax.yaxis.set_major_formatter(THOUSANDS)
+        ax.legend(title=L("range"), loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        note(fig, L("source", version=sim.__version__, what=what))
+        return save(fig, stem)
+
+
+def fit_chart(tables: dict[str, pd.DataFrame], stem: Path, title: str) -> list[Path]:
+    """Calibration: each target's band and the simulated values, as ratios to the target.
+
+    ``tables`` are fit tables (:func:`sim.studies.calibration.fit_table`) by label, drawn in order;
+    the points are the means across seeds, the whiskers their range. Targets that are only
+    checked (not fitted) are marked "check".
+    """
+    first = next(iter(tables.values()))
+    labels = [f"{r.target} {r.year}" + ("" if r.fitted else " (check)") for r in first.itertuples()]
+    y = np.arange(len(first))[::-1]
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(8.5, 0.22 * len(first) + 1.6), layout="constrained")
+        lo, hi = first["low"] / first["value"], first["high"] / first["value"]
+        ax.barh(y, hi - lo, left=lo, height=0.7, color="0.88", label="target band", zorder=1)
+        ax.axvline(1.0, color="0.5", lw=0.8, zorder=1)
+        markers = ["o", "s", "D"]
+        for k, (label, t) in enumerate(tables.items()):
+            ratio = t["simulated"] / t["value"]
+            err = [ratio - t["sim_min"] / t["value"], t["sim_max"] / t["value"] - ratio]
+            ax.errorbar(
+                ratio, y + (k - 1) * 0.22, xerr=err, fmt=markers[k % 3], ms=3.5, lw=0.8,
+                color=PALETTE[k], mfc="white" if k == 0 else PALETTE[k], label=label, zorder=3,
+            )  # fmt: skip
+        ax.set_yticks(y, labels, fontsize=7)
+        ax.set_xscale("log")
+        ticks = [t for t in (0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4) if t]
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+        ax.grid(False, axis="y")
+        ax.set(title=title, xlabel="simulated / published figure (log scale)")
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        note(fig, f"Source: relapse-sim {sim.__version__} · whiskers: range across seeds")
+        return save(fig, stem)
+
+
+# -- sensitivity analysis and scenario discovery (sim.studies.sensitivity) ------------------------
+
+SA_TEXT = by_lang("sensitivity")  # sim/reports/text.yaml
+
+
+def _sa_source(plan, runs: pd.DataFrame, method: str, T: dict, L: Labels) -> str:
+    first = runs.iloc[0]
+    what = T["what"].format(
+        method=method, runs=len(runs), points=runs["point"].nunique(),
+        seeds=len(plan.pars.analysis.seeds), uset=plan.uset.name, scale=plan.pars.scale,
+        households=int(first["households"]), period=_period(runs),
+    )  # fmt: skip
+    return L("source", version=sim.__version__, what=what)
+
+
+def sensitivity_chart(plan, table: pd.DataFrame, method: str, stem: Path, runs: pd.DataFrame,
+                      lang: str = "en") -> list[Path]:  # fmt: skip
+    """Ranked bars with 95% intervals, a panel per outcome (Morris mu*, or Sobol S1 and ST)."""
+    L = Labels(lang)
+    T = SA_TEXT[L.lang]
+    outcomes = list(dict.fromkeys(table["outcome"]))
+    k = table["factor"].nunique()
+    with plt.rc_context(L.style()):
+        fig, axes = _grid(len(outcomes), width=4.6, height=0.22 * k + 1.2, sharey=False,
+                          ncol=2, sharex=False)  # each outcome its own unit  # fmt: skip
+        for ax, o in zip(axes.ravel(), outcomes, strict=False):
+            g = table[table["outcome"] == o].sort_values("rank", ascending=False)
+            y = np.arange(len(g))
+            names = [plan.uset.label(f, L.lang) for f in g["factor"]]
+            if method == "morris":
+                unit = 1e6 if o == "spending" else 1.0  # yuan shown in millions
+                mu = g["mu_star"] / unit
+                err = [mu - g["mu_star_lo"] / unit, g["mu_star_hi"] / unit - mu]
+                ax.barh(y, mu, xerr=err, color=BAND, alpha=0.8, capsize=2,
+                        error_kw={"lw": 0.8})  # fmt: skip
+                ax.plot(g["sigma"] / unit, y, "o", color=BASE, ms=3, label=T["sigma"])
+                ax.set_xlabel(T["mu_star"], fontsize=8)
+                if not (g["mu_star"] > 0).any():  # e.g. no run with large-scale relapse
+                    ax.text(0.5, 0.5, T["constant"], transform=ax.transAxes, ha="center",
+                            bbox={"facecolor": "white", "edgecolor": "none"})  # fmt: skip
+            else:
+                for col, dy, colour in (("ST", 0.2, BAND), ("S1", -0.2, ACCENT)):
+                    v = g[col].fillna(0)
+                    err = np.clip(
+                        [v - g[f"{col}_lo"].fillna(0), g[f"{col}_hi"].fillna(0) - v], 0, None
+                    )
+                    ax.barh(y + dy, v, height=0.38, xerr=err, color=colour, capsize=2,
+                            error_kw={"lw": 0.8}, label=T[col])  # fmt: skip
+                ax.set_xlabel(T["index"], fontsize=8)
+                if g["ST"].isna().all():
+                    ax.text(0.5, 0.5, T["constant"], transform=ax.transAxes, ha="center")
+            ax.set_yticks(y, names, fontsize=7)
+            title = figure_label(o, L.lang, unit=o != "spending")
+            if method == "morris" and o == "spending":  # drawn in millions
+                title += f" ({T['million']})" if L.lang == "en" else f"（{T['million']}）"
+            ax.set_title(title, loc="left", fontsize=9)
+            ax.grid(False, axis="y")
+            ax.tick_params(axis="x", labelsize=7)
+        axes.ravel()[0].legend(loc="lower right", fontsize=7)  # the least influential corner
+        fig.suptitle(T[method])
+        note(fig, _sa_source(plan, runs, method, T, L))
+        return save(fig, stem)
+
+
+def prim_chart(plan, traj: pd.DataFrame, limits: list[dict], result: dict, stem: Path,
+               runs: pd.DataFrame, lang: str = "en") -> list[Path]:  # fmt: skip
+    """PRIM: the peeling trajectory (coverage against density) and the chosen box's limits."""
+    L = Labels(lang)
+    T = SA_TEXT[L.lang]
+    p = plan.pars.analysis.prim
+    what = figure_label(p.outcome, L.lang, unit=False)
+    if p.above is not None:
+        what = f"{what} > {p.above:g}"
+    with plt.rc_context(L.style()):
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.6 + 0.25 * len(limits)),
+                                     layout="constrained", width_ratios=[1, 1.2])  # fmt: skip
+        sc = a1.scatter(traj["coverage"], traj["density"], c=traj["res_dim"], cmap="viridis", s=14)
+        a1.plot(traj["coverage"], traj["density"], color="0.6", lw=0.6, zorder=0)
+        r = result["boxes"][0]  # the box reported (after dropping insignificant limits)
+        a1.plot(r["coverage"], r["density"], "o", mfc="none", mec=ACCENT, ms=11, mew=2)
+        left = r["coverage"] < traj["coverage"].median()
+        text = T["chosen"].format(c=r["coverage"], d=r["density"]) + (
+            T["dropped"] if r["dropped"] else ""
+        )
+        a1.annotate(text, (r["coverage"], r["density"]),
+                    xytext=(10 if left else -10, 10), textcoords="offset points",
+                    ha="left" if left else "right", fontsize=8, color=ACCENT)  # fmt: skip
+        bar = fig.colorbar(sc, ax=a1, label=T["res_dim"], shrink=0.8)
+        bar.locator = MaxNLocator(integer=True)
+        bar.update_ticks()
+        a1.set_xlabel(T["coverage"], fontsize=8)
+        a1.set_ylabel(T["density"], fontsize=8)
+        a1.set_title(T["traj"], loc="left", fontsize=10)
+        y = np.arange(len(limits))[::-1]
+        for yi, lim in zip(y, limits, strict=True):
+            lo0, hi0 = plan.uset.factors[lim["factor"]].bounds()
+            lo = lim["low"] if lim["low"] is not None else lo0
+            hi = lim["high"] if lim["high"] is not None else hi0
+            a, b = (lo - lo0) / (hi0 - lo0), (hi - lo0) / (hi0 - lo0)
+            a2.barh(yi, 1, color="0.9", height=0.5)
+            a2.barh(yi, b - a, left=a, color=ACCENT, height=0.5)
+            for xv, v, side in ((a, lim["low"], "left"), (b, lim["high"], "right")):
+                if v is not None:  # the limit, inside the bar at its edge
+                    text = f"{v:.3g}x" if lim["change"] == "scale" else f"{v:.3g}"
+                    a2.text(xv, yi, f" {text} ", ha=side, va="center", fontsize=8, color="white",
+                            fontweight="bold")  # fmt: skip
+        a2.set_yticks(y, [plan.uset.label(lim["factor"], L.lang) for lim in limits], fontsize=8)
+        a2.set_xlim(0, 1)
+        a2.set_xlabel(T["range_axis"], fontsize=8)
+        a2.set_title(T["limits"], loc="left", fontsize=10)
+        a2.grid(False, axis="y")
+        fig.suptitle(T["prim_title"].format(what=what))
+        note(fig, _sa_source(plan, runs, "PRIM", T, L))
+        return save(fig, stem)
+
+
+SEARCH_TEXT = by_lang("search")  # sim/reports/text.yaml
+
+
+def pareto_chart(plan, table: pd.DataFrame, refs: pd.DataFrame, best, stem: Path,
+                 lang: str = "en") -> list[Path]:  # fmt: skip
+    """A search's trials: spending against relapse, feasible and not, the front, references."""
+    L = Labels(lang)
+    T = SEARCH_TEXT[L.lang]
+    s = plan.pars.search
+    labels = (s.labels or {}).get(L.lang, {})
+    with plt.rc_context(L.style()):
+        fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
+        x, y = table["spending"] / 1e6, 100 * table["relapse_rate"]
+        ok = table["feasible"].to_numpy(bool)
+        ax.scatter(x[~ok], y[~ok], marker="x", color="0.55", s=16, lw=0.8, label=T["infeasible"])
+        ax.scatter(x[ok], y[ok], color=BAND, s=18, alpha=0.8, label=T["feasible"])
+        front = table[table["pareto"]].sort_values("spending")
+        if len(front):
+            ax.step(front["spending"] / 1e6, 100 * front["relapse_rate"], where="post",
+                    color=ACCENT, lw=1.2, label=T["front"])  # fmt: skip
+            ax.plot(front["spending"] / 1e6, 100 * front["relapse_rate"], "o", color=ACCENT, ms=4)
+        if best is not None:
+            bx, by = best["spending"] / 1e6, 100 * best["relapse_rate"]
+            ax.plot(bx, by, "o", mfc="none", mec=ACCENT, ms=13, mew=2)
+            ax.annotate(T["best"].format(n=int(best["trial"])), (bx, by), xytext=(12, 10),
+                        textcoords="offset points", fontsize=8, color=ACCENT)  # fmt: skip
+        texts = []
+        for _, r in refs.iterrows():
+            name = labels.get(r["reference"], r["reference"].replace("_", " "))
+            texts.append(name if r["feasible"] else T["ref_bad"].format(name=name))
+            ax.plot(r["spending"] / 1e6, 100 * r["relapse_rate"], "D", color=BASE, ms=6,
+                    mfc=BASE if r["feasible"] else "white")  # fmt: skip
+        ax.xaxis.set_major_formatter(THOUSANDS)
+        if texts:  # after every point is drawn: the axes' limits are final
+            _place_labels(ax, (refs["spending"] / 1e6).to_numpy(),
+                          (100 * refs["relapse_rate"]).to_numpy(), texts, fontsize=8)  # fmt: skip
+        ax.set_xlabel(T["spending"], fontsize=9)
+        ax.set_ylabel(T["relapse"], fontsize=9)
+        ax.legend(loc="upper right")
+        fig.suptitle(
+            T["title"].format(title=s.title if L.lang == "en" else labels.get("title", s.title))
+        )
+        names = ", ".join(labels.get(k, k) for k in s.shocks)
+        cfg = next(iter(plan.bases.values()))
+        last = pd.Period(cfg["start"], "M") + cfg["months"] - 1
+        what = T["what"].format(trials=len(table), seeds=len(s.seeds), shocks=len(s.shocks),
+                                names=names, risk=s.risk, period=f"{cfg['start']} – {last}")  # fmt: skip
+        note(fig, L("source", version=sim.__version__, what=what))
+        return save(fig, stem)
