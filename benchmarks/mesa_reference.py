@@ -7,6 +7,13 @@ rule), written the way a Mesa model usually is: agents with a ``step`` of
 their own, ``agents.do`` and a ``DataCollector``. It draws its own random numbers, so it agrees
 with the engine in distribution, not draw by draw (``tests/test_reference.py``). Its purpose is a
 like-for-like speed comparison (``python -m experiments.benchmark --reference``).
+
+It shares the engine's dibao rule functions (``means_tested_income``, ``dibao_amount``, run as
+plain Python) and simplifies two things, which :class:`ReferenceModel` checks the config allows:
+the means test counts all wages (``policy.dibao.wage_weight`` 1: it keeps no wage history),
+and posts go to poverty-alleviated, then edge households, poorest first (the engine's
+``policy.public_jobs.priority`` with monitoring off, as in ``CORE``: no household is
+unstable or monitored).
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ import mesa
 from sim.core.params import resolve
 from sim.engine.households import EDGE, PA, Households
 from sim.engine.livelihood import Livelihood
+from sim.engine.policies.dibao import dibao_amount
+from sim.engine.policies.means_test import means_tested_income
 from sim.engine.schema import Run, check
 from sim.engine.shocks import monthly
 
@@ -131,7 +140,9 @@ class Household(mesa.Agent):
             std = p.standard
             current = self.dibao or (m.t == 1 and self.transfers0 > 0)
             applies = self.u_take < p.take_up.array()[self.category] or current
-            own_pc_month = self.own_pc_month - p.pension_disregard * self.n_elderly / self.n_members
+            own_pc_month = MEANS_TESTED(
+                self.own_pc_month, self.n_elderly, self.n_members, p.pension_disregard
+            )
             poor = own_pc_month < std
             u_err = m.random.random()
             full = poor and applies and (current or u_err >= p.exclusion_error)
@@ -142,9 +153,8 @@ class Household(mesa.Agent):
             single = single and own_pc_month < p.low_income_multiple * std
             amount = 0.0
             if full or wrong:
-                gap = max(std - own_pc_month, p.minimum)
-                amount = gap * self.n_members + p.topup_disabled * self.n_disabled
-                amount += p.topup_severe * self.n_chronic + p.topup_school * self.n_school
+                amount = DIBAO_AMOUNT(p, own_pc_month, self.n_members, self.n_disabled,
+                                      self.n_chronic, self.n_school)  # fmt: skip
             if single:
                 amount = std + p.topup_severe
             self.dibao_amount = round(amount, 2)
@@ -190,6 +200,26 @@ class Household(mesa.Agent):
         return self.n_labour - self.n_migrant - self.n_local
 
 
+# The engine's rule functions, as plain Python (numba's original function where compiled).
+MEANS_TESTED = getattr(means_tested_income, "py_func", means_tested_income)
+DIBAO_AMOUNT = getattr(dibao_amount, "py_func", dibao_amount)
+
+
+def _check_simplifications(run: Run) -> None:
+    """Refuse a config the reference's simplifications do not cover (module docstring)."""
+    policy = run.policy
+    for year in range(run.start_year, run.start_year + run.pars.months // 12 + 1):
+        dibao, posts, monitoring = (resolve(policy[k], year)
+                                    for k in ("dibao", "public_jobs", "monitoring"))  # fmt: skip
+        if dibao.wage_weight != 1:
+            raise ValueError(f"{year}: the reference counts all wages (dibao.wage_weight 1)")
+        if monitoring.enabled:
+            raise ValueError(f"{year}: the reference has no monitoring (policy.monitoring)")
+        served = [g for g in posts.priority if g not in ("unstable", "monitored")]  # none, unmonitored
+        if served != ["poverty_alleviated", "edge"]:
+            raise ValueError(f"{year}: the reference gives posts to PA, then edge households")
+
+
 class ReferenceModel(mesa.Model):
     """The core dynamics with one agent per household (see the module docstring)."""
 
@@ -202,6 +232,7 @@ class ReferenceModel(mesa.Model):
         self.livelihood = Livelihood(self.econ)
         policy = run.policy
         self.specs = {name: policy[name] for name in ("dibao", "basic_insurance", "public_jobs")}
+        _check_simplifications(run)
         self.year, self.month = run.start_year, run.start_month
         self.new_year()
         self.scale = run.population.scale

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from sim.config.compose import compose
 from sim.core.errors import ConfigError
@@ -190,3 +191,37 @@ def test_every_calibration_parses_and_its_keys_exist(name):
     moved = with_values(base, free, {k: (f.low + f.high) / 2 for k, f in free.items()})
     check(moved)  # every key exists and the midpoint of every range is a valid value
     assert set(values) == set(free) and len(table) >= 10
+
+
+def test_no_shipped_option_sets_a_fitted_value():
+    """The calibrated values hold for every shipped option: compose() changes none of them."""
+    for group, option in OPTIONS:
+        if group != "calibrated":
+            notes: list[str] = []
+            compose([f"{group}={option}"], notes=notes)
+            assert notes == [], (group, option)
+
+
+def test_a_policy_file_of_ones_own_keeps_its_fitted_value(tmp_path):
+    """Take-up 0.9 in one's own mix runs as 0.9 (it ran as the fitted 0.56), and says so."""
+    folder = tmp_path / "mine"
+    (folder / "policy").mkdir(parents=True)
+    (folder / "policy" / "outreach.yaml").write_text(
+        "defaults:\n  - status_quo\n  - _self_\n\nname: outreach\n"
+        "dibao:\n  take_up:\n    poverty_alleviated: 0.9\n"
+    )
+    fitted = compose([]).policy.dibao.take_up
+    out = tmp_path / "run"
+    proc = subprocess.run(
+        [sys.executable, "-m", "experiments.run", "--config-dir", str(folder), "policy=outreach",
+         "population.scale=0.01", "months=2", "burn_in=0", "chart=false",
+         f"hydra.run.dir={out}", f"output_root={tmp_path}"],
+        capture_output=True, text=True, cwd=Path(__file__).parents[1],
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "note: policy.dibao.take_up.poverty_alleviated = 0.9, as the chosen files set it" in (
+        proc.stderr
+    )
+    ran = yaml.safe_load((out / "config.yaml").read_text())["policy"]["dibao"]["take_up"]
+    assert ran == {**fitted, "poverty_alleviated": 0.9}  # the rest keeps the fitted values
+    assert fitted["poverty_alleviated"] != 0.9

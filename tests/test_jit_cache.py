@@ -14,8 +14,15 @@ import sim
 # key sees only dibao.py, so without sim.core.jit.cache_dir a change to means_test.py ran stale.
 SCRIPT = """
 import numpy as np
-from sim.engine.policies.dibao import DibaoRule, counted_income
-rule = DibaoRule(515.0, 40.0, np.zeros(3), 98.0, 1.0, np.ones(4), 0.0, 0.0, 1.0, False, 1.5)
+from sim.core.params import record
+from sim.engine.policies.dibao import DibaoPars, DibaoRule, counted_income
+from sim.engine.households import ShareByCategory
+share = ShareByCategory(poverty_alleviated=1.0, edge=1.0, general=1.0)
+rule = record(DibaoRule, DibaoPars(
+    enabled=True, standard=515.0, minimum=40.0, topup_disabled=0.0, topup_severe=0.0,
+    topup_school=0.0, pension_disregard=98.0, wage_weight=1.0, review_months=3, take_up=share,
+    exclusion_error=0.0, inclusion_error=0.0, inclusion_band=1.0, single_person=False,
+    low_income_multiple=1.5))
 print(counted_income(400.0, 0.0, 1, 2, rule), sum(counted_income.stats.cache_hits.values()))
 """
 

@@ -19,8 +19,10 @@ Example:
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import difflib
+import functools
 import math
 import re
 import types
@@ -298,3 +300,49 @@ def resolve[T](pars: T, year: int) -> T:
                 changes[f.name] = new
         return dataclasses.replace(pars, **changes) if changes else pars
     return pars
+
+
+def record_type(name: str, pars: type, module: str) -> type:
+    """A named tuple of the fields of ``pars`` (a parameter dataclass), for compiled rules.
+
+    A rule's parameters are declared once, in their dataclass (type and bounds) and their
+    config file (value, unit, source): the record a compiled loop reads and the mapping into
+    it follow from the dataclass (:func:`record`). ``module``: the module that holds the tuple
+    under ``name`` (numba's disk cache finds the type there).
+
+    Example:
+        >>> @dataclasses.dataclass(frozen=True)
+        ... class P:
+        ...     rate: float
+        ...     months: int
+        >>> R = record_type("R", P, __name__)
+        >>> record(R, P(rate=1, months=3.0))
+        R(rate=1.0, months=3)
+    """
+    fields = [f.name for f in dataclasses.fields(pars)]
+    rec = collections.namedtuple(name, fields, module=module)
+    rec.pars = pars
+    return rec
+
+
+@functools.cache
+def _hints(pars: type) -> dict[str, Any]:
+    return typing.get_type_hints(pars)
+
+
+def record(rec: type, pars: Any) -> Any:
+    """A year's plain parameters (:func:`resolve`) as the compiled record ``rec``.
+
+    Numbers take their declared type (a float written 515 is 515.0, so that one compiled
+    version serves every year); a value by category becomes its array.
+    """
+    hints = _hints(rec.pars)
+    values = []
+    for name in rec._fields:
+        value, hint = getattr(pars, name), hints[name]
+        if hint in (bool, int, float):
+            value = hint(value)
+        elif hasattr(value, "array"):
+            value = value.array()
+        values.append(value)
+    return rec(*values)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 
 from sim.core.jit import jit, jit_inline
-from sim.core.params import nonneg, pos, prob, resolve
+from sim.core.params import nonneg, pos, prob, record, record_type, resolve
 from sim.core.random import uniform_at
 from sim.engine.households import ShareByCategory
 from sim.engine.policies import tekun
@@ -39,10 +38,10 @@ class DibaoPars:
 
 
 @jit_inline
-def dibao_amount(standard, minimum, topups, pc, n_members, n_disabled, n_chronic, n_school):
+def dibao_amount(rule, pc, n_members, n_disabled, n_chronic, n_school):
     """Monthly dibao for a whole household, yuan/month.
 
-    The gap to the ``standard`` per member (at least the ``minimum``), plus ``topups`` (yuan per
+    The gap to the ``standard`` per member (at least the ``minimum``), plus top-ups (yuan per
     person-month) for the disabled, the seriously ill (here: the chronically ill; the model
     has no age 70+ or severe-disability group) and pupils; ``pc`` is the household's
     means-tested income (:func:`means_tested_income`), yuan per person-month.
@@ -52,14 +51,17 @@ def dibao_amount(standard, minimum, topups, pc, n_members, n_disabled, n_chronic
         >>> from sim.engine.schema import to_dict
         >>> from sim.core.params import parse, resolve
         >>> spec = parse(DibaoPars, to_dict(compose([]))["policy"]["dibao"], "policy.dibao")
-        >>> p = resolve(spec, 2021)
-        >>> Dibao.amount_rule(p)[0:2]
+        >>> rule = record(DibaoRule, resolve(spec, 2021))
+        >>> rule.standard, rule.minimum
         (515.0, 40.0)
-        >>> dibao_amount(*Dibao.amount_rule(p), 215.0, 3, 1, 0, 1)  # 3 x 300 + 40 + 100
+        >>> dibao_amount(rule, 215.0, 3, 1, 0, 1)  # 3 x 300 + 40 + 100
         1040.0
     """
-    gap = max(standard - pc, minimum)
-    top = topups[0] * n_disabled + topups[1] * n_chronic + topups[2] * n_school
+    gap = max(rule.standard - pc, rule.minimum)
+    top = (
+        rule.topup_disabled * n_disabled + rule.topup_severe * n_chronic
+        + rule.topup_school * n_school
+    )  # fmt: skip
     return gap * n_members + top
 
 
@@ -102,35 +104,11 @@ class Dibao(Lever):
             self.pars_at(ctx, t).wage_weight < 1 for t in range(1, ctx.burn_in + ctx.months + 1)
         )
 
-    @staticmethod
-    def amount_rule(p: DibaoPars) -> tuple[float, float, np.ndarray]:
-        """Standard, minimum and top-ups (disabled, severe illness, school) of a year's rules."""
-        tops = [p.topup_disabled, p.topup_severe, p.topup_school]
-        return float(p.standard), float(p.minimum), np.array(tops, np.float64)
-
-    @staticmethod
-    def rule(p: DibaoPars) -> DibaoRule:
-        """A year's rules as the review reads them."""
-        standard, minimum, topups = Dibao.amount_rule(p)
-        return DibaoRule(
-            standard=standard,
-            minimum=minimum,
-            topups=topups,
-            pension_disregard=float(p.pension_disregard),
-            wage_weight=float(p.wage_weight),
-            take_up=p.take_up.array(),
-            exclusion_error=float(p.exclusion_error),
-            inclusion_error=float(p.inclusion_error),
-            inclusion_band=float(p.inclusion_band),
-            single_person=bool(p.single_person),
-            low_income_multiple=float(p.low_income_multiple),
-        )
-
     def select(self, ctx) -> np.ndarray:
         hh, p = ctx.hh, self.pars
         idx = np.empty(hh.n, np.int64)
         n = review(
-            hh.arrays, self.rule(p), (ctx.t - 1) % p.review_months == 0, ctx.t == 1,
+            hh.arrays, record(DibaoRule, p), (ctx.t - 1) % p.review_months == 0, ctx.t == 1,
             ctx.streams.key(self.stream, ctx.t), self.u_take, self.amount, self.single, idx,
         )  # fmt: skip
         return idx[:n]
@@ -147,20 +125,8 @@ class Dibao(Lever):
         return {"dibao_single_person": int(self.single.sum())}
 
 
-class DibaoRule(NamedTuple):
-    """A year's dibao rules as :func:`review` reads them (money in yuan per person-month)."""
-
-    standard: float
-    minimum: float
-    topups: np.ndarray  # disabled, seriously ill, pupil
-    pension_disregard: float
-    wage_weight: float  # share of market wages counted
-    take_up: np.ndarray  # by category
-    exclusion_error: float
-    inclusion_error: float
-    inclusion_band: float
-    single_person: bool
-    low_income_multiple: float
+# A year's dibao rules as the compiled review reads them: DibaoPars's fields, by name.
+DibaoRule = record_type("DibaoRule", DibaoPars, __name__)
 
 
 @jit
@@ -177,7 +143,7 @@ def review(hh, rule, review_all, first_month, key, u_take, amount, single, out_i
         hh.tekun, hh.transfers0, hh.category, hh.risk_type, hh.n_chronic, hh.n_disabled,
         hh.n_school, hh.active
     )  # fmt: skip
-    standard, minimum, topups, take_up = rule.standard, rule.minimum, rule.topups, rule.take_up
+    standard, take_up = rule.standard, rule.take_up
     n = 0
     for i in range(dibao.size):
         if review_all or monitored[i]:
@@ -201,12 +167,12 @@ def review(hh, rule, review_all, first_month, key, u_take, amount, single, out_i
                 & (pc < rule.low_income_multiple * standard)
             )  # fmt: skip
             means_tested = dibao_amount(
-                standard, minimum, topups, pc, n_members[i], n_disabled[i], n_chronic[i],
-                n_school[i],
-            )  # fmt: skip
-            amount[i] = (
-                standard + topups[1] if single[i] else (means_tested if full | wrong else 0.0)
+                rule, pc, n_members[i], n_disabled[i], n_chronic[i], n_school[i]
             )
+            amount[i] = (
+                standard + rule.topup_severe if single[i]
+                else (means_tested if full | wrong else 0.0)
+            )  # fmt: skip
             dibao[i] = amount[i] > 0
         out_idx[n] = i
         n += dibao[i] & active[i]
@@ -237,7 +203,7 @@ def base_year_transfers(
         tekun.review(arrays, u_take, True, False, *tekun.Tekun.rule(tek), idx)
     if dib.enabled:
         key, u_take = streams.key(Dibao.stream, 0), streams.uniform(Dibao.stream, 0, n)
-        review(arrays, Dibao.rule(dib), True, False, key, u_take, amount, np.zeros(n, bool), idx)
+        review(arrays, record(DibaoRule, dib), True, False, key, u_take, amount, np.zeros(n, bool), idx)
     on_tekun, dibao = arrays.tekun, arrays.dibao
     return 12.0 * (
         np.where(dibao, amount, 0.0) + np.where(on_tekun, tek.standard * hh.n_members, 0.0)
