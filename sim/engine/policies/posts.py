@@ -15,11 +15,11 @@ from sim.engine.policies.base import Lever, first_in_order
 
 # Groups a priority order names (``priority`` of posts and training places): a household
 # ranks by the first group of the order it belongs to; households in none come last.
-PRIORITY_GROUPS = ("unstable", "poverty_alleviated", "monitored", "edge", "disabled")
+PRIORITY_GROUPS = ("unstable", "poverty_alleviated", "monitored", "edge", "disabled", "chronic")
 
 
 @jit_inline
-def in_group(group, category, monitored, n_disabled):
+def in_group(group, category, monitored, n_disabled, n_chronic):
     """Whether a household is in priority group ``group`` (an index of PRIORITY_GROUPS)."""
     if group == 0:  # unstable poverty-alleviated: poverty-alleviated and monitored
         return (category == PA) & monitored
@@ -29,11 +29,13 @@ def in_group(group, category, monitored, n_disabled):
         return monitored
     if group == 3:
         return category == EDGE
-    return n_disabled > 0  # a disabled member
+    if group == 4:
+        return n_disabled > 0  # a disabled member
+    return n_chronic > 0  # a chronically ill member
 
 
 @jit_inline
-def priority(order, category, monitored, n_disabled, pc_income):
+def priority(order, category, monitored, n_disabled, n_chronic, pc_income):
     """Order of service of a household: a smaller key is served first.
 
     The rank of the first group of ``order`` (indices of PRIORITY_GROUPS) the household is
@@ -41,7 +43,7 @@ def priority(order, category, monitored, n_disabled, pc_income):
     """
     rank = order.size
     for j in range(order.size):
-        if in_group(order[j], category, monitored, n_disabled):
+        if in_group(order[j], category, monitored, n_disabled, n_chronic):
             rank = j
             break
     return rank * 1e9 + min(max(pc_income, 0.0), 1e8)
@@ -50,13 +52,15 @@ def priority(order, category, monitored, n_disabled, pc_income):
 @jit
 def priority_keys(hh, idx, order):
     """The priority keys (:func:`priority`) of households ``idx`` in ``order``."""
-    category, monitored, n_disabled, pc_income = (
-        hh.category, hh.monitored, hh.n_disabled, hh.pc_income
+    category, monitored, n_disabled, n_chronic, pc_income = (
+        hh.category, hh.monitored, hh.n_disabled, hh.n_chronic, hh.pc_income
     )  # fmt: skip
     key = np.empty(idx.size)
     for j in range(idx.size):
         i = idx[j]
-        key[j] = priority(order, category[i], monitored[i], n_disabled[i], pc_income[i])
+        key[j] = priority(
+            order, category[i], monitored[i], n_disabled[i], n_chronic[i], pc_income[i]
+        )
     return key
 
 
