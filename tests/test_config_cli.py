@@ -1,5 +1,6 @@
 """Every config option composes and runs; bad input gets a one-line error naming the key."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -225,3 +226,78 @@ def test_a_policy_file_of_ones_own_keeps_its_fitted_value(tmp_path):
     ran = yaml.safe_load((out / "config.yaml").read_text())["policy"]["dibao"]["take_up"]
     assert ran == {**fitted, "poverty_alleviated": 0.9}  # the rest keeps the fitted values
     assert fitted["poverty_alleviated"] != 0.9
+
+
+# -- every number of the model's configs says where it comes from ----------------------------
+
+# Words that name a source (a document, a statistic, a year, the fit) or say "assumption".
+SOURCE = re.compile(
+    r"assumption|plan|NBS|MCA|NRRA|NHSA|Chongqing|Fuling|notice|bulletin|communiqu|statistic|"
+    r"calibrat|fitted|DESIGN|survey|report|measures|standard|law|regulation|20\d\d|setting|"
+    r"[\u4e00-\u9fff]",
+    re.I,
+)
+MODEL_GROUPS = ("policy", "population", "shocks", "outcomes", "history")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _comments(lines: list[str], i: int) -> list[str]:
+    """The comment of line ``i`` and the comment lines below that continue it."""
+    out = [lines[i].split("#", 1)[1]] if "#" in lines[i] else []
+    k = i + 1
+    while (
+        k < len(lines)
+        and lines[k].strip().startswith("#")
+        and _indent(lines[k]) > _indent(lines[i])
+    ):
+        out.append(lines[k])
+        k += 1
+    return out
+
+
+def _said_of(lines: list[str], i: int) -> str:
+    """What the file says of line ``i``: its comments, its elder siblings' and its parents'."""
+    out, own, level, j = _comments(lines, i), _indent(lines[i]), _indent(lines[i]), i - 1
+    while j >= 0 and level > 0:
+        line = lines[j]
+        if line.strip() and not line.strip().startswith("#"):
+            if _indent(line) == level == own:
+                out += _comments(lines, j)  # a sibling's comment speaks for the block
+            elif _indent(line) < level:
+                out += _comments(lines, j)
+                level = _indent(line)
+        j -= 1
+    return " ".join(out)
+
+
+def unsourced(text: str) -> list[int]:
+    """Lines (from 1) holding a number that nothing around it gives a source for."""
+    lines = text.splitlines()
+    bad = []
+    for i, line in enumerate(lines):
+        m = re.match(r"^\s*(-\s+)?[\w'\"]+\s*:\s*(.+?)\s*$", line.split("#", 1)[0])
+        if m and re.search(r"(?<![\w.])-?\d", m[2]) and "${" not in m[2]:
+            if not SOURCE.search(_said_of(lines, i)):
+                bad.append(i + 1)
+    return bad
+
+
+def test_the_source_check_finds_a_number_without_one():
+    text = "dibao:\n  standard: 515  # yuan/month; Chongqing notice 2021\n  minimum: 40\n"
+    assert unsourced(text) == []  # a sibling's source speaks for the block
+    assert unsourced("dibao:\n  minimum: 40  # yuan/month\n") == [2]
+    assert unsourced("dibao:  # assumption\n  minimum: 40\n") == []
+
+
+@pytest.mark.parametrize("group", MODEL_GROUPS)
+def test_every_number_of_the_model_has_a_source_or_says_assumption(group):
+    """Each number in the model's config files, or its block, names a source or "assumption"."""
+    bad = {
+        f"{path.relative_to(CONFIG_DIR)}:{line}"
+        for path in sorted((CONFIG_DIR / group).glob("*.yaml"))
+        for line in unsourced(path.read_text(encoding="utf-8"))
+    }
+    assert bad == set()
