@@ -6,6 +6,7 @@ import mesa
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from sim.config.compose import compose
 from sim.studies.run import BatchModel, simulate, write
@@ -143,3 +144,13 @@ def test_code_hash_follows_the_model_code_not_the_charts(tmp_path):
     assert second != first
     (tmp_path / "studies" / "compare.py").write_text("e = 2\n")  # a study's results change
     assert code_hash(tmp_path) != second
+
+
+def test_the_run_config_names_the_keys_that_follow_another(tmp_path):
+    """tekun's income limit is the dibao standard (${..dibao.standard}): config.yaml says so."""
+    cfg = compose(["population.scale=0.005", "months=1", "burn_in=0"])
+    write(simulate(cfg), cfg, tmp_path, chart=False)
+    text = (tmp_path / "config.yaml").read_text()
+    assert "# policy.tekun.income_limit follows policy.dibao.standard" in text
+    stored = yaml.safe_load(text)["policy"]
+    assert stored["tekun"]["income_limit"] == stored["dibao"]["standard"]

@@ -1,7 +1,7 @@
 """Run a configured model and write its results: the functions the entry points call.
 
 Example:
-    >>> from sim.config.compose import compose
+    >>> from sim.config.compose import compose, links
     >>> res = simulate(compose(["population.scale=0.01", "months=6"]))
     >>> len(res.monthly), res.summary["months"]
     (6, 6)
@@ -24,7 +24,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 import sim
-from sim.config.compose import compose
+from sim.config.compose import compose, links
 from sim.core.io import remove_stale, write_json, write_parquet, write_text
 from sim.core.money import FEN
 from sim.core.source import code_hash
@@ -271,7 +271,10 @@ def write(
     out.mkdir(parents=True, exist_ok=True)
     remove_stale(out)
     data = to_dict(cfg)
-    write_text(OmegaConf.to_yaml(OmegaConf.create(data)), out / "config.yaml")
+    follows = links(cfg) if isinstance(cfg, DictConfig) else {}
+    head = "".join(f"# {key} follows {source} (it is a copy of that value here)\n"
+                   for key, source in follows.items())  # fmt: skip
+    write_text(head + OmegaConf.to_yaml(OmegaConf.create(data)), out / "config.yaml")
     write_json(provenance(result.model.seed), out / "provenance.json")
     write_parquet(result.monthly, out / "monthly.parquet")
     write_parquet(result.towns, out / "towns.parquet")
