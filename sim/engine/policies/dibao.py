@@ -200,7 +200,7 @@ def base_year_transfers(
     amount, idx = np.zeros(n), np.empty(n, np.int64)
     if tek.enabled:
         u_take = streams.uniform(tekun.Tekun.stream, 0, n)
-        tekun.review(arrays, u_take, True, False, *tekun.Tekun.rule(tek), idx)
+        tekun.review(arrays, u_take, True, False, record(tekun.TekunRule, tek), idx)
     if dib.enabled:
         key, u_take = streams.key(Dibao.stream, 0), streams.uniform(Dibao.stream, 0, n)
         review(arrays, record(DibaoRule, dib), True, False, key, u_take, amount, np.zeros(n, bool), idx)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.core.jit import jit, jit_inline
-from sim.core.params import nonneg, pos, prob
+from sim.core.params import nonneg, pos, prob, record, record_type
 from sim.engine.policies.base import Lever
 from sim.engine.policies.means_test import applying, means_tested_income
 
@@ -23,6 +23,10 @@ class TekunPars:
     pension_disregard: float = nonneg()
     review_months: int = pos()
     take_up: float = prob()
+
+
+# A year's tekun rules as the compiled review reads them: TekunPars's fields, by name.
+TekunRule = record_type("TekunRule", TekunPars, __name__)
 
 
 @jit_inline
@@ -56,17 +60,12 @@ class Tekun(Lever):
     def setup(self, ctx) -> None:
         self.u_take = ctx.streams.uniform(self.stream, 0, ctx.hh.n)
 
-    @staticmethod
-    def rule(p: TekunPars) -> tuple[float, float, float]:
-        """Income limit, pension disregard (yuan per person-month) and take-up of a year."""
-        return float(p.income_limit), float(p.pension_disregard), float(p.take_up)
-
     def select(self, ctx) -> np.ndarray:
         hh, p = ctx.hh, self.pars
         idx = np.empty(hh.n, np.int64)
         n = review(
             hh.arrays, self.u_take, (ctx.t - 1) % p.review_months == 0, ctx.t == 1,
-            *self.rule(p), idx,
+            record(TekunRule, p), idx,
         )  # fmt: skip
         return idx[:n]
 
@@ -78,7 +77,7 @@ class Tekun(Lever):
 
 
 @jit
-def review(hh, u_take, review_all, first_month, income_limit, pension_disregard, take_up, out_idx):
+def review(hh, u_take, review_all, first_month, rule, out_idx):
     """Tekun review: everyone in a review month, else the monitored households.
 
     Eligible (:func:`tekun_eligible`) and applying (take-up, monitored, or already a
@@ -88,6 +87,9 @@ def review(hh, u_take, review_all, first_month, income_limit, pension_disregard,
      n_school, n_disabled, active) = (
         hh.tekun, hh.monitored, hh.n_labour, hh.own_pc_month, hh.n_elderly, hh.n_members,
         hh.transfers0, hh.risk_type, hh.n_school, hh.n_disabled, hh.active
+    )  # fmt: skip
+    income_limit, pension_disregard, take_up = (
+        rule.income_limit, rule.pension_disregard, rule.take_up
     )  # fmt: skip
     n = 0
     for i in range(tekun.size):
