@@ -196,6 +196,7 @@ def _broken(tmp_path, small, edit):
         (_set(1, "savings", "lots"), r"'savings' is missing or not a number in rows 3$"),
         (_set(3, "category", "rich"), r"'category' has an unknown value in rows 5;"),
         (_set(0, "n_members", 0), r"'n_members' must be at least 1 in rows 2$"),
+        (_set(0, "n_disabled_working", 99), r"'n_disabled_working' exceeds n_labour in rows 2"),
         (_set(1, "n_school", 1.5), r"'n_school' must be whole numbers in rows 3$"),
     ],
 )  # fmt: skip

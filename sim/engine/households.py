@@ -37,6 +37,11 @@ REGISTER: dict[str, tuple[type, str, float]] = {
     "n_elderly": (np.int16, "members aged 60 or more", MAX_MEMBERS),
     "n_school": (np.int16, "children in school", MAX_MEMBERS),
     "n_disabled": (np.int16, "working-age members unable to work through disability", MAX_MEMBERS),
+    "n_disabled_working": (
+        np.int16,
+        "labourers with a disability (counted in n_labour)",
+        MAX_MEMBERS,
+    ),
     "n_chronic": (np.int16, "members with a chronic illness (any age)", MAX_MEMBERS),
     "n_migrant": (np.int16, "labourers in migrant work", MAX_MEMBERS),
     "n_local": (np.int16, "labourers in local wage work", MAX_MEMBERS),
@@ -64,6 +69,7 @@ REGISTER: dict[str, tuple[type, str, float]] = {
 OPTIONAL: dict[str, float] = {
     "n_school": 0,  # no pupil (no school top-up of dibao)
     "n_disabled": 0,  # no member unable to work through disability
+    "n_disabled_working": 0,  # no labourer with a disability
     "n_chronic": 0,  # no chronically ill member (illness still strikes at its rates)
     "mustard_mu": 0.0,  # grows no mustard tuber
     "other_farm": 0.0,
@@ -256,6 +262,7 @@ class PopulationPars:
     share_school: ShareByCategory
     share_disabled: ShareByCategory
     share_able: ShareByCategory
+    share_labour_disabled: ShareByCategory
     share_chronic: ShareByCategory
     share_migrant: ShareByCategory
     share_local: ShareByCategory

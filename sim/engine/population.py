@@ -105,6 +105,12 @@ def generate(pars: PopulationPars, seed: int, policy: dict) -> Households:
         share(pars.share_local) / np.maximum(1 - share(pars.share_migrant), 1e-9), 1
     )
     local = rng.binomial(labour - migrant, p_local)
+    # a stream of its own: the draws above and below are those of districts before this column
+    disabled_working = (
+        Streams(seed)
+        .get("population_disabled_working", 0)
+        .binomial(labour, share(pars.share_labour_disabled))
+    )
 
     wage_m = _lognormal(rng, pars.wage_migrant_median, pars.wage_sigma, n)
     wage_l = _lognormal(rng, pars.wage_local_median, pars.wage_sigma, n)
@@ -120,8 +126,8 @@ def generate(pars: PopulationPars, seed: int, policy: dict) -> Households:
 
     hh = Households.from_columns(
         town=town, village=village, category=category, n_members=size, n_labour=labour,
-        n_elderly=elderly, n_school=school, n_disabled=disabled, n_chronic=chronic,
-        n_migrant=migrant, n_local=local, wage_migrant=wage_m, wage_local=wage_l,
+        n_elderly=elderly, n_school=school, n_disabled=disabled,
+        n_disabled_working=disabled_working, n_chronic=chronic, n_migrant=migrant, n_local=local, wage_migrant=wage_m, wage_local=wage_l,
         mustard_mu=mu, other_farm=other, property=prop, remittances=remit,
     )  # fmt: skip
     _calibrate(hh, pars, policy, Streams(seed))
@@ -307,6 +313,7 @@ def _check_register(
     checks = [
         ("n_members", hh.n_members < 1, "must be at least 1"),
         ("n_labour", hh.n_labour > hh.n_members, "exceeds n_members"),
+        ("n_disabled_working", hh.n_disabled_working > hh.n_labour, "exceeds n_labour"),
         ("n_chronic", hh.n_chronic > hh.n_members, "exceeds n_members"),
         (
             "n_elderly",

@@ -203,7 +203,9 @@ def base_year_transfers(
         tekun.review(arrays, u_take, True, False, record(tekun.TekunRule, tek), idx)
     if dib.enabled:
         key, u_take = streams.key(Dibao.stream, 0), streams.uniform(Dibao.stream, 0, n)
-        review(arrays, record(DibaoRule, dib), True, False, key, u_take, amount, np.zeros(n, bool), idx)
+        review(
+            arrays, record(DibaoRule, dib), True, False, key, u_take, amount, np.zeros(n, bool), idx
+        )
     on_tekun, dibao = arrays.tekun, arrays.dibao
     return 12.0 * (
         np.where(dibao, amount, 0.0) + np.where(on_tekun, tek.standard * hh.n_members, 0.0)
