@@ -20,10 +20,11 @@ from sim.engine.households import ShareByCategory
 share = ShareByCategory(poverty_alleviated=1.0, edge=1.0, general=1.0)
 rule = record(DibaoRule, DibaoPars(
     enabled=True, standard=515.0, minimum=40.0, topup_disabled=0.0, topup_severe=0.0,
-    topup_school=0.0, pension_disregard=98.0, wage_weight=1.0, review_months=3, take_up=share,
+    topup_school=0.0, pension_disregard=98.0, wage_weight=1.0, disabled_earnings_disregard=0.0,
+    review_months=3, take_up=share,
     exclusion_error=0.0, inclusion_error=0.0, inclusion_band=1.0, single_person=False,
     low_income_multiple=1.5))
-print(counted_income(400.0, 0.0, 1, 2, rule), sum(counted_income.stats.cache_hits.values()))
+print(counted_income(400.0, 0.0, 1, 2, 0, 1, rule), sum(counted_income.stats.cache_hits.values()))
 """
 
 

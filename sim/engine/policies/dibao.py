@@ -28,6 +28,7 @@ class DibaoPars:
     topup_school: float = nonneg()
     pension_disregard: float = nonneg()
     wage_weight: float = prob()
+    disabled_earnings_disregard: float = prob()
     review_months: int = pos()
     take_up: ShareByCategory
     exclusion_error: float = prob()
@@ -66,14 +67,21 @@ def dibao_amount(rule, pc, n_members, n_disabled, n_chronic, n_school):
 
 
 @jit_inline
-def counted_income(own, wages, n_elderly, n_members, rule):
+def counted_income(own, wages, n_elderly, n_members, n_disabled_working, n_workers, rule):
     """Income the dibao means test counts, yuan per person-month (:func:`means_tested_income`).
 
     ``own``: own net income over the past 12 months, of which market ``wages``, yuan per
-    person-month; only ``rule.wage_weight`` of the wages counts.
+    person-month; only ``rule.wage_weight`` of the wages counts, and of the counted wages of
+    the household's disabled workers (``n_disabled_working`` of its ``n_workers``, at the
+    household's mean wage) ``rule.disabled_earnings_disregard`` is not counted either.
     """
     counted = means_tested_income(own, n_elderly, n_members, rule.pension_disregard)
-    return counted - (1.0 - rule.wage_weight) * wages
+    disabled = min(n_disabled_working, n_workers) / max(n_workers, 1)
+    counted_wages = rule.wage_weight * wages
+    return (
+        counted - (1.0 - rule.wage_weight) * wages
+        - rule.disabled_earnings_disregard * counted_wages * disabled
+    )  # fmt: skip
 
 
 class Dibao(Lever):
@@ -101,7 +109,8 @@ class Dibao(Lever):
     def uses_wages(self, ctx) -> bool:
         """Whether the means test counts less than all wages in some month of the run."""
         return any(
-            self.pars_at(ctx, t).wage_weight < 1 for t in range(1, ctx.burn_in + ctx.months + 1)
+            p.wage_weight < 1 or p.disabled_earnings_disregard > 0
+            for p in (self.pars_at(ctx, t) for t in range(1, ctx.burn_in + ctx.months + 1))
         )
 
     def select(self, ctx) -> np.ndarray:
@@ -138,17 +147,21 @@ def review(hh, rule, review_all, first_month, key, u_take, amount, single, out_i
     active recipients go to the front of ``out_idx``; returns how many.
     """
     (dibao, monitored, own_pc_month, wage_pc_month, n_elderly, n_members, tekun, transfers0,
-     category, risk_type, n_chronic, n_disabled, n_school, active) = (
+     category, risk_type, n_chronic, n_disabled, n_school, active, n_disabled_working,
+     n_migrant, n_local) = (
         hh.dibao, hh.monitored, hh.own_pc_month, hh.wage_pc_month, hh.n_elderly, hh.n_members,
         hh.tekun, hh.transfers0, hh.category, hh.risk_type, hh.n_chronic, hh.n_disabled,
-        hh.n_school, hh.active
+        hh.n_school, hh.active, hh.n_disabled_working, hh.n_migrant, hh.n_local
     )  # fmt: skip
     standard, take_up = rule.standard, rule.take_up
     n = 0
     for i in range(dibao.size):
         if review_all or monitored[i]:
             own, wages = own_pc_month[i], wage_pc_month[i]
-            pc = counted_income(own, wages, n_elderly[i], n_members[i], rule)
+            pc = counted_income(
+                own, wages, n_elderly[i], n_members[i], n_disabled_working[i],
+                n_migrant[i] + n_local[i], rule,
+            )  # fmt: skip
             tk, u_err = tekun[i], uniform_at(key, i)
             current, applies = applying(
                 dibao[i], first_month, transfers0[i], u_take[i], take_up[category[i]],
