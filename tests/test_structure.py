@@ -190,3 +190,12 @@ def test_every_text_has_both_languages_with_the_same_placeholders():
     assert bad == []
     differ = [key for key, e in entries if fields(e["en"]) != fields(e["zh"])]
     assert differ == []
+
+
+def test_the_parameter_reference_is_current():
+    """docs/parameters.md is made from the levers' classes and the status quo's file."""
+    from sim.reports.parameters import PAGE, reference
+
+    page = reference()
+    assert "| `disabled_earnings_disregard` | float | 0 to 1 | 0.0 |" in page
+    assert PAGE.read_text(encoding="utf-8") == page, "run python -m sim.reports.parameters"

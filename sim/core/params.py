@@ -88,33 +88,37 @@ def _name(x: str) -> str | None:
     )
 
 
-def _field(check: Check, dated: bool = False, default: Any = dataclasses.MISSING) -> Any:
-    return dataclasses.field(default=default, metadata={"check": check, "dated": dated})
+def _field(
+    check: Check, dated: bool = False, default: Any = dataclasses.MISSING, allowed: str = ""
+) -> Any:
+    """A checked field; ``allowed`` says in words what ``check`` accepts (docs/parameters.md)."""
+    meta = {"check": check, "dated": dated, "allowed": allowed}
+    return dataclasses.field(default=default, metadata=meta)
 
 
 def prob(default: Any = dataclasses.MISSING) -> Any:
     """A probability or share in [0, 1]."""
-    return _field(_prob, default=default)
+    return _field(_prob, default=default, allowed="0 to 1")
 
 
 def nonneg(default: Any = dataclasses.MISSING) -> Any:
     """A number >= 0 (amounts in yuan, counts, durations)."""
-    return _field(_nonneg, default=default)
+    return _field(_nonneg, default=default, allowed=">= 0")
 
 
 def pos(default: Any = dataclasses.MISSING) -> Any:
     """A number > 0."""
-    return _field(_pos, default=default)
+    return _field(_pos, default=default, allowed="> 0")
 
 
 def number(default: Any = dataclasses.MISSING) -> Any:
     """Any finite number up to :data:`CEILING` in size (e.g. a growth rate that may be negative)."""
-    return _field(_any, default=default)
+    return _field(_any, default=default, allowed="any number")
 
 
 def between(lo: float, hi: float, default: Any = dataclasses.MISSING, unit: str = "") -> Any:
     """A number in ``[lo, hi]`` (a range the model's arrays or the calendar can hold)."""
-    return _field(_between(lo, hi, unit), default=default)
+    return _field(_between(lo, hi, unit), default=default, allowed=f"{_num(lo)} to {_num(hi)}")
 
 
 def jobs(default: Any = dataclasses.MISSING) -> Any:
