@@ -223,6 +223,9 @@ def test_morris_and_sobol_find_no_effect_where_there_is_none(tmp_path):
     sample = pd.read_parquet(out / "sample.parquet")
     assert len(sample) == 3 * (len(plan.uset.factors) + 1)
     assert set(plan.uset.factors) <= set(sample.columns)
+    named = tmp_path / "sobol_illness_rate+illness_cost+rule_town_count+rule_district_rate"
+    assert (named / "indices.csv").is_file()  # named factors: a folder of their own
+    assert not (tmp_path / "sobol").exists()  # the Morris leaders' folder is another one
 
 
 def test_sobol_takes_the_morris_leaders_of_every_outcome():

@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import importlib.util
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -332,6 +334,22 @@ def top_factors(plan: Plan, morris_table: pd.DataFrame) -> list[str]:
     return ranked[: s.factors]
 
 
+def sobol_folder(names: list[str] | None) -> str:
+    """``sobol`` for the Morris leaders; for factors one names, a folder of their own.
+
+    Example:
+        >>> sobol_folder(None), sobol_folder(["illness_rate", "job_loss"])
+        ('sobol', 'sobol_illness_rate+job_loss')
+    """
+    if names is None:
+        return "sobol"
+    joined = "+".join(names)
+    if len(joined) > 80 or not re.fullmatch(r"[\w.+-]+", joined) or ".." in joined:
+        # a folder name stays short and inside: the names' hash instead
+        joined = hashlib.sha256(joined.encode()).hexdigest()[:12]
+    return f"sobol_{joined}"
+
+
 def sobol(plan: Plan, out: Path, names: list[str]) -> pd.DataFrame | None:
     """Sobol indices (first-order S1, total ST) of ``names`` with 95% intervals."""
     from SALib.analyze import sobol as analyze
@@ -340,7 +358,7 @@ def sobol(plan: Plan, out: Path, names: list[str]) -> pd.DataFrame | None:
     s = plan.pars.analysis.sobol
     problem = plan.uset.problem(names)
     x = sample.sample(problem, s.n, calc_second_order=False, seed=s.seed)
-    folder = out / "sobol"
+    folder = out / sobol_folder(s.names)
     runs, seconds = _run(plan, names, x, folder, "sobol", len(names) + 2)
     if runs is None:
         return None
