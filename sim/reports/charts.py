@@ -11,6 +11,7 @@ date, fixed ids.
 from __future__ import annotations
 
 import logging
+import textwrap
 import warnings
 from pathlib import Path
 
@@ -23,7 +24,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator  # noqa: E402
 
 import sim  # noqa: E402
 from sim.config.experiment import FEW_SEEDS, band_quantiles, baseline_of, cells
@@ -141,17 +142,63 @@ class Labels:
         return STYLE | extra
 
 
+def _wrap(text: str, width: int = 45) -> str:
+    """``text`` on lines of at most ``width`` characters (Chinese: half as many)."""
+    if not text.isascii():
+        width //= 2
+        return "\n".join(text[i : i + width] for i in range(0, len(text), width))
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def _words(key: str) -> str:
+    """A name of one's own as words (``no_dibao`` -> ``no dibao``) where no label is given."""
+    return key.replace("_", " ")
+
+
 def scenario_labels(exp, lang: str) -> dict[str, str]:
     """How charts name each run of an experiment: its ``labels`` in ``lang``, else its keys."""
     labels = (exp.labels or {}).get(lang) or (exp.labels or {}).get("en") or {}
     out = {}
     for name, (scenario, cross) in cells(exp).items():
-        text = labels.get(scenario, scenario)
-        out[name] = text if cross is None else f"{text} / {labels.get(cross, cross)}"
+        text = labels.get(scenario, _words(scenario))
+        out[name] = text if cross is None else f"{text} / {labels.get(cross, _words(cross))}"
     return out
 
 
-THOUSANDS = FuncFormatter(lambda v, _: f"{v:,.0f}")
+class Thousands(Formatter):
+    """Tick labels with thousands separators and the decimals the tick step needs.
+
+    0, 0.5, 1 rather than 0, 0, 1 (or "-0"): the step of the ticks drawn sets the decimals.
+
+    Example:
+        >>> Thousands().format_ticks([0, 0.25, 0.5, 1500])
+        ['0.00', '0.25', '0.50', '1,500.00']
+        >>> Thousands().format_ticks([-2000, -1000, 0, 1000])
+        ['-2,000', '-1,000', '0', '1,000']
+    """
+
+    decimals = 0
+
+    def format_ticks(self, values) -> list[str]:
+        """Every tick's label; the step between them sets the decimals."""
+        ticks = sorted(v for v in values if np.isfinite(v))
+        steps = [b - a for a, b in zip(ticks, ticks[1:], strict=False) if b > a]
+        step, self.decimals = (min(steps) if steps else 1.0), 0
+        while (
+            self.decimals < 6
+            and abs(step * 10**self.decimals - round(step * 10**self.decimals)) > 1e-6
+        ):
+            self.decimals += 1
+        return [self(v) for v in values]
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        """One label, with the decimals of the last ticks formatted."""
+        text = f"{x:,.{self.decimals}f}"
+        return text[1:] if text.startswith("-") and float(text.replace(",", "")) == 0 else text
+
+
+THOUSANDS = Thousands()
+ROUND = [1, 2, 2.5, 5, 10]  # tick steps a reader reads at a glance (x 10^k)
 
 
 def save(fig: plt.Figure, stem: Path) -> list[Path]:
@@ -297,8 +344,8 @@ def _grid(
 ) -> tuple[plt.Figure, np.ndarray]:  # fmt: skip
     ncol = min(n, ncol)
     nrow = int(np.ceil(n / ncol))
-    fig, axes = plt.subplots(
-        nrow, ncol, figsize=(width * ncol + 0.6, height * nrow + 1.2), sharex=sharex,
+    fig, axes = plt.subplots(  # at least 8 inches wide: room for the title and the legend
+        nrow, ncol, figsize=(max(width * ncol + 0.6, 8.0), height * nrow + 1.2), sharex=sharex,
         sharey=sharey, layout="constrained", squeeze=False,
     )  # fmt: skip
     for ax in axes.ravel()[n:]:
@@ -307,8 +354,10 @@ def _grid(
 
 
 def _years_axis(ax) -> None:
-    ax.xaxis.set_major_locator(mdates.YearLocator(2))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    """Dates as years, or as months where the run is short (a year on the first tick)."""
+    locator = mdates.AutoDateLocator(minticks=2, maxticks=4)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
     ax.tick_params(labelsize=7)
 
 
@@ -331,13 +380,16 @@ def _trajectories(exp, out, names, others, label, L, band_text, lo, hi, src, ste
             ax.fill_between(x, s["lo"], s["hi"], color=colour, alpha=0.18, lw=0)
             ax.plot(x, s["mean"], color=colour, lw=1.3)
         ax.set_title(label[name], fontsize=8)
-        ax.set_ylim(0, None)
+        ax.set_ylim(0, max(1.0, ax.get_ylim()[1]))  # households: no axis of hundredths
         ax.yaxis.set_major_formatter(THOUSANDS)
         ax.tick_params(axis="y", labelsize=7)
         _years_axis(ax)
     handles = [plt.Line2D([], [], color=BASE, label=L("baseline")),
                plt.Line2D([], [], color=ACCENT, label=L("scenario"))]  # fmt: skip
-    fig.legend(handles=handles, loc="outside upper right", ncol=2, title=L("band", band=band_text))
+    # in the first panel's upper left, where relapse (rising from zero) leaves room; a legend
+    # in the figure's top margin would share the title's line
+    axes[0, 0].legend(handles=handles, loc="upper left", fontsize=7, title_fontsize=7,
+                      title=L("band", band=band_text))  # fmt: skip
     fig.suptitle(L("traj_title"))
     fig.supylabel(L("relapsed_axis"), fontsize=9)
     note(fig, src)
@@ -366,14 +418,14 @@ def _dots(exp, runs, names, label, L, band_text, lo, hi, src, stem):
     for tick, name in zip(a1.get_yticklabels(), names, strict=True):
         if baseline_of(exp, name) == name:
             tick.set_fontweight("bold")
-    a1.set_xlabel(L.name("relapsed"))
-    a2.set_xlabel(L("spending"))
+    a1.set_xlabel(_wrap(L.name("relapsed")))  # side by side: each within its own half
+    a2.set_xlabel(_wrap(L("spending")))
     for ax in (a1, a2):
         ax.xaxis.set_major_formatter(THOUSANDS)
         ax.grid(False, axis="y")
     handles = [plt.Line2D([], [], color=BASE, marker="o", label=L("baseline")),
                plt.Line2D([], [], color=ACCENT, marker="o", label=L("scenario"))]  # fmt: skip
-    fig.legend(handles=handles, loc="outside upper right", ncol=2, title=L("band", band=band_text))
+    fig.legend(handles=handles, loc="outside right upper", title=L("band", band=band_text))
     fig.suptitle(L("cmp_title", period=_period(runs)))
     note(fig, src)
     save(fig, stem)
@@ -495,7 +547,7 @@ def _causes(runs, names, label, L, band_text, lo, hi, src, stem):
     ax.set(title=L("cause_title", band=band_text), xlabel=L("events"))
     ax.xaxis.set_major_formatter(THOUSANDS)
     ax.grid(False, axis="y")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    fig.legend(loc="outside right upper", fontsize=8)
     note(fig, src)
     save(fig, stem)
 
@@ -516,12 +568,14 @@ def _towns(exp, out, names, runs, label, L, src, stem):
             s = mean.loc[(run, town)]
             ax.plot(pd.to_datetime(s.index), s.to_numpy(), color=colour, lw=1)
         ax.set_title(L.town(town, n_towns), fontsize=8)
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=3, min_n_ticks=1))
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=3, steps=ROUND, min_n_ticks=2))
+        ax.yaxis.set_major_formatter(THOUSANDS)
         _years_axis(ax)
-    axes[0, 0].set_ylim(0, max(ax.get_ylim()[1] for ax in axes.ravel()[:n_towns]))  # shared
+    top = max(ax.get_ylim()[1] for ax in axes.ravel()[:n_towns])
+    axes[0, 0].set_ylim(0, max(1.0, top))  # shared; households: no axis of hundredths
     handles = [plt.Line2D([], [], color=BASE, label=label[base]),
                plt.Line2D([], [], color=ACCENT, label=L("town_worst", name=label[worst]))]  # fmt: skip
-    fig.legend(handles=handles, loc="outside upper right", ncol=2)
+    fig.legend(handles=handles, loc="outside right upper")
     fig.suptitle(L("town_title"))
     fig.supylabel(L("relapsed_axis"), fontsize=9)
     extra = " · " + L("synthetic_towns") if n_towns == len(TOWNS["en"]) else ""
