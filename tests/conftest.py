@@ -36,3 +36,22 @@ def uniform_households(n: int, **fields) -> Households:
 def se_binomial(n: int, p: float) -> float:
     """Standard error of a count of n Bernoulli(p) trials."""
     return float(np.sqrt(n * p * (1 - p)))
+
+
+@pytest.fixture(autouse=True)
+def charts_read_cleanly(monkeypatch):
+    """Every chart a test draws in this process is checked as a reader would (chart_checks)."""
+    import sim.reports.charts as charts
+    from chart_checks import problems
+
+    found: dict[str, list[str]] = {}
+    save = charts.save
+
+    def checked(fig, stem):
+        if bad := problems(fig):
+            found[stem.name] = bad
+        return save(fig, stem)
+
+    monkeypatch.setattr(charts, "save", checked)
+    yield
+    assert found == {}, "charts a reader would object to"

@@ -228,7 +228,9 @@ def run_chart(monthly: pd.DataFrame, stem: Path, run: dict, lang: str = "en") ->
     scale, households, seed, period (the keys of the ``run_what`` label).
     """
     L = Labels(lang)
-    what = L("run_what", **run)
+    named = {k: _words(v) if k in ("policy", "shocks") and isinstance(v, str) else v
+             for k, v in run.items()}  # fmt: skip
+    what = L("run_what", **named)
     x = pd.to_datetime(monthly["month"])
     with plt.rc_context(L.style()):
         fig, axes = plt.subplots(3, 1, figsize=(8, 7), sharex=True, layout="constrained")
@@ -244,9 +246,11 @@ def run_chart(monthly: pd.DataFrame, stem: Path, run: dict, lang: str = "en") ->
                                 color=SERIES[key])  # fmt: skip
             ax.set_title(title, loc="left", fontsize=10)
             ax.set_ylabel(L("households"))
-            ax.set_ylim(0, None)
+            ax.set_ylim(0, max(1.0, ax.get_ylim()[1]))  # households: no axis of hundredths
             ax.yaxis.set_major_formatter(THOUSANDS)
-            ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=4, steps=ROUND))
+        _years_axis(axes[-1])
+        axes[-1].tick_params(labelsize=9)
         axes[-1].set_xlabel(L("month"))
         fig.suptitle(L("run_title"))
         note(fig, L("source", version=sim.__version__, what=what))
