@@ -60,7 +60,7 @@ def _axis_problems(ax: Axes, name: str, where: str) -> list[str]:
     if len(labels) != len(set(labels)):
         out.append(f"{where}: {name} tick labels repeat: {labels}")
     if len(ticks) >= 2:
-        steps = [b - a for a, b in zip(ticks, ticks[1:])]
+        steps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
         if max(steps) - min(steps) > 1e-6 * max(abs(s) for s in steps):
             out.append(f"{where}: {name} ticks unevenly spaced: {ticks}")
         elif not _round_step(steps[0]):

@@ -41,8 +41,9 @@ def se_binomial(n: int, p: float) -> float:
 @pytest.fixture(autouse=True)
 def charts_read_cleanly(monkeypatch):
     """Every chart a test draws in this process is checked as a reader would (chart_checks)."""
-    import sim.reports.charts as charts
     from chart_checks import problems
+
+    import sim.reports.charts as charts
 
     found: dict[str, list[str]] = {}
     save = charts.save
