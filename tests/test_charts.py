@@ -23,19 +23,13 @@ KINDS = {"trajectories", "comparison", "cost_effectiveness", "causes", "towns"}
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("scenarios", [2, 6])
-def test_every_comparison_chart_reads_cleanly(tmp_path, monkeypatch, lang, scenarios):
+def test_every_comparison_chart_reads_cleanly(tmp_path, charts_read_cleanly, lang, scenarios):
+    """``charts_read_cleanly`` (tests/conftest.py) checks each chart as it is saved."""
     if lang == "zh" and charts.cjk_font() is None:
         pytest.skip("no CJK font: the Chinese charts fall back to English (tested elsewhere)")
-    found: dict[str, list[str]] = {}
-    save = charts.save
-
-    def checked(fig, stem):
-        found[stem.name.removesuffix(f"_{lang}")] = problems(fig)
-        return save(fig, stem)
-
-    monkeypatch.setattr(charts, "save", checked)
     exp = tiny_experiment() if scenarios == 2 else tiny_experiment(scenarios=SIX)
     compare(exp, tmp_path, n_jobs=1, lang=lang)
+    found = {k.removesuffix(f"_{lang}"): v for k, v in charts_read_cleanly.items()}
     assert set(found) == KINDS
     assert {k: v for k, v in found.items() if v} == {}
 
