@@ -146,8 +146,8 @@ def _uncalibrated(config_name: str, dirs: tuple[Path, ...]) -> DictConfig:
 @functools.cache
 def _fitted_keys(calibrated: str, dirs: tuple[Path, ...]) -> tuple[str, ...]:
     """The dotted keys the calibrated option sets (leaves; a {year: value} table is one)."""
-    path = next((d / "calibrated" / f"{calibrated}.yaml" for d in (*dirs, CONFIG_DIR)
-                 if (d / "calibrated" / f"{calibrated}.yaml").is_file()), None)  # fmt: skip
+    files = [d / "calibrated" / f"{calibrated}.yaml" for d in (*dirs, CONFIG_DIR)]
+    path = next((f for f in files if f.is_file()), None)  # one's own folders first, as Hydra
     if path is None:
         return ()
     keys: list[str] = []

@@ -240,6 +240,12 @@ def _parse_value(hint: Any, meta: Mapping[str, Any], value: Any, where: str, dat
     return value
 
 
+@functools.cache
+def type_hints(cls: type) -> dict[str, Any]:
+    """A parameter class's field types, resolved once (a class's annotations do not change)."""
+    return typing.get_type_hints(cls)
+
+
 def parse[T](cls: type[T], data: Any, where: str, dated: bool = False) -> T:
     """Build dataclass ``cls`` from a plain mapping, checking every key (see module docstring).
 
@@ -261,7 +267,7 @@ def parse[T](cls: type[T], data: Any, where: str, dated: bool = False) -> T:
             f"{key}: unknown key{closest(unknown[0], fields)} (valid keys: "
             f"{', '.join(sorted(fields))})"
         )
-    hints = typing.get_type_hints(cls)
+    hints = type_hints(cls)
     kwargs = {}
     for name, f in fields.items():
         key = f"{where}.{name}" if where else name
@@ -329,18 +335,13 @@ def record_type(name: str, pars: type, module: str) -> type:
     return rec
 
 
-@functools.cache
-def _hints(pars: type) -> dict[str, Any]:
-    return typing.get_type_hints(pars)
-
-
 def record(rec: type, pars: Any) -> Any:
     """A year's plain parameters (:func:`resolve`) as the compiled record ``rec``.
 
     Numbers take their declared type (a float written 515 is 515.0, so that one compiled
     version serves every year); a value by category becomes its array.
     """
-    hints = _hints(rec.pars)
+    hints = type_hints(rec.pars)
     values = []
     for name in rec._fields:
         value, hint = getattr(pars, name), hints[name]

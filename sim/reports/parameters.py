@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import typing
 from pathlib import Path
 
 from sim.config.compose import compose
+from sim.core.params import type_hints
 from sim.core.scenarios import CONFIG_DIR
 from sim.engine.policies import ACTING_ORDER, LEVERS
 from sim.engine.schema import to_dict
@@ -62,7 +62,7 @@ def reference() -> str:
     ]
     for name in ACTING_ORDER:
         _, pars = LEVERS[name]
-        hints = typing.get_type_hints(pars)
+        hints = type_hints(pars)
         lines += [f"## {name}", "", "| key | type | accepts | status quo | unit, source |",
                   "|---|---|---|---|---|"]  # fmt: skip
         for f in dataclasses.fields(pars):
