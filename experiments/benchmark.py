@@ -307,29 +307,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"levers_leave_one_out, full district, {c['runs']} runs, 2 jobs: {c['wall_s']:.0f} s")
     (out / "benchmark.json").write_text(json.dumps(result, indent=2) + "\n")
     if rows:
-        chart(rows, out / "throughput")
+        from sim.reports.charts import throughput_chart  # lazy: matplotlib (Agg), 0.7 s
+
+        throughput_chart(rows, out / "throughput")
     print(f"results: {out}")
-
-
-def chart(rows: list[dict], stem: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    import sim
-    from sim.reports.charts import PALETTE, STYLE, note, save
-
-    with plt.rc_context(STYLE):
-        fig, ax = plt.subplots()
-        ax.plot(
-            [r["households"] for r in rows],
-            [r["household_months_per_s"] for r in rows],
-            "o-",
-            color=PALETTE[0],
-        )
-        ax.set(xscale="log", title="Engine throughput by population size (one core)",
-               xlabel="households (log scale)", ylabel="household-months per second")  # fmt: skip
-        ax.set_ylim(bottom=0)
-        note(fig, f"Source: relapse-sim {sim.__version__} · policy status_quo · median of repeats")
-        save(fig, stem)
 
 
 if __name__ == "__main__":

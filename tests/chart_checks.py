@@ -1,8 +1,10 @@
 """What a reader would check in a chart, as code (matplotlib's renderer gives text boxes).
 
-:func:`problems` lists, for one drawn figure: texts that overlap other texts, internal names
-or paths in any text, axes whose numeric ticks are not round or repeat a label, and legends
-that leave out a labelled series. ``tests/conftest.py`` runs it on every chart a test saves.
+:func:`problems` lists, for one drawn figure: texts that overlap other texts or sit on lines
+and markers, internal names or paths in any text, "1 seeds", math text, English words in a
+Chinese chart, axes whose numeric ticks are not round or repeat a label or carry an offset
+("1e6") instead of a unit, empty panels, and legends that leave out a labelled series.
+``tests/conftest.py`` runs it on every chart a test saves.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ import math
 import re
 
 import matplotlib.dates as mdates
+import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.collections import Collection
+from matplotlib.collections import Collection, PathCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -23,6 +26,14 @@ INTERNAL = re.compile(
     r"/tmp/|pytest|\b[0-9a-f]{10,}\b|\b[a-z]+(?:_[a-z0-9]+)+\b|\b[a-z]+\.[a-z_]+\.[a-z_.]+\b"
 )
 ROUND_STEPS = (1.0, 2.0, 2.5, 5.0)
+# "1 seeds", "1 shock scenarios": a count of one with a plural noun.
+ONE_PLURAL = re.compile(
+    r"(?<![\d.,])\b1 (?:[a-z-]+ )?(?:seeds|runs|scenarios|trials|households|towns|months|years"
+    r"|points|futures|factors|workers)\b"
+)
+# Latin words a Chinese chart may keep: method and program names, variable symbols, units.
+ZH_LATIN = {"relapse", "sim", "PRIM", "Morris", "Sobol", "TPE", "NSGA", "II", "mu", "sigma",
+            "S1", "ST", "SVG", "PNG", "pp"}  # fmt: skip
 
 
 def _texts(fig: Figure) -> list[Text]:
@@ -80,16 +91,69 @@ def _legend_problems(ax: Axes, where: str) -> list[str]:
     return [f"{where}: legend leaves out {missing}"] if missing else []
 
 
-def problems(fig: Figure) -> list[str]:
-    """What a reader would object to in ``fig`` (empty: nothing)."""
+def _points(ax: Axes) -> np.ndarray:
+    """The display positions of every marker and every line's path in ``ax`` (lines sampled
+    about every 2 pixels), where a text would hide data."""
+    out = [np.empty((0, 2))]
+    for c in ax.collections:
+        if isinstance(c, PathCollection) and len(c.get_offsets()):
+            out.append(c.get_offset_transform().transform(np.asarray(c.get_offsets(), float)))
+    for line in ax.lines:
+        if not line.get_visible():
+            continue
+        xy = line.get_transform().transform(np.asarray(line.get_xydata(), float))
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        if line.get_marker() not in ("", "None", None, " "):
+            out.append(xy)
+        if line.get_linestyle() not in ("None", "", " ") and len(xy) > 1:
+            for a, b in zip(xy, xy[1:], strict=False):
+                n = max(2, int(np.hypot(*(b - a)) / 2))
+                out.append(a + np.linspace(0, 1, n)[:, None] * (b - a))
+    return np.concatenate(out)
+
+
+def _over_data(ax: Axes, renderer) -> list[str]:
+    """Texts drawn inside ``ax`` (labels, annotations) that sit on its lines or markers."""
+    points = _points(ax)
+    out = []
+    for t in ax.texts:
+        if not t.get_visible() or not t.get_text().strip() or t.get_bbox_patch() is not None:
+            continue  # a text on its own box is drawn over the data on purpose
+        box = Text.get_window_extent(t, renderer).padded(-1)  # the text, not its arrow
+        inside = ((points[:, 0] > box.x0) & (points[:, 0] < box.x1)
+                  & (points[:, 1] > box.y0) & (points[:, 1] < box.y1))  # fmt: skip
+        if inside.any():
+            out.append(f"text over the data: {t.get_text()[:40]!r}")
+    legend = ax.get_legend()
+    if legend is not None and legend.get_visible():
+        box = legend.get_window_extent(renderer).padded(-1)
+        inside = ((points[:, 0] > box.x0) & (points[:, 0] < box.x1)
+                  & (points[:, 1] > box.y0) & (points[:, 1] < box.y1))  # fmt: skip
+        if inside.any():
+            out.append(f"the legend covers data ({int(inside.sum())} points of lines or markers)")
+    return out
+
+
+def problems(fig: Figure, lang: str = "en") -> list[str]:
+    """What a reader would object to in ``fig`` (empty: nothing); ``lang`` the chart's."""
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     out = []
     texts = _texts(fig)
-    boxes = [(t, t.get_window_extent(renderer)) for t in texts]
+    boxes = [(t, Text.get_window_extent(t, renderer)) for t in texts]  # text, not arrow
     for t, _ in boxes:
-        if m := INTERNAL.search(t.get_text()):
-            out.append(f"internal name {m[0]!r} in text {t.get_text()[:60]!r}")
+        text = t.get_text()
+        if m := INTERNAL.search(text):
+            out.append(f"internal name {m[0]!r} in text {text[:60]!r}")
+        if m := ONE_PLURAL.search(text):
+            out.append(f"one with a plural: {m[0]!r} in {text[:60]!r}")
+        if "$" in text or "\\mathdefault" in text:
+            out.append(f"math text (another font) in {text[:60]!r}")
+        if lang == "zh":
+            own = re.sub(r"「[^」]*」", "", text)  # a name one chose, marked, stays as written
+            latin = sorted(set(re.findall(r"[A-Za-z][A-Za-z0-9]+", own)) - ZH_LATIN)
+            if latin:
+                out.append(f"English in a Chinese chart: {latin} in {text[:60]!r}")
     for i, (a, ba) in enumerate(boxes):
         for b, bb in boxes[i + 1 :]:
             w = min(ba.x1, bb.x1) - max(ba.x0, bb.x0)
@@ -97,9 +161,17 @@ def problems(fig: Figure) -> list[str]:
             if w > 1 and h > 1:
                 out.append(f"texts overlap: {a.get_text()[:40]!r} and {b.get_text()[:40]!r}")
     for i, ax in enumerate(fig.axes):
-        if not ax.get_visible() or not ax.has_data():
+        if not ax.get_visible():
             continue
         where = f"axes {i} ({ax.get_title()[:30] or ax.get_ylabel()[:30]})"
+        if not ax.has_data():
+            if ax.axison and not ax.texts and not hasattr(ax, "_colorbar"):
+                out.append(f"{where}: an empty panel, without a word why")
+            continue
+        for axis in (ax.xaxis, ax.yaxis):
+            if axis.get_visible() and (offset := axis.get_offset_text().get_text()):
+                out.append(f"{where}: tick labels scaled by {offset!r}, not a unit in words")
+        out += _over_data(ax, renderer)
         out += _axis_problems(ax, "x", where) + _axis_problems(ax, "y", where)
         out += _legend_problems(ax, where)
     return out

@@ -1,3 +1,7 @@
+import os
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -48,10 +52,20 @@ def charts_read_cleanly(monkeypatch):
     drawn: dict[str, list[str]] = {}  # each chart saved (its file name) -> its problems
     save = charts.save
 
+    keep = os.environ.get("RELAPSE_CHARTS_TO")  # a folder: a copy of each chart, to look at
+
     def checked(fig, stem):
-        drawn[stem.name] = problems(fig)
-        return save(fig, stem)
+        drawn[stem.name] = problems(fig, "zh" if stem.name.endswith("_zh") else "en")
+        paths = save(fig, stem)
+        if keep:
+            test = os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0].split("::")[-1]
+            Path(keep).mkdir(parents=True, exist_ok=True)
+            shutil.copy(paths[0], Path(keep) / f"{test}-{stem.name}.png")
+        return paths
 
     monkeypatch.setattr(charts, "save", checked)
     yield drawn
-    assert {k: v for k, v in drawn.items() if v} == {}, "charts a reader would object to"
+    bad = {k: v for k, v in drawn.items() if v}
+    assert not bad, "charts a reader would object to:\n" + "\n".join(
+        f"{name}: {p}" for name, found in bad.items() for p in found
+    )

@@ -152,6 +152,19 @@ def test_cost_effect_quadrants(extra, averted, quadrant):
     assert cost_effect(extra, averted)[0] == quadrant
 
 
+@pytest.mark.parametrize(
+    "extra, averted, band, quadrant",
+    [(-1e6, 0.15, (-1, 0), "cheaper_same"), (1e6, -0.5, (-2, 1), "dearer_same"),
+     (-1e6, -0.5, (-1, -0.1), "saves"), (1e6, 2, (0.5, 3), "costs")],
+)  # fmt: skip
+def test_a_difference_within_its_band_is_no_difference(extra, averted, band, quadrant):
+    """A band of the paired difference that holds 0: cheaper or dearer, relapse the same, no
+    ratio (removing public-welfare jobs once read 'dominant' on -0.15 households)."""
+    q, ratio = cost_effect(extra, averted, band)
+    assert q == quadrant
+    assert np.isnan(ratio) == quadrant.endswith("_same")
+
+
 def test_a_crossed_cell_is_compared_with_the_baseline_under_the_same_cross_option():
     exp = tiny_experiment(cross={"calm": [], "flood": ["shocks=flood"]})
     assert baseline_of(exp, "no_dibao / flood") == "status_quo / flood"

@@ -262,8 +262,8 @@ def experiment_data(d: Dashboard, m: Mix, mix_over: list[str] | None = None) -> 
         "base": [f"shocks={m.shocks}"],
         "scenarios": {d.pars.baseline: [f"policy={d.pars.baseline}"],
                       MIX: mix_over if mix_over is not None else overrides(d, m)},
-        "labels": {lang: {d.pars.baseline: d.name(d.pars.baseline, lang), MIX: describe(d, m, lang)}
-                   for lang in ("en", "zh")},
+        "labels": {lang: {d.pars.baseline: d.name(d.pars.baseline, lang), MIX: describe(d, m, lang),
+                          "title": describe(d, m, lang)} for lang in ("en", "zh")},
     }  # fmt: skip
 
 

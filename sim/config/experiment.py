@@ -28,7 +28,8 @@ class Experiment:
     With ``cross`` (e.g. shock scenarios) every scenario runs under every cross option; the
     cell ``"plan / flood"`` is compared with the ``baseline`` scenario under the same option
     (``"status_quo / flood"``). ``labels`` names scenarios and cross options in charts and
-    tables, by language (``{zh: {no_dibao: 无低保}}``); English defaults to the keys.
+    tables, by language (``{zh: {no_dibao: 无低保}}``), and ``title`` the comparison itself;
+    English defaults to the keys and the ``title``.
     """
 
     name: str = folder_name()

@@ -24,6 +24,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator  # noqa: E402
 
 import sim  # noqa: E402
@@ -67,6 +68,7 @@ CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han
              "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei"]  # fmt: skip
 
 LABELS = by_lang("chart")  # sim/reports/text.yaml
+OPTIONS = by_lang("options")  # sim/reports/text.yaml: the shipped mixes and shock scenarios
 CAUSE_LABELS = by_lang("causes")  # sim/reports/text.yaml
 # The levers (sim/engine/policies/), by language.
 LEVER_LABELS = by_lang("levers")  # sim/reports/text.yaml
@@ -114,6 +116,19 @@ class Labels:
     def __call__(self, key: str, **kw: object) -> str:
         """The text for ``key``, formatted with ``kw``."""
         return LABELS[self.lang][key].format(**kw)
+
+    def count(self, what: str, n: int) -> str:
+        """``n`` with its noun: "1 seed", "2 seeds" (text ``count_<what>``)."""
+        one, _, many = self(f"count_{what}", n=n).partition("|")
+        return one if n == 1 or not many else many
+
+    def option(self, name: str) -> str:
+        """A shipped option (``status_quo``, ``flood``, ...) in words; one's own as written."""
+        return OPTIONS[self.lang].get(name) or self("own_name", name=name)
+
+    def own(self, name: str) -> str:
+        """A name one chose (an experiment, a sweep), marked as such in Chinese text."""
+        return self("own_name", name=name)
 
     def name(self, key: str) -> str:
         """A figure's or a parameter's name with its unit (the key itself if unknown)."""
@@ -228,7 +243,7 @@ def run_chart(monthly: pd.DataFrame, stem: Path, run: dict, lang: str = "en") ->
     scale, households, seed, period (the keys of the ``run_what`` label).
     """
     L = Labels(lang)
-    named = {k: _words(v) if k in ("policy", "shocks") and isinstance(v, str) else v
+    named = {k: L.option(v) if k in ("policy", "shocks") and isinstance(v, str) else v
              for k, v in run.items()}  # fmt: skip
     what = L("run_what", **named)
     x = pd.to_datetime(monthly["month"])
@@ -249,9 +264,8 @@ def run_chart(monthly: pd.DataFrame, stem: Path, run: dict, lang: str = "en") ->
             ax.set_ylim(0, max(1.0, ax.get_ylim()[1]))  # households: no axis of hundredths
             ax.yaxis.set_major_formatter(THOUSANDS)
             ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=4, steps=ROUND))
-        _years_axis(axes[-1])
-        axes[-1].tick_params(labelsize=9)
-        axes[-1].set_xlabel(L("month"))
+        _years_axis(axes[-1], L.lang)
+        axes[-1].tick_params(labelsize=9)  # the ticks are dates: no axis title
         fig.suptitle(L("run_title"))
         note(fig, L("source", version=sim.__version__, what=what))
         return save(fig, stem)
@@ -265,8 +279,9 @@ def _period(runs: pd.DataFrame) -> str:
 def _what(exp, runs: pd.DataFrame, L: Labels) -> str:
     """What a comparison ran: experiment, scale, households, seeds, period."""
     r = runs.iloc[0]
-    return L("cmp_what", name=exp.name, scale=r["scale"], households=r["households"],
-             n=len(exp.seeds), period=_period(runs))  # fmt: skip
+    title = ((exp.labels or {}).get(L.lang) or {}).get("title")  # else the file's own title
+    return L("cmp_what", name=title or L.own(exp.title), scale=r["scale"], households=r["households"],
+             n=L.count("paired_seeds", len(exp.seeds)), period=_period(runs))  # fmt: skip
 
 
 def comparison_charts(exp, out: Path, runs: pd.DataFrame, table: pd.DataFrame, lang: str = "en"):
@@ -357,11 +372,20 @@ def _grid(
     return fig, axes
 
 
-def _years_axis(ax) -> None:
+# ConciseDateFormatter's formats (years, months, days, ...) in Chinese: 2021年, 3月
+ZH_DATES = {"formats": ["%Y年", "%-m月", "%-d日", "%H:%M", "%H:%M", "%S.%f"],
+            "zero_formats": ["", "%Y年", "%-m月", "%-m月%-d日", "%H:%M", "%H:%M"]}  # fmt: skip
+
+
+def _years_axis(ax, lang: str = "en") -> None:
     """Dates as years, or as months where the run is short (a year on the first tick)."""
     locator = mdates.AutoDateLocator(minticks=2, maxticks=4)
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
+    ax.xaxis.set_major_formatter(
+        mdates.ConciseDateFormatter(
+            locator, show_offset=False, **(ZH_DATES if lang == "zh" else {})
+        )
+    )
     ax.tick_params(labelsize=7)
 
 
@@ -387,7 +411,7 @@ def _trajectories(exp, out, names, others, label, L, band_text, lo, hi, src, ste
         ax.set_ylim(0, max(1.0, ax.get_ylim()[1]))  # households: no axis of hundredths
         ax.yaxis.set_major_formatter(THOUSANDS)
         ax.tick_params(axis="y", labelsize=7)
-        _years_axis(ax)
+        _years_axis(ax, L.lang)
     handles = [plt.Line2D([], [], color=BASE, label=L("baseline")),
                plt.Line2D([], [], color=ACCENT, label=L("scenario"))]  # fmt: skip
     # in the first panel's upper left, where relapse (rising from zero) leaves room; a legend
@@ -464,10 +488,21 @@ def _place_labels(ax, xs, ys, texts, fontsize=7, starts=None):
         if not moved:
             break
     inv = ax.transData.inverted()
+    placed = []
     for k, text in enumerate(labels):
         text.remove()
-        ax.annotate(texts[k], (xs[k], ys[k]), xytext=inv.transform(pos[k]), fontsize=fontsize,
-                    va="center", arrowprops={"arrowstyle": "-", "color": "0.6", "lw": 0.5})  # fmt: skip
+        placed.append(ax.annotate(
+            texts[k], (xs[k], ys[k]), xytext=inv.transform(pos[k]), fontsize=fontsize,
+            va="center", arrowprops={"arrowstyle": "-", "color": "0.6", "lw": 0.5},
+        ))  # fmt: skip
+    for _ in range(4):  # widen the axes until every label ends inside them
+        fig.canvas.draw()
+        right = max(Text.get_window_extent(t, renderer).x1 for t in placed)
+        edge = ax.get_window_extent(renderer).x1
+        if right <= edge - 2:
+            break
+        lo, hi = ax.get_xlim()
+        ax.set_xlim(lo, hi + (hi - lo) * (right - edge + 6) / ax.get_window_extent(renderer).width)
 
 
 def _cost_effectiveness(exp, runs, others, label, L, band_text, lo, hi, src, stem):
@@ -513,7 +548,7 @@ def _cost_effectiveness(exp, runs, others, label, L, band_text, lo, hi, src, ste
         y0 = min(min(points[i][1] - points[i][3][0][0] for i in k), 0)
         y1 = max(max(points[i][1] + points[i][3][1][0] for i in k), 0)
         dx, dy = max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)
-        ax.set_xlim(x0 - 0.05 * dx, x1 + 0.45 * dx)
+        ax.set_xlim(x0 - 0.05 * dx, x1 + 0.05 * dx)  # widened for the labels as they are placed
         ax.set_ylim(y0 - 0.15 * dy, y1 + 0.15 * dy)
         ax.set(xlabel=L("averted"), ylabel=L("extra_cost"))
         ax.xaxis.set_major_formatter(THOUSANDS)
@@ -526,8 +561,11 @@ def _cost_effectiveness(exp, runs, others, label, L, band_text, lo, hi, src, ste
     for key, (cx, cy, ha, va) in corners.items():
         axes[0, 0].text(cx, cy, L(key), transform=axes[0, 0].transAxes, ha=ha, va=va, fontsize=8,
                         color="0.45", bbox={"fc": "white", "ec": "none", "alpha": 0.8})  # fmt: skip
-    if zoom:
+    if zoom:  # the enlarged region, marked where it lies
         axes[0, 1].set_title(L("ce_zoom"), fontsize=9)
+        (zx0, zx1), (zy0, zy1) = axes[0, 1].get_xlim(), axes[0, 1].get_ylim()
+        axes[0, 0].add_patch(plt.Rectangle((zx0, zy0), zx1 - zx0, zy1 - zy0, fill=False, ls="--",
+                                           ec="0.4", lw=0.8, zorder=0))  # fmt: skip
     fig.suptitle(L("ce_title"))
     note(fig, L("ce_note", band=band_text) + "\n" + src)
     save(fig, stem)
@@ -574,7 +612,7 @@ def _towns(exp, out, names, runs, label, L, src, stem):
         ax.set_title(L.town(town, n_towns), fontsize=8)
         ax.yaxis.set_major_locator(MaxNLocator(nbins=3, steps=ROUND, min_n_ticks=2))
         ax.yaxis.set_major_formatter(THOUSANDS)
-        _years_axis(ax)
+        _years_axis(ax, L.lang)
     top = max(ax.get_ylim()[1] for ax in axes.ravel()[:n_towns])
     axes[0, 0].set_ylim(0, max(1.0, top))  # shared; households: no axis of hundredths
     handles = [plt.Line2D([], [], color=BASE, label=label[base]),
@@ -590,7 +628,9 @@ def _towns(exp, out, names, runs, label, L, src, stem):
 def _sweep_what(L: Labels, run: dict) -> str:
     """What a sweep ran (``run``: the keys of the ``sweep_what`` label, ``pooled`` a list)."""
     pooled = L("pooled", keys=", ".join(run["pooled"])) if run["pooled"] else ""
-    return L("sweep_what", **(run | {"pooled": pooled}))
+    return L("sweep_what", **(run | {"pooled": pooled, "name": L.own(run["name"]),
+                                     "runs": L.count("runs", run["runs"]),
+                                     "seeds": L.count("seeds", run["seeds"])}))  # fmt: skip
 
 
 def heatmap(table: pd.DataFrame, x: str, y: str, outcome: str, stem: Path, run: dict,
@@ -628,23 +668,30 @@ def sweep_chart(table: pd.DataFrame, x: str, outcome: str, stem: Path, run: dict
     L = Labels(lang)
     what = _sweep_what(L, run)
     groups = [(None, table)] if by is None else list(table.groupby(by))
+    values = sorted(table[x].unique(), key=lambda v: (isinstance(v, str), v))
+    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    where = {v: (v if numeric else i) for i, v in enumerate(values)}  # numbers at their value
     with plt.rc_context(L.style()):
-        fig, ax = plt.subplots(layout="constrained")
-        values = sorted(table[x].unique(), key=lambda v: (isinstance(v, str), v))
-        where = {v: i for i, v in enumerate(values)}  # the swept values, evenly spaced
+        fig, ax = plt.subplots(figsize=(9, 4.8), layout="constrained")
         for k, (value, g) in enumerate(groups):
             s = g.groupby(x)[outcome]
             xs = [where[v] for v in s.mean().index]
             colour = PALETTE[k % len(PALETTE)]
-            name = L("mean") if by is None else f"{L.name(by)} = {value}"
+            shown = f"{value:g}" if isinstance(value, float) else str(value)
+            name = L("mean") if by is None else f"{_wrap(L.name(by), 30)} = {shown}"
             ax.plot(xs, s.mean().to_numpy(), "o-", color=colour, label=name)
             ax.fill_between(xs, s.min().to_numpy(), s.max().to_numpy(), color=colour, alpha=0.15,
                             lw=0)  # fmt: skip
-        ax.set_xticks(range(len(values)), [f"{v:g}" if isinstance(v, float) else str(v)
-                                           for v in values])  # fmt: skip
-        ax.set(title=L("sweep_title", outcome=L.name(outcome), x=L.name(x)), xlabel=L.name(x),
-               ylabel=L.name(outcome))  # fmt: skip
+        if numeric:  # round ticks; the markers show the values swept
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=ROUND))
+            ax.xaxis.set_major_formatter(THOUSANDS)
+        else:
+            ax.set_xticks(range(len(values)), [str(v) for v in values])
+        ax.set_title(_wrap(L("sweep_title", outcome=L.name(outcome), x=L.name(x)), 70))
+        ax.set_xlabel(_wrap(L.name(x), 60))
+        ax.set_ylabel(_wrap(L.name(outcome), 40))
         ax.yaxis.set_major_formatter(THOUSANDS)
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=ROUND))
         ax.legend(title=L("range"), loc="upper left", bbox_to_anchor=(1.0, 1.0))
         note(fig, L("source", version=sim.__version__, what=what))
         return save(fig, stem)
@@ -658,10 +705,11 @@ def fit_chart(tables: dict[str, pd.DataFrame], stem: Path, title: str) -> list[P
     checked (not fitted) are marked "check".
     """
     first = next(iter(tables.values()))
-    labels = [f"{r.target} {r.year}" + ("" if r.fitted else " (check)") for r in first.itertuples()]
+    labels = [f"{r.label}, {r.year}" + ("" if r.fitted else " (check)")
+              for r in first.itertuples()]  # fmt: skip
     y = np.arange(len(first))[::-1]
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(8.5, 0.22 * len(first) + 1.6), layout="constrained")
+        fig, ax = plt.subplots(figsize=(10, 0.22 * len(first) + 1.6), layout="constrained")
         lo, hi = first["low"] / first["value"], first["high"] / first["value"]
         ax.barh(y, hi - lo, left=lo, height=0.7, color="0.88", label="target band", zorder=1)
         ax.axvline(1.0, color="0.5", lw=0.8, zorder=1)
@@ -685,6 +733,23 @@ def fit_chart(tables: dict[str, pd.DataFrame], stem: Path, title: str) -> list[P
         return save(fig, stem)
 
 
+def throughput_chart(rows: list[dict], stem: Path) -> list[Path]:
+    """The engine's speed by district size (``experiments.benchmark``): one point a size."""
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(layout="constrained")
+        ax.plot([r["households"] for r in rows],
+                [r["household_months_per_s"] / 1e6 for r in rows], "o-", color=PALETTE[0])  # fmt: skip
+        ax.set(xscale="log", title="Engine throughput by district size (one core)",
+               xlabel="households (log scale)",
+               ylabel="million household-months per second")  # fmt: skip
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=ROUND))
+        ax.yaxis.set_major_formatter(THOUSANDS)
+        note(fig, f"Source: relapse-sim {sim.__version__} · status quo · median of repeats")
+        return save(fig, stem)
+
+
 # -- sensitivity analysis and scenario discovery (sim.studies.sensitivity) ------------------------
 
 SA_TEXT = by_lang("sensitivity")  # sim/reports/text.yaml
@@ -693,8 +758,10 @@ SA_TEXT = by_lang("sensitivity")  # sim/reports/text.yaml
 def _sa_source(plan, runs: pd.DataFrame, method: str, T: dict, L: Labels) -> str:
     first = runs.iloc[0]
     what = T["what"].format(
-        method=method, runs=len(runs), points=runs["point"].nunique(),
-        seeds=len(plan.pars.analysis.seeds), uset=plan.uset.name, scale=plan.pars.scale,
+        method=L.option(method), runs=L.count("runs", len(runs)),
+        points=L.count("points", runs["point"].nunique()),
+        seeds=L.count("seeds", len(plan.pars.analysis.seeds)), uset=L.option(plan.uset.name),
+        scale=plan.pars.scale,
         households=int(first["households"]), period=_period(runs),
     )  # fmt: skip
     return L("source", version=sim.__version__, what=what)
@@ -717,7 +784,8 @@ def sensitivity_chart(plan, table: pd.DataFrame, method: str, stem: Path, runs: 
             if method == "morris":
                 unit = 1e6 if o == "spending" else 1.0  # yuan shown in millions
                 mu = g["mu_star"] / unit
-                err = [mu - g["mu_star_lo"] / unit, g["mu_star_hi"] / unit - mu]
+                # the bootstrap interval, cut at 0: mu* is a mean of absolute effects
+                err = [mu - np.maximum(g["mu_star_lo"], 0) / unit, g["mu_star_hi"] / unit - mu]
                 ax.barh(y, mu, xerr=err, color=BAND, alpha=0.8, capsize=2,
                         error_kw={"lw": 0.8})  # fmt: skip
                 ax.plot(g["sigma"] / unit, y, "o", color=BASE, ms=3, label=T["sigma"])
@@ -812,21 +880,19 @@ def pareto_chart(plan, table: pd.DataFrame, refs: pd.DataFrame, best, stem: Path
     s = plan.pars.search
     labels = (s.labels or {}).get(L.lang, {})
     with plt.rc_context(L.style()):
-        fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
+        fig, ax = plt.subplots(figsize=(11, 5), layout="constrained")
         x, y = table["spending"] / 1e6, 100 * table["relapse_rate"]
         ok = table["feasible"].to_numpy(bool)
         ax.scatter(x[~ok], y[~ok], marker="x", color="0.55", s=16, lw=0.8, label=T["infeasible"])
         ax.scatter(x[ok], y[ok], color=BAND, s=18, alpha=0.8, label=T["feasible"])
         front = table[table["pareto"]].sort_values("spending")
-        if len(front):
-            ax.step(front["spending"] / 1e6, 100 * front["relapse_rate"], where="post",
-                    color=ACCENT, lw=1.2, label=T["front"])  # fmt: skip
-            ax.plot(front["spending"] / 1e6, 100 * front["relapse_rate"], "o", color=ACCENT, ms=4)
-        if best is not None:
+        if len(front):  # its trials and the steps between them: one entry in the legend
+            ax.plot(front["spending"] / 1e6, 100 * front["relapse_rate"], "o-", ms=4,
+                    drawstyle="steps-post", color=ACCENT, lw=1.2, label=T["front"])  # fmt: skip
+        if best is not None:  # named in the legend: a label beside it would cover trials
             bx, by = best["spending"] / 1e6, 100 * best["relapse_rate"]
-            ax.plot(bx, by, "o", mfc="none", mec=ACCENT, ms=13, mew=2)
-            ax.annotate(T["best"].format(n=int(best["trial"])), (bx, by), xytext=(12, 10),
-                        textcoords="offset points", fontsize=8, color=ACCENT)  # fmt: skip
+            ax.plot(bx, by, "o", mfc="none", mec=ACCENT, ms=13, mew=2,
+                    label=T["best"].format(n=int(best["trial"])))  # fmt: skip
         texts = []
         for _, r in refs.iterrows():
             name = labels.get(r["reference"], r["reference"].replace("_", " "))
@@ -839,14 +905,16 @@ def pareto_chart(plan, table: pd.DataFrame, refs: pd.DataFrame, best, stem: Path
                           (100 * refs["relapse_rate"]).to_numpy(), texts, fontsize=8)  # fmt: skip
         ax.set_xlabel(T["spending"], fontsize=9)
         ax.set_ylabel(T["relapse"], fontsize=9)
-        ax.legend(loc="upper right")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))  # beside the trials, not on them
         fig.suptitle(
             T["title"].format(title=s.title if L.lang == "en" else labels.get("title", s.title))
         )
-        names = ", ".join(labels.get(k, k) for k in s.shocks)
+        names = ", ".join(labels.get(k) or L.option(k) for k in s.shocks)
         cfg = next(iter(plan.bases.values()))
         last = pd.Period(cfg["start"], "M") + cfg["months"] - 1
-        what = T["what"].format(trials=len(table), seeds=len(s.seeds), shocks=len(s.shocks),
+        what = T["what"].format(trials=L.count("trials", len(table)),
+                                seeds=L.count("seeds", len(s.seeds)),
+                                shocks=L.count("shock_scenarios", len(s.shocks)),
                                 names=names, risk=s.risk, period=f"{cfg['start']} – {last}")  # fmt: skip
         note(fig, L("source", version=sim.__version__, what=what))
         return save(fig, stem)

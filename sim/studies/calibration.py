@@ -218,7 +218,8 @@ class Tally:
 class Target:
     """A published figure, by year, with the band a simulated value must fall in.
 
-    ``value`` is a number (the same every year of ``years``) or ``{year: number}``; the band
+    ``label`` names it in charts (its key in words if empty). ``value`` is a number (the same
+    every year of ``years``) or ``{year: number}``; the band
     is ``value`` times (1 -/+ ``tolerance``), or the absolute ``[low, high]`` of ``band``.
     ``fit`` says whether the calibration fits it or only reports it (a check); ``stage`` with
     which free parameters (:class:`sim.studies.fit.Free`). A check with ``overrides`` is judged on the
@@ -227,6 +228,7 @@ class Target:
 
     statistic: str
     value: Any
+    label: str = ""
     years: list[int] = pos(())
     tolerance: float | None = None
     band: list[float] | None = None
@@ -295,6 +297,7 @@ def fit_table(table: dict[str, Target], runs: list[dict[str, dict[int, float]]])
             rows.append(
                 {
                     "target": name,
+                    "label": t.label or name.replace("_", " "),
                     "year": year,
                     "value": value,
                     "low": lo,

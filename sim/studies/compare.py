@@ -268,7 +268,7 @@ def summary_table(exp: Experiment, runs: pd.DataFrame) -> pd.DataFrame:
         averted = -diff.mean()
         n, judged = len(g), g["large_scale"].notna().all()  # None: not judged (sim.studies.run)
         k = int(g["large_scale"].astype(bool).sum()) if judged else 0
-        quadrant, ratio = cost_effect(extra_cost, averted)
+        quadrant, ratio = cost_effect(extra_cost, averted, (diff.quantile(lo), diff.quantile(hi)))
         row = {
             "scenario": name,
             "baseline": baseline_of(exp, name),
@@ -317,18 +317,26 @@ QUADRANTS = by_lang("quadrants")  # sim/reports/text.yaml
 TEXT = by_lang("summary")  # sim/reports/text.yaml
 
 
-def cost_effect(extra_cost: float, averted: float) -> tuple[str, float]:
+def cost_effect(
+    extra_cost: float, averted: float, band: tuple[float, float] | None = None
+) -> tuple[str, float]:
     """The quadrant of (extra cost, relapses averted) against the baseline, and its yuan.
 
     Yuan per relapse averted when it costs, per extra relapse when it saves; NaN for the
-    dominant, the dominated and no difference.
+    dominant, the dominated and no difference. A band of the paired difference in relapse
+    (``diff_lo`` to ``diff_hi``) that holds 0 is no difference either: "cheaper" or "dearer",
+    relapse the same within the band (a ratio of noise would mislead).
 
     Example:
         >>> cost_effect(2e6, 10), cost_effect(-3e6, -2), cost_effect(1e6, -3), cost_effect(-1e6, 2)
         (('costs', 200000.0), ('saves', 1500000.0), ('dominated', nan), ('dominant', nan))
+        >>> cost_effect(-7.9e7, 0.15, band=(-1, 0))
+        ('cheaper_same', nan)
     """
     if averted == 0:
         return "same", float("nan")
+    if band is not None and band[0] <= 0 <= band[1]:
+        return ("cheaper_same" if extra_cost < 0 else "dearer_same"), float("nan")
     if averted > 0:
         return ("costs", extra_cost / averted) if extra_cost > 0 else ("dominant", float("nan"))
     return ("saves", extra_cost / averted) if extra_cost < 0 else ("dominated", float("nan"))
@@ -365,7 +373,7 @@ def markdown(table: pd.DataFrame, exp: Experiment, runs: pd.DataFrame, lang: str
     pct = int(round(100 * exp.band))
     band = t["band_pct"].format(pct=pct) if len(s) > FEW_SEEDS else t["band_range"]
     lines = [
-        f"# {exp.title}",
+        f"# {names.get('title') or exp.title}",
         "",
         "- " + t["population"].format(households=first["households"],
                                       pa=first["poverty_alleviated"], scale=scale_of(runs)),
@@ -373,7 +381,7 @@ def markdown(table: pd.DataFrame, exp: Experiment, runs: pd.DataFrame, lang: str
                                   n=len(s), seeds=seeds, band=band),
         "- " + t["baseline"].format(baseline=names.get(exp.baseline, exp.baseline),
                                     cross=t["cross"] if exp.cross else ""),
-        *[f"  - {k.replace('_', ' ')}: {figure_label(k, lang)}" for k in COLUMNS],
+        *[f"  - {t['key_' + k]}: {figure_label(k, lang)}" for k in COLUMNS],
         "",
         t["head"],
         "|---|---|---|---|---|---|---|---|---|---|",
