@@ -472,7 +472,7 @@ def _place_labels(ax, xs, ys, texts, fontsize=7, starts=None):
         pts[:, 0] = ax.transData.transform(np.column_stack([starts, ys]))[:, 0]
     labels = [ax.text(0, 0, t, fontsize=fontsize, va="center") for t in texts]
     sizes = np.array([[b.width, b.height] for b in (t.get_window_extent(renderer) for t in labels)])
-    pos = pts + [8.0, 0.0]  # label anchors (left middle), pixels
+    pos = pts + [11.0, 0.0]  # label anchors (left middle), pixels: clear of the marker
     gap = 1.15
     for _ in range(300):  # push apart the pairs that overlap, half each way
         moved = False
@@ -653,8 +653,10 @@ def heatmap(table: pd.DataFrame, x: str, y: str, outcome: str, stem: Path, run: 
             shade = (v - np.nanmin(values)) / span if span > 0 else 0.0
             ax.text(j, i, f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}", ha="center",
                     va="center", fontsize=8, color="black" if shade > 0.6 else "white")  # fmt: skip
-        ax.set(title=L("heat_title", outcome=L.name(outcome)), xlabel=L.name(x), ylabel=L.name(y))
-        fig.colorbar(im, ax=ax, label=L.name(outcome), format=THOUSANDS if span > 100 else None)
+        ax.set(title=_wrap(L("heat_title", outcome=L.name(outcome)), 70), xlabel=L.name(x),
+               ylabel=L.name(y))  # fmt: skip
+        fig.colorbar(im, ax=ax, label=_wrap(L.name(outcome), 40),
+                     format=THOUSANDS if span > 100 else None)  # fmt: skip
         note(fig, L("source", version=sim.__version__, what=what))
         return save(fig, stem)
 
@@ -773,6 +775,16 @@ def sensitivity_chart(plan, table: pd.DataFrame, method: str, stem: Path, runs: 
     L = Labels(lang)
     T = SA_TEXT[L.lang]
     outcomes = list(dict.fromkeys(table["outcome"]))
+
+    def constant(o: str) -> bool:  # no factor moved it (e.g. no run with large-scale relapse)
+        g = table[table["outcome"] == o]
+        return not (g["mu_star"] > 0).any() if method == "morris" else g["ST"].isna().all()
+
+    flat = [o for o in outcomes if constant(o)]
+    if len(flat) < len(outcomes):  # a panel of zeros says nothing: the note names them
+        outcomes = [o for o in outcomes if o not in flat]
+    else:
+        flat = []
     k = table["factor"].nunique()
     with plt.rc_context(L.style()):
         fig, axes = _grid(len(outcomes), width=4.6, height=0.22 * k + 1.2, sharey=False,
@@ -813,7 +825,9 @@ def sensitivity_chart(plan, table: pd.DataFrame, method: str, stem: Path, runs: 
             ax.tick_params(axis="x", labelsize=7)
         axes.ravel()[0].legend(loc="lower right", fontsize=7)  # the least influential corner
         fig.suptitle(T[method])
-        note(fig, _sa_source(plan, runs, method, T, L))
+        names = ", ".join(figure_label(o, L.lang, unit=False) for o in flat)
+        left_out = T["left_out"].format(names=names) + "\n" if flat else ""
+        note(fig, left_out + _sa_source(plan, runs, method, T, L))
         return save(fig, stem)
 
 
@@ -832,14 +846,13 @@ def prim_chart(plan, traj: pd.DataFrame, limits: list[dict], result: dict, stem:
         sc = a1.scatter(traj["coverage"], traj["density"], c=traj["res_dim"], cmap="viridis", s=14)
         a1.plot(traj["coverage"], traj["density"], color="0.6", lw=0.6, zorder=0)
         r = result["boxes"][0]  # the box reported (after dropping insignificant limits)
-        a1.plot(r["coverage"], r["density"], "o", mfc="none", mec=ACCENT, ms=11, mew=2)
-        left = r["coverage"] < traj["coverage"].median()
         text = T["chosen"].format(c=r["coverage"], d=r["density"]) + (
             T["dropped"] if r["dropped"] else ""
         )
-        a1.annotate(text, (r["coverage"], r["density"]),
-                    xytext=(10 if left else -10, 10), textcoords="offset points",
-                    ha="left" if left else "right", fontsize=8, color=ACCENT)  # fmt: skip
+        a1.plot(r["coverage"], r["density"], "o", mfc="none", mec=ACCENT, ms=11, mew=2,
+                label=text)  # fmt: skip
+        # peeling runs from high density to high coverage: the lower left corner stays free
+        a1.legend(loc="lower left", fontsize=8)
         bar = fig.colorbar(sc, ax=a1, label=T["res_dim"], shrink=0.8)
         bar.locator = MaxNLocator(integer=True)
         bar.update_ticks()

@@ -342,6 +342,17 @@ def cost_effect(
     return ("saves", extra_cost / averted) if extra_cost < 0 else ("dominated", float("nan"))
 
 
+def _signed(x: float) -> str:
+    """A difference in households with its sign; one that rounds to zero is "0" (not "-0").
+
+    Example:
+        >>> _signed(12.4), _signed(-0.15), _signed(-1.6)
+        ('+12', '0', '-2')
+    """
+    text = f"{x:+,.0f}"
+    return "0" if text in ("+0", "-0") else text
+
+
 def cost_effect_text(quadrant: str, ratio: float, lang: str = "en") -> str:
     """A quadrant in words (:data:`QUADRANTS`).
 
@@ -395,8 +406,8 @@ def markdown(table: pd.DataFrame, exp: Experiment, runs: pd.DataFrame, lang: str
         lines.append(
             f"| {label[r.scenario]} | {r.relapsed_mean:,.0f} [{r.relapsed_lo:,.0f}, "
             f"{r.relapsed_hi:,.0f}] | {100 * r.relapse_rate_mean:.2f}% "
-            f"| {r.diff_relapsed_mean:+,.0f} [{r.diff_relapsed_lo:+,.0f}, "
-            f"{r.diff_relapsed_hi:+,.0f}] | {r.newly_poor_peak_mean:,.0f} "
+            f"| {_signed(r.diff_relapsed_mean)} [{_signed(r.diff_relapsed_lo)}, "
+            f"{_signed(r.diff_relapsed_hi)}] | {r.newly_poor_peak_mean:,.0f} "
             f"| {r.at_risk_pa_peak_mean:,.0f} | {r.at_risk_all_peak_mean:,.0f} "
             f"| {large_scale_cell(r.p_large_scale, r.p_large_scale_upper95, t)} "
             f"| {r.spending_mean / 1e6:,.1f} [{r.spending_lo / 1e6:,.1f}, "
