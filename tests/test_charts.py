@@ -220,3 +220,32 @@ def test_every_shipped_experiment_names_its_runs_in_both_languages():
         for lang, need in (("en", names), ("zh", names | {"title"})):
             missing = need - set(data.get("labels", {}).get(lang, {}))
             assert not missing, f"{path.name}: labels.{lang} lacks {sorted(missing)}"
+
+
+@LANGS
+def test_an_outcome_no_factor_moves_is_named_not_drawn(tmp_path, charts_read_cleanly, lang,
+                                                      monkeypatch):
+    """No run with large-scale relapse: its panel would be zeros; the note names it instead."""
+    from test_sensitivity import analysis
+
+    plan = analysis(tmp_path, f"lang={lang}")
+    table = _indices(plan, ["large_scale", "relapse_rate"], 6, "morris")
+    table.loc[table["outcome"] == "large_scale", ["mu_star", "mu_star_lo", "mu_star_hi",
+                                                   "sigma"]] = 0.0  # fmt: skip
+    runs = pd.DataFrame({"point": range(7), "households": 190_000, "first_month": "2021-01",
+                         "last_month": "2025-12"})  # fmt: skip
+    stem = tmp_path / ("morris" if lang == "en" else "morris_zh")
+    seen = {}
+    save = charts.save
+
+    def keep(fig, path):
+        seen["panels"] = sum(ax.get_visible() for ax in fig.axes)
+        seen["note"] = fig.get_supxlabel()
+        return save(fig, path)
+
+    monkeypatch.setattr(charts, "save", keep)  # the checking save (conftest) inside it
+    charts.sensitivity_chart(plan, table, "morris", stem, runs, lang)
+    assert seen["panels"] == 1
+    name = charts.figure_label("large_scale", charts.Labels(lang).lang, unit=False)
+    assert name in seen["note"]
+    assert _checked(charts_read_cleanly, lang) == {}

@@ -31,6 +31,7 @@ import sim  # noqa: E402
 from sim.config.experiment import FEW_SEEDS, band_quantiles, baseline_of, cells
 from sim.core.io import atomic_write  # noqa: E402
 from sim.engine.shocks import CAUSES
+from sim.reports.metric_table import above  # noqa: E402
 from sim.reports.metric_table import label as figure_label  # noqa: E402
 from sim.reports.text import by_lang, pairs, towns
 
@@ -839,7 +840,7 @@ def prim_chart(plan, traj: pd.DataFrame, limits: list[dict], result: dict, stem:
     p = plan.pars.analysis.prim
     what = figure_label(p.outcome, L.lang, unit=False)
     if p.above is not None:
-        what = f"{what} > {p.above:g}"
+        what = above(p.outcome, p.above, L.lang)
     with plt.rc_context(L.style()):
         fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.6 + 0.25 * len(limits)),
                                      layout="constrained", width_ratios=[1, 1.2])  # fmt: skip
@@ -873,6 +874,9 @@ def prim_chart(plan, traj: pd.DataFrame, limits: list[dict], result: dict, stem:
                     a2.text(xv, yi, f" {text} ", ha=side, va="center", fontsize=8, color="white",
                             fontweight="bold")  # fmt: skip
         a2.set_yticks(y, [plan.uset.label(lim["factor"], L.lang) for lim in limits], fontsize=8)
+        if not limits:  # the box is the whole sample: say so rather than leave the panel blank
+            a2.text(0.5, 0.5, T["no_limits"], ha="center", va="center", fontsize=9,
+                    transform=a2.transAxes)  # fmt: skip
         a2.set_xlim(0, 1)
         a2.set_xlabel(T["range_axis"], fontsize=8)
         a2.set_title(T["limits"], loc="left", fontsize=10)

@@ -170,4 +170,16 @@ def label(name: str, lang: str = "en", unit: bool = True, words=None) -> str:
     return text.replace("{}", words(part) if words and part else part.replace("_", " "))
 
 
-__all__ = ["METRICS", "Metric", "find", "label", "lever_metrics"]
+def above(name: str, value: float, lang: str = "en") -> str:
+    """The figure ``name`` above ``value``, in words.
+
+    The threshold in plain digits with the figure's unit: ``spending of all levers >
+    16,000,000 yuan``, not ``1.6e+07``.
+    """
+    bare = label(name, lang, unit=False)
+    unit = label(name, lang)[len(bare):].strip().strip("()（）")
+    digits = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:g}"
+    return f"{bare} > {digits}{' ' if lang == 'en' and unit else ''}{unit}"
+
+
+__all__ = ["METRICS", "Metric", "above", "find", "label", "lever_metrics"]

@@ -43,6 +43,7 @@ from sim.core.errors import ConfigError
 from sim.core.io import folder_lock, write_csv, write_json, write_parquet, write_text
 from sim.core.params import between, folder_name, jobs, nonneg, one_of, parse, pos, prob
 from sim.engine.schema import MAX_MONTHS, check, to_dict
+from sim.reports.metric_table import above
 from sim.reports.metric_table import label as figure_label
 from sim.studies.compare import ROW_FIGURES, workers
 from sim.studies.ensemble import run_sample
@@ -588,8 +589,7 @@ def box_words(uset: UncertaintySet, limits: list[dict], lang: str = "en") -> str
 def prim_markdown(plan: Plan, result: dict, runs: pd.DataFrame) -> str:
     """The boxes found, in words, with coverage and density."""
     p = plan.pars.analysis.prim
-    what = (figure_label(p.outcome) if p.above is None
-            else f"{figure_label(p.outcome)} above {p.above:g}")  # fmt: skip
+    what = figure_label(p.outcome) if p.above is None else above(p.outcome, p.above)
     lines = [
         f"# {plan.pars.analysis.title}: scenario discovery (PRIM)", "",
         f"- {what_ran(plan, runs, 'PRIM')}",
