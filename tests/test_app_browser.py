@@ -47,14 +47,18 @@ def free_port() -> int:
 
 @pytest.fixture
 def app(tmp_path):
-    """The dashboard served on 127.0.0.1 with outputs in the test's folder; its URL."""
+    """The dashboard served on 127.0.0.1 with outputs in the test's folder; its URL.
+
+    The server runs in the test's folder, as a user's runs in theirs: the page names the
+    results folder from there (``app/compare/...``), not by a temporary path.
+    """
     port = free_port()
     args = f"output_root={tmp_path / 'app'} {SETTINGS}"
     env = os.environ | {"RELAPSE_APP_ARGS": args, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
     log = (tmp_path / "server.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "solara", "run", "sim.app.page", "--host", "127.0.0.1", "--port",
-         str(port), "--production"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+         str(port), "--production"], cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 120
@@ -102,7 +106,9 @@ def test_the_dashboard_runs_a_mix_that_the_exported_command_reproduces(app, tmp_
         assert page.locator("img").count() >= 3  # the lever, trajectory and town charts
         page.screenshot(path=shots / "app_after.png")
         text = page.inner_text("body")
-        ran = Path(text.split("results folder: ")[1].split()[0])
+        shown = text.split("results folder: ")[1].split()[0]
+        assert shown.startswith("app/compare/"), shown  # from where the server runs
+        ran = tmp_path / shown
         m = dashboard.mix(d, "status_quo", "default", {"dibao_standard": 1.1})
         assert ran == dashboard.folder(d, m, d.pars.scale)
 

@@ -223,8 +223,9 @@ def test_every_shipped_experiment_names_its_runs_in_both_languages():
 
 
 @LANGS
-def test_an_outcome_no_factor_moves_is_named_not_drawn(tmp_path, charts_read_cleanly, lang,
-                                                      monkeypatch):
+def test_an_outcome_no_factor_moves_is_named_not_drawn(
+    tmp_path, charts_read_cleanly, lang, monkeypatch
+):
     """No run with large-scale relapse: its panel would be zeros; the note names it instead."""
     from test_sensitivity import analysis
 
@@ -249,3 +250,54 @@ def test_an_outcome_no_factor_moves_is_named_not_drawn(tmp_path, charts_read_cle
     name = charts.figure_label("large_scale", charts.Labels(lang).lang, unit=False)
     assert name in seen["note"]
     assert _checked(charts_read_cleanly, lang) == {}
+
+
+def test_every_point_in_the_enlarged_region_is_drawn_there(
+    tmp_path, charts_read_cleanly, monkeypatch
+):
+    """A point inside the dashed region is drawn and labelled in the enlarged panel.
+
+    The README's layout: no dibao far out, six levers crowded at the origin, and no medical
+    assistance just past the crowd's "near" limit (it stood, labelled, in the left panel's
+    dashed box and was missing from the enlarged one).
+    """
+    exp = tiny_experiment(scenarios=SIX | {"no_a": [], "no_b": []}, seeds=5)
+    means = {"status_quo": (0, 0), "no_dibao": (977, -548), "no_tekun": (116, -133),
+             "no_public_jobs": (1, -20), "no_a": (-1, -10), "no_b": (5, -100),
+             "no_medical_assistance": (76, -216), "more_posts": (10, -1700)}  # fmt: skip
+    spread = {"no_b": [-300, -150, 0, 150, 300]}  # its bar stretches the enlarged region down
+    runs = pd.DataFrame([
+        {"scenario": n, "seed": s, "relapsed": 48 + dr + s - 2,
+         "spending": 4.78e9 + 1e6 * (dy + spread.get(n, [-4, -2, 0, 2, 4])[s])}
+        for n, (dr, dy) in means.items() for s in range(5)
+    ])  # fmt: skip
+    seen = {}
+    save = charts.save
+
+    def keep(fig, path):
+        seen["axes"] = [ax for ax in fig.axes if ax.get_visible()]
+        return save(fig, path)
+
+    monkeypatch.setattr(charts, "save", keep)
+    others = [n for n in means if n != "status_quo"]
+    L = charts.Labels("en")
+    with charts.plt.rc_context(L.style()):
+        charts._cost_effectiveness(exp, runs, others, {n: n.replace("_", " ") for n in others}, L, "90%", 0.05,
+                                   0.95, "source", tmp_path / "ce")  # fmt: skip
+    left, right = seen["axes"]
+    (x0, x1), (y0, y1) = right.get_xlim(), right.get_ylim()
+    drawn = {tuple(np.round(line.get_xydata()[0], 6)) for line in right.lines
+             if line.get_marker() == "o"}  # fmt: skip
+    labelled = {t.get_text().replace(" ", "_") for t in right.texts}
+    for n in others:
+        x = -runs.loc[runs.scenario == n, "relapsed"].mean() + runs.loc[
+            runs.scenario == "status_quo", "relapsed"].mean()  # fmt: skip
+        y = (runs.loc[runs.scenario == n, "spending"].mean()
+             - runs.loc[runs.scenario == "status_quo", "spending"].mean()) / 1e6  # fmt: skip
+        if x0 <= x <= x1 and y0 <= y <= y1:
+            assert (round(x, 6), round(y, 6)) in drawn, n
+            assert n in labelled, n
+    assert "no_medical_assistance" in labelled
+    assert "no_dibao" not in labelled and "more_posts" not in labelled
+    assert {t.get_text() for t in left.texts} >= {"no dibao", "more posts"}
+    assert charts_read_cleanly["ce"] == []

@@ -194,7 +194,8 @@ def Results():
         solara.Button(t["show_scaled"] if full.value else t["show_full"], text=True,
                       on_click=lambda: full.set(not full.value))  # fmt: skip
     Md(dashboard.key_figures(out, lang.value))
-    solara.Text(f"{t['folder']}: {out}", style={"font-size": "0.75em", "color": "#666"})
+    shown = out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out  # as typed
+    solara.Text(f"{t['folder']}: {shown}", style={"font-size": "0.75em", "color": "#666"})
     charts = dashboard.charts(out, lang.value)
     for name in CHART_ORDER:
         if name in charts:

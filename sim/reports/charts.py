@@ -460,10 +460,11 @@ def _dots(exp, runs, names, label, L, band_text, lo, hi, src, stem):
     save(fig, stem)
 
 
-def _place_labels(ax, xs, ys, texts, fontsize=7, starts=None):
+def _place_labels(ax, xs, ys, texts, fontsize=7, starts=None, clear_x=()):
     """Label points to their right, spreading overlapping labels up and down (screen space).
 
     ``starts``: where each label may begin on the x axis (e.g. past the point's error bar).
+    ``clear_x``: vertical lines (data x) a label starting just left of them begins past instead.
     """
     fig = ax.figure
     fig.canvas.draw()
@@ -474,6 +475,9 @@ def _place_labels(ax, xs, ys, texts, fontsize=7, starts=None):
     labels = [ax.text(0, 0, t, fontsize=fontsize, va="center") for t in texts]
     sizes = np.array([[b.width, b.height] for b in (t.get_window_extent(renderer) for t in labels)])
     pos = pts + [11.0, 0.0]  # label anchors (left middle), pixels: clear of the marker
+    for line in ax.transData.transform([(x, 0) for x in clear_x])[:, 0] if clear_x else ():
+        crossing = (pos[:, 0] < line + 4) & (pos[:, 0] + sizes[:, 0] > line) & (pos[:, 0] > line - 40)
+        pos[crossing, 0] = line + 4  # a short step right rather than a label across the line
     gap = 1.15
     for _ in range(300):  # push apart the pairs that overlap, half each way
         moved = False
@@ -506,6 +510,16 @@ def _place_labels(ax, xs, ys, texts, fontsize=7, starts=None):
         ax.set_xlim(lo, hi + (hi - lo) * (right - edge + 6) / ax.get_window_extent(renderer).width)
 
 
+def _extent(points, k) -> tuple[float, float, float, float]:
+    """Axis limits holding points ``k`` with their bars and the origin, with a margin."""
+    x0 = min(min(points[i][0] - points[i][2][0][0] for i in k), 0)
+    x1 = max(max(points[i][0] + points[i][2][1][0] for i in k), 0)
+    y0 = min(min(points[i][1] - points[i][3][0][0] for i in k), 0)
+    y1 = max(max(points[i][1] + points[i][3][1][0] for i in k), 0)
+    dx, dy = max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)
+    return x0 - 0.05 * dx, x1 + 0.05 * dx, y0 - 0.15 * dy, y1 + 0.15 * dy
+
+
 def _cost_effectiveness(exp, runs, others, label, L, band_text, lo, hi, src, stem):
     """Relapses averted against extra spending, paired by seed, with the quadrants named.
 
@@ -528,6 +542,13 @@ def _cost_effectiveness(exp, runs, others, label, L, band_text, lo, hi, src, ste
     span_y = max(np.ptp(np.append(ys, 0)), 1e-9)
     near = (np.abs(xs) < 0.12 * span_x) & (np.abs(ys) < 0.12 * span_y)
     zoom = near.sum() >= 3 and (~near).any()
+    while zoom:  # every point inside the enlarged region is drawn, and labelled, there
+        x0, x1, y0, y1 = _extent(points, np.flatnonzero(near))
+        grown = near | ((xs >= x0) & (xs <= x1) & (ys >= y0) & (ys <= y1))
+        if (grown == near).all():
+            break
+        near = grown
+        zoom = (~near).any()
     fig, axes = plt.subplots(1, 2 if zoom else 1, figsize=(12 if zoom else 8, 6),
                              layout="constrained", squeeze=False)  # fmt: skip
     panels = [
@@ -542,21 +563,16 @@ def _cost_effectiveness(exp, runs, others, label, L, band_text, lo, hi, src, ste
                         elinewidth=0.8, capsize=2, ms=4)  # fmt: skip
         ax.axhline(0, color="0.5", lw=0.8)
         ax.axvline(0, color="0.5", lw=0.8)
-        # the points with their bars, and the origin; room for labels on the right
-        k = np.flatnonzero(shown)
-        x0 = min(min(points[i][0] - points[i][2][0][0] for i in k), 0)
-        x1 = max(max(points[i][0] + points[i][2][1][0] for i in k), 0)
-        y0 = min(min(points[i][1] - points[i][3][0][0] for i in k), 0)
-        y1 = max(max(points[i][1] + points[i][3][1][0] for i in k), 0)
-        dx, dy = max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)
-        ax.set_xlim(x0 - 0.05 * dx, x1 + 0.05 * dx)  # widened for the labels as they are placed
-        ax.set_ylim(y0 - 0.15 * dy, y1 + 0.15 * dy)
+        x0, x1, y0, y1 = _extent(points, np.flatnonzero(shown))
+        ax.set_xlim(x0, x1)  # widened for the labels as they are placed
+        ax.set_ylim(y0, y1)
         ax.set(xlabel=L("averted"), ylabel=L("extra_cost"))
         ax.xaxis.set_major_formatter(THOUSANDS)
         ax.yaxis.set_major_formatter(THOUSANDS)
         idx = np.flatnonzero(labelled)
         right = [points[k][0] + points[k][2][1][0] for k in idx]  # past the error bar
-        _place_labels(ax, xs[idx], ys[idx], [label[others[k]] for k in idx], starts=right)
+        _place_labels(ax, xs[idx], ys[idx], [label[others[k]] for k in idx], starts=right,
+                      clear_x=(0,))  # fmt: skip
     corners = {"q_costs": (0.98, 0.98, "right", "top"), "q_dominant": (0.98, 0.02, "right", "bottom"),
                "q_dominated": (0.02, 0.98, "left", "top"), "q_saves": (0.02, 0.02, "left", "bottom")}  # fmt: skip
     for key, (cx, cy, ha, va) in corners.items():
