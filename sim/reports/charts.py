@@ -460,11 +460,12 @@ def _dots(exp, runs, names, label, L, band_text, lo, hi, src, stem):
     save(fig, stem)
 
 
-def _place_labels(ax, xs, ys, texts, fontsize=7, starts=None, clear_x=()):
+def _place_labels(ax, xs, ys, texts, fontsize=7, starts=None, clear_x=(), clear_y=()):
     """Label points to their right, spreading overlapping labels up and down (screen space).
 
     ``starts``: where each label may begin on the x axis (e.g. past the point's error bar).
     ``clear_x``: vertical lines (data x) a label starting just left of them begins past instead.
+    ``clear_y``: horizontal lines (data y) no label may lie across: each stays on its point's side.
     """
     fig = ax.figure
     fig.canvas.draw()
@@ -479,8 +480,15 @@ def _place_labels(ax, xs, ys, texts, fontsize=7, starts=None, clear_x=()):
         crossing = (pos[:, 0] < line + 4) & (pos[:, 0] + sizes[:, 0] > line) & (pos[:, 0] > line - 40)
         pos[crossing, 0] = line + 4  # a short step right rather than a label across the line
     gap = 1.15
+    rules = ax.transData.transform([(0, y) for y in clear_y])[:, 1] if clear_y else ()
     for _ in range(300):  # push apart the pairs that overlap, half each way
         moved = False
+        for i in range(len(pos)):  # off a horizontal line, to its point's side
+            for line in rules:
+                need = gap * sizes[i, 1] / 2 - abs(pos[i, 1] - line)
+                if need > 0:
+                    pos[i, 1] += need if pts[i, 1] >= line else -need
+                    moved = True
         for i in range(len(pos)):
             for j in range(i + 1, len(pos)):
                 dx = abs(pos[i, 0] - pos[j, 0]) < max(sizes[i, 0], sizes[j, 0])
@@ -572,7 +580,7 @@ def _cost_effectiveness(exp, runs, others, label, L, band_text, lo, hi, src, ste
         idx = np.flatnonzero(labelled)
         right = [points[k][0] + points[k][2][1][0] for k in idx]  # past the error bar
         _place_labels(ax, xs[idx], ys[idx], [label[others[k]] for k in idx], starts=right,
-                      clear_x=(0,))  # fmt: skip
+                      clear_x=(0,), clear_y=(0,))  # fmt: skip
     corners = {"q_costs": (0.98, 0.98, "right", "top"), "q_dominant": (0.98, 0.02, "right", "bottom"),
                "q_dominated": (0.02, 0.98, "left", "top"), "q_saves": (0.02, 0.02, "left", "bottom")}  # fmt: skip
     for key, (cx, cy, ha, va) in corners.items():
