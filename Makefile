@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test app clean
+.PHONY: run test test-all app clean
 
 $(STAMP): pyproject.toml
 	@PY=$$(./scripts/find-python) || exit 1; \
@@ -16,9 +16,16 @@ $(STAMP): pyproject.toml
 run: $(STAMP)  ## the main job on the embedded default district; extra Hydra overrides via ARGS="..."
 	$(BIN)/python -m experiments.run $(ARGS)
 
-test: $(STAMP)  ## the whole test suite (ruff first), on two workers (pytest-xdist; a file's tests stay together)
-	$(BIN)/ruff check sim experiments benchmarks tests hydra_plugins
-	$(BIN)/python -m pytest -n 2 --dist loadfile $(ARGS)
+LINT = $(BIN)/ruff check sim experiments benchmarks tests hydra_plugins
+PYTEST = $(BIN)/python -m pytest -n 2 --dist loadfile  # two workers; a file's tests stay together
+
+test: $(STAMP)  ## the test suite but its slow statistical and full-district tests (ruff first)
+	$(LINT)
+	$(PYTEST) -m "not slow" $(ARGS)
+
+test-all: $(STAMP)  ## every test, the slow ones too (what CI runs)
+	$(LINT)
+	$(PYTEST) $(ARGS)
 
 APP_HOST ?= 127.0.0.1
 APP_PORT ?= 8765

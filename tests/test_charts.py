@@ -301,3 +301,21 @@ def test_every_point_in_the_enlarged_region_is_drawn_there(
     assert "no_dibao" not in labelled and "more_posts" not in labelled
     assert {t.get_text() for t in left.texts} >= {"no dibao", "more posts"}
     assert charts_read_cleanly["ce"] == []
+
+
+def test_the_town_chart_shows_the_mix_against_its_baseline(tmp_path, monkeypatch):
+    """A mix with less relapse than the status quo (the dashboard's usual case) is the one drawn
+    beside it: the chart took the scenario of most relapse - the status quo, twice."""
+    exp = tiny_experiment(scenarios={"status_quo": [], "more_posts": SIX["more_posts"]},
+                          labels={"en": {"more_posts": "more posts"}})  # fmt: skip
+    legends = {}
+    save = charts.save
+
+    def keep(fig, path):
+        legends[path.name] = [t.get_text() for lg in fig.legends for t in lg.get_texts()]
+        return save(fig, path)
+
+    monkeypatch.setattr(charts, "save", keep)
+    compare(exp, tmp_path, n_jobs=1)
+    runs = pd.read_parquet(tmp_path / "runs.parquet").groupby("scenario")["relapsed"].mean()
+    assert legends["towns"] == ["status quo", "more posts"], (legends["towns"], runs)

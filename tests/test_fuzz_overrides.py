@@ -61,6 +61,7 @@ def outcomes():
           f"{len(found['refused'])} refused in one line")  # fmt: skip
 
 
+@pytest.mark.slow  # a minute: make test-all
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(st.lists(OVERRIDE, min_size=1, max_size=3))
@@ -78,6 +79,7 @@ def test_random_overrides_get_one_line_or_run(tmp_path_factory, outcomes, overri
     assert not any(root.iterdir()), overrides  # nothing written, whatever the outcome
 
 
+@pytest.mark.slow  # reads what the property above generated
 def test_the_generated_lines_were_varied(outcomes):
     """Runs after the property: it generated every example, both accepted and refused ones."""
     assert len(set(SEEN)) >= EXAMPLES * 0.9

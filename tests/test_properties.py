@@ -179,6 +179,7 @@ def test_no_output_holds_nan_or_infinity(cfg):
     assert finite(res.summary)
 
 
+@pytest.mark.slow  # a minute of model runs: make test-all
 @RUNS
 @given(cfg=CONFIGS)
 def test_every_lever_off_is_policy_none(cfg):
@@ -199,6 +200,7 @@ BENEFITS = [  # raised by a factor (adjust=[key*f]), every year of a dated value
 LONGER = CONFIGS.map(lambda c: c | {"policy": "none", "population.scale": 0.05, "burn_in": 6})
 
 
+@pytest.mark.slow  # a minute of model runs: make test-all
 @RUNS
 @given(
     cfg=LONGER, months=st.integers(12, 24), benefit=st.sampled_from(BENEFITS),

@@ -13,15 +13,23 @@ from __future__ import annotations
 
 import os
 import shlex
+import sys
 
 import solara
 import solara.lab
 
 from sim.app import dashboard
 from sim.core.errors import ConfigError
+from sim.core.jit import compiled_before
 from sim.reports.text import by_lang
 
 D = dashboard.settings(shlex.split(os.environ.get("RELAPSE_APP_ARGS", "")))
+# The model's loops, compiled (or loaded) once here rather than in every worker of the first run
+if not compiled_before():
+    print("relapse-sim: compiling the model's loops once (10-50 s) before the page is served",
+          file=sys.stderr, flush=True)  # fmt: skip
+print(f"relapse-sim: the model's loops ready in {dashboard.warm_up():.1f} s", file=sys.stderr,
+      flush=True)  # fmt: skip
 
 TEXT = by_lang("page")  # sim/reports/text.yaml
 # Tables and text as HTML made here (solara.Markdown would fetch KaTeX from a CDN).

@@ -519,12 +519,18 @@ def _place_labels(ax, xs, ys, texts, fontsize=7, starts=None, clear_x=(), clear_
 
 
 def _extent(points, k) -> tuple[float, float, float, float]:
-    """Axis limits holding points ``k`` with their bars and the origin, with a margin."""
+    """Axis limits holding points ``k`` with their bars and the origin, with a margin.
+
+    At least 2 households wide and 0.2 million yuan high: where every difference is 0 an axis
+    of a billionth would label each tick "0".
+    """
     x0 = min(min(points[i][0] - points[i][2][0][0] for i in k), 0)
     x1 = max(max(points[i][0] + points[i][2][1][0] for i in k), 0)
     y0 = min(min(points[i][1] - points[i][3][0][0] for i in k), 0)
     y1 = max(max(points[i][1] + points[i][3][1][0] for i in k), 0)
-    dx, dy = max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)
+    wx, wy = max(0.0, 2 - (x1 - x0)) / 2, max(0.0, 0.2 - (y1 - y0)) / 2
+    x0, x1, y0, y1 = x0 - wx, x1 + wx, y0 - wy, y1 + wy
+    dx, dy = x1 - x0, y1 - y0
     return x0 - 0.05 * dx, x1 + 0.05 * dx, y0 - 0.15 * dy, y1 + 0.15 * dy
 
 
@@ -620,18 +626,24 @@ def _causes(runs, names, label, L, band_text, lo, hi, src, stem):
 
 
 def _towns(exp, out, names, runs, label, L, src, stem):
-    """Small multiples by town: the baseline, and the scenario with the most relapse."""
+    """Small multiples by town: a scenario against its baseline.
+
+    The one scenario there is (the dashboard's mix), or of several the one with most relapse.
+    """
     towns = pq.read_table(
         out / "towns.parquet", columns=["scenario", "month", "town", "n_relapsed"]
     ).to_pandas()
     mean = towns.groupby(["scenario", "town", "month"])["n_relapsed"].mean()
-    worst = runs.groupby("scenario", sort=False)["relapsed"].mean().idxmax()
+    others = [n for n in names if baseline_of(exp, n) != n]
+    relapsed = runs.groupby("scenario", sort=False)["relapsed"].mean()
+    worst = relapsed.loc[others or names].idxmax()  # a baseline is never its own comparison
     base = baseline_of(exp, worst)
+    shown = label[worst] if len(others) <= 1 else L("town_worst", name=label[worst])
     n_towns = int(towns["town"].max()) + 1
     ncol = int(np.ceil(np.sqrt(n_towns)))
     fig, axes = _grid(n_towns, width=1.9, height=1.45, ncol=ncol)
     for town, ax in enumerate(axes.ravel()[:n_towns]):
-        for run, colour in ((base, BASE), (worst, ACCENT)):
+        for run, colour in ((base, BASE), (worst, ACCENT))[: 1 + (worst != base)]:
             s = mean.loc[(run, town)]
             ax.plot(pd.to_datetime(s.index), s.to_numpy(), color=colour, lw=1)
         ax.set_title(L.town(town, n_towns), fontsize=8)
@@ -640,8 +652,9 @@ def _towns(exp, out, names, runs, label, L, src, stem):
         _years_axis(ax, L.lang)
     top = max(ax.get_ylim()[1] for ax in axes.ravel()[:n_towns])
     axes[0, 0].set_ylim(0, max(1.0, top))  # shared; households: no axis of hundredths
-    handles = [plt.Line2D([], [], color=BASE, label=label[base]),
-               plt.Line2D([], [], color=ACCENT, label=L("town_worst", name=label[worst]))]  # fmt: skip
+    handles = [plt.Line2D([], [], color=BASE, label=label[base])]
+    if worst != base:
+        handles.append(plt.Line2D([], [], color=ACCENT, label=shown))
     fig.legend(handles=handles, loc="outside right upper")
     fig.suptitle(L("town_title"))
     fig.supylabel(L("relapsed_axis"), fontsize=9)
