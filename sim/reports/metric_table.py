@@ -173,8 +173,11 @@ def label(name: str, lang: str = "en", unit: bool = True, words=None) -> str:
 def above(name: str, value: float, lang: str = "en") -> str:
     """The figure ``name`` above ``value``, in words.
 
-    The threshold in plain digits with the figure's unit: ``spending of all levers >
-    16,000,000 yuan``, not ``1.6e+07``.
+    The threshold in plain digits with the figure's unit, not ``1.6e+07``.
+
+    Example:
+        >>> above("spending", 1.6e7), above("spending", 1.6e7, "zh"), above("relapse_rate", 0.005)
+        ('spending of all levers > 16,000,000 yuan', '全部政策支出 > 16,000,000元', 'share of poverty-alleviated households that relapsed > 0.005')
     """
     bare = label(name, lang, unit=False)
     unit = label(name, lang)[len(bare):].strip().strip("()（）")
