@@ -156,12 +156,19 @@ def settings(cfg: dict) -> Plan:
         raise ConfigError(
             f"search.shocks = {list(s.shocks)}: name distinct shock scenarios (scenarios/shocks/)"
         )
+    need = int(np.ceil(np.log(0.05) / np.log(1 - s.risk)))  # seeds for a bound <= risk at 0
     if upper_bound_95(0, len(s.seeds)) > s.risk:
-        need = int(np.ceil(np.log(0.05) / np.log(1 - s.risk)))
         raise ConfigError(
             f"search.risk = {s.risk:g}: with {len(s.seeds)} seeds even no large-scale relapse "
             f"gives a 95% upper bound of {upper_bound_95(0, len(s.seeds)):.3f}, so no mix can be "
             f"feasible; give at least {need} seeds or a larger risk"
+        )
+    if pars.check and upper_bound_95(0, len(s.holdout)) > s.risk:
+        raise ConfigError(
+            f"search.holdout: with {len(s.holdout)} seeds even no large-scale relapse gives a 95% "
+            f"upper bound of {upper_bound_95(0, len(s.holdout)):.3f}, above search.risk = "
+            f"{s.risk:g}, so the out-of-sample check could only fail; give at least {need} "
+            "holdout seeds, or check=false"
         )
     _overrides("search.base", s.base)
     policies = [o.split("=", 1)[1] for o in s.base if o.startswith("policy=")]
