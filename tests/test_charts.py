@@ -30,6 +30,20 @@ LABELS = {"en": {}, "zh": {"status_quo": "现行政策", "no_dibao": "取消低�
 KINDS = {"trajectories", "comparison", "cost_effectiveness", "causes", "towns"}
 
 
+@pytest.fixture
+def saved(monkeypatch):
+    """Each figure a test saves, by file name (saved through conftest's checking save)."""
+    figures = {}
+    save = charts.save
+
+    def keep(fig, path):
+        figures[path.name] = fig
+        return save(fig, path)
+
+    monkeypatch.setattr(charts, "save", keep)
+    return figures
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("scenarios", [2, 6])
 def test_every_comparison_chart_reads_cleanly(tmp_path, charts_read_cleanly, lang, scenarios):
@@ -223,9 +237,7 @@ def test_every_shipped_experiment_names_its_runs_in_both_languages():
 
 
 @LANGS
-def test_an_outcome_no_factor_moves_is_named_not_drawn(
-    tmp_path, charts_read_cleanly, lang, monkeypatch
-):
+def test_an_outcome_no_factor_moves_is_named_not_drawn(tmp_path, charts_read_cleanly, lang, saved):
     """No run with large-scale relapse: its panel would be zeros; the note names it instead."""
     from test_sensitivity import analysis
 
@@ -236,25 +248,15 @@ def test_an_outcome_no_factor_moves_is_named_not_drawn(
     runs = pd.DataFrame({"point": range(7), "households": 190_000, "first_month": "2021-01",
                          "last_month": "2025-12"})  # fmt: skip
     stem = tmp_path / ("morris" if lang == "en" else "morris_zh")
-    seen = {}
-    save = charts.save
-
-    def keep(fig, path):
-        seen["panels"] = sum(ax.get_visible() for ax in fig.axes)
-        seen["note"] = fig.get_supxlabel()
-        return save(fig, path)
-
-    monkeypatch.setattr(charts, "save", keep)  # the checking save (conftest) inside it
     charts.sensitivity_chart(plan, table, "morris", stem, runs, lang)
-    assert seen["panels"] == 1
+    fig = saved[stem.name]
+    assert sum(ax.get_visible() for ax in fig.axes) == 1
     name = charts.figure_label("large_scale", charts.Labels(lang).lang, unit=False)
-    assert name in seen["note"]
+    assert name in fig.get_supxlabel()
     assert _checked(charts_read_cleanly, lang) == {}
 
 
-def test_every_point_in_the_enlarged_region_is_drawn_there(
-    tmp_path, charts_read_cleanly, monkeypatch
-):
+def test_every_point_in_the_enlarged_region_is_drawn_there(tmp_path, charts_read_cleanly, saved):
     """A point inside the dashed region is drawn and labelled in the enlarged panel.
 
     The README's layout: no dibao far out, six levers crowded at the origin, and no medical
@@ -271,20 +273,12 @@ def test_every_point_in_the_enlarged_region_is_drawn_there(
          "spending": 4.78e9 + 1e6 * (dy + spread.get(n, [-4, -2, 0, 2, 4])[s])}
         for n, (dr, dy) in means.items() for s in range(5)
     ])  # fmt: skip
-    seen = {}
-    save = charts.save
-
-    def keep(fig, path):
-        seen["axes"] = [ax for ax in fig.axes if ax.get_visible()]
-        return save(fig, path)
-
-    monkeypatch.setattr(charts, "save", keep)
     others = [n for n in means if n != "status_quo"]
     L = charts.Labels("en")
     with charts.plt.rc_context(L.style()):
         charts._cost_effectiveness(exp, runs, others, {n: n.replace("_", " ") for n in others}, L, "90%", 0.05,
                                    0.95, "source", tmp_path / "ce")  # fmt: skip
-    left, right = seen["axes"]
+    left, right = [ax for ax in saved["ce"].axes if ax.get_visible()]
     (x0, x1), (y0, y1) = right.get_xlim(), right.get_ylim()
     drawn = {tuple(np.round(line.get_xydata()[0], 6)) for line in right.lines
              if line.get_marker() == "o"}  # fmt: skip
@@ -303,19 +297,12 @@ def test_every_point_in_the_enlarged_region_is_drawn_there(
     assert charts_read_cleanly["ce"] == []
 
 
-def test_the_town_chart_shows_the_mix_against_its_baseline(tmp_path, monkeypatch):
+def test_the_town_chart_shows_the_mix_against_its_baseline(tmp_path, saved):
     """A mix with less relapse than the status quo (the dashboard's usual case) is the one drawn
     beside it: the chart took the scenario of most relapse - the status quo, twice."""
     exp = tiny_experiment(scenarios={"status_quo": [], "more_posts": SIX["more_posts"]},
                           labels={"en": {"more_posts": "more posts"}})  # fmt: skip
-    legends = {}
-    save = charts.save
-
-    def keep(fig, path):
-        legends[path.name] = [t.get_text() for lg in fig.legends for t in lg.get_texts()]
-        return save(fig, path)
-
-    monkeypatch.setattr(charts, "save", keep)
     compare(exp, tmp_path, n_jobs=1)
+    legend = [t.get_text() for lg in saved["towns"].legends for t in lg.get_texts()]
     runs = pd.read_parquet(tmp_path / "runs.parquet").groupby("scenario")["relapsed"].mean()
-    assert legends["towns"] == ["status quo", "more posts"], (legends["towns"], runs)
+    assert legend == ["status quo", "more posts"], (legend, runs)

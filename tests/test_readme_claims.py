@@ -2,8 +2,8 @@
 from the README and checked against the code or config it describes.
 
 Figures the model gives (relapse, spending, speed) are measured, with the date and command next
-to them in the README; the last test checks that every timing it gives says when or under what
-it was measured.
+to them in the README; the last test checks that every timing it gives says when it was
+measured.
 """
 
 import re
@@ -95,7 +95,7 @@ def test_the_test_counts_are_the_tests():
 def test_the_band_is_the_comparisons_band():
     from sim.config.experiment import band_quantiles, experiment
 
-    (share,) = {s for s in said(r"\*\*Band\*\*: the central (\d+)% \(by default\)")}
+    (share,) = set(said(r"\*\*Band\*\*: the central (\d+)% \(by default\)"))
     (fewest,) = set(said(r"their whole range with (\w+) seeds or fewer"))
     n = {"five": 5}[fewest]
     exp = load("scenarios/experiment/levers_leave_one_out.yaml")
@@ -106,9 +106,9 @@ def test_the_band_is_the_comparisons_band():
     assert (lo, hi) == pytest.approx((0.05, 0.95))
 
 
-def test_every_timing_says_when_or_how_it_was_measured():
-    """A duration measured 'here' carries a date (2026-12-..) or its conditions in the same
-    sentence or list item: a bare 'about 11 s here' is how stale figures hide."""
+def test_every_timing_says_when_it_was_measured():
+    """A duration measured 'here' carries a date (2026-12-..) in its paragraph or list item:
+    a bare 'about 11 s here' is how stale figures hide."""
     bare = []
     for para in re.split(r"\n\s*\n|\n- ", README):
         flat = re.sub(r"\s+", " ", para)
