@@ -2,10 +2,12 @@
 
 The app is started as ``make app`` starts it (``solara run sim.app.page``), on a free port of
 127.0.0.1, with a small scale so that a run takes seconds. The test loads the page, moves a
-lever, runs the mix, reads the numbers off the page, exports the mix, runs the exported
-command as a planner would paste it, and checks that the command's comparison equals the
-app's, file for file and number for number. Screenshots (English and Chinese, before and after
-the run) go to ``$RELAPSE_SCREENSHOTS`` (the README's are made this way) or the test's folder.
+lever, runs the mix, reads the numbers off the page, sets a budget ceiling and downloads the
+table, saves two mixes and compares them side by side, reads the glossary, exports the mix,
+runs the exported command as a planner would paste it, and checks that the command's
+comparison equals the app's, file for file and number for number. Screenshots (English and
+Chinese; 1400x1000 before and after the run, 1280x800 of the saved mixes and the glossary) go
+to ``$RELAPSE_SCREENSHOTS`` (the README's are made this way) or the test's folder.
 
 Chromium comes from Debian's package (``apt-get install chromium``; browsers cannot be
 downloaded here). Without it the test is skipped, unless ``RELAPSE_REQUIRE_BROWSER=1`` (set by
@@ -103,7 +105,7 @@ def test_the_dashboard_runs_a_mix_that_the_exported_command_reproduces(app, tmp_
         page.get_by_text("dibao standard: +10%").wait_for()
         started = time.monotonic()
         page.get_by_role("button", name="Run:").click()
-        page.get_by_text("relapse rate (share of PA households)").wait_for(timeout=600_000)
+        page.get_by_text("relapse rate, % of PA households").wait_for(timeout=600_000)
         print(f"first run from a fresh server, {SETTINGS}: {time.monotonic() - started:.0f} s")
         assert page.locator("img").count() >= 3  # the lever, trajectory and town charts
         page.screenshot(path=shots / "app_after.png")
@@ -114,10 +116,58 @@ def test_the_dashboard_runs_a_mix_that_the_exported_command_reproduces(app, tmp_
         m = dashboard.mix(d, "status_quo", "default", {"dibao_standard": 1.1})
         assert ran == dashboard.folder(d, m, d.pars.scale)
 
+        assert page.get_by_text("This website runs on Solara").count() == 0  # no badge on charts
+
         page.get_by_role("button", name="中文").click()
-        page.get_by_text("返贫率（占脱贫户）").wait_for(timeout=120_000)
+        page.get_by_text("返贫率，占脱贫户 %").wait_for(timeout=120_000)
         page.screenshot(path=shots / "app_after_zh.png")
         page.get_by_role("button", name="English").click()
+
+        # a budget ceiling: the table says whether each mix keeps it; the CSV is the table shown
+        page.get_by_label("budget ceiling").fill("100000")
+        page.get_by_label("budget ceiling").press("Enter")
+        page.get_by_text("within (").first.wait_for()
+        with page.expect_download() as download:
+            page.get_by_role("button", name="key_figures.csv").click()
+        got = pd.read_csv(download.value.path(), encoding="utf-8-sig", dtype=str,
+                          keep_default_na=False)  # fmt: skip
+        assert got.equals(dashboard.key_table(ran, "en", district=True, budget=100000.0))
+
+        # two saved mixes side by side, on the status quo's seeds
+        page.get_by_role("tab", name="My mixes").click()
+        page.get_by_label("name of this mix").fill("mix_a")
+        page.get_by_role("button", name="save the mix on the left").click()
+        page.get_by_text("mix_a: status quo + dibao standard +10%").wait_for()
+        page.get_by_role("slider").nth(6).focus()  # public-welfare posts, one step up
+        page.keyboard.press("ArrowRight")
+        page.get_by_label("name of this mix").fill("mix_b")
+        page.get_by_role("button", name="save the mix on the left").click()
+        page.get_by_text("mix_b: status quo").wait_for()  # the list drawn again, both ticked
+        page.get_by_role("button", name="Compare the ticked").click()
+        page.get_by_text("extra spending [band]").wait_for(timeout=600_000)
+        saved, _ = dashboard.saved_mixes(d)
+        assert list(saved) == ["mix_a", "mix_b"] and saved["mix_a"] == m
+        name = dashboard.side_by_side(d, saved, "default", d.pars.scale)["name"]
+        both = d.root / "compare" / name / f"scale_{d.pars.scale}"
+        assert (both / dashboard.DONE).exists()
+        shown = " ".join(page.inner_text("body").split())
+        for cell in dashboard.mixes_table(both, "en", district=True, budget=100000.0).iloc[:, 1:].to_numpy().ravel():
+            assert cell in shown, cell
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.screenshot(path=shots / "app_mixes.png")
+        page.get_by_role("button", name="load").first.click()  # mix_a back on the controls
+        page.get_by_text("public-welfare posts: +0").wait_for()
+        page.get_by_role("tab", name="Glossary").click()
+        page.get_by_text("large-scale relapse (the rule)").wait_for()
+        page.screenshot(path=shots / "app_glossary.png")
+        page.get_by_role("button", name="中文").click()
+        page.get_by_text("规模性返贫（判定标准）").wait_for()
+        page.screenshot(path=shots / "app_glossary_zh.png")
+        page.get_by_role("tab", name="我的组合").click()
+        page.get_by_text("新增支出 [区间]").wait_for(timeout=120_000)
+        page.screenshot(path=shots / "app_mixes_zh.png")
+        page.get_by_role("button", name="English").click()
+        page.set_viewport_size({"width": 1400, "height": 1000})
 
         # export the mix and read the command the page gives
         page.get_by_role("tab", name="Export").click()
@@ -141,7 +191,7 @@ def test_the_dashboard_runs_a_mix_that_the_exported_command_reproduces(app, tmp_
         pd.testing.assert_frame_equal(pd.read_parquet(cli / f"{stem}.parquet"),
                                       pd.read_parquet(ran / f"{stem}.parquet"))  # fmt: skip
     # and the numbers on the page are the command's, as the page rounds them
-    cells = [c.strip() for line in dashboard.key_figures(cli).splitlines()[2:]
+    cells = [c.strip() for line in dashboard.key_figures(cli, district=True).splitlines()[2:]
              for c in line.strip("|").split("|")[1:] if c.strip()]  # fmt: skip
     assert len(cells) >= 15
     flat = " ".join(text.split())

@@ -123,3 +123,99 @@ def test_only_listed_comparisons_are_opened(d):
 def test_bad_settings_name_the_key(over, message):
     with pytest.raises(ConfigError, match=message):
         dashboard.settings(over)
+
+
+def test_saved_mixes_outlive_the_session_and_a_stale_one_is_reported_not_lost(tmp_path):
+    d = dashboard.settings([f"output_root={tmp_path}", "scale=0.01", "seeds=2", "months=3"])
+    a = dashboard.mix(d, "status_quo", "flood", {"dibao_standard": 1.1})
+    b = dashboard.mix(d, "plan_2025", "default", {"public_jobs_posts": 500})
+    dashboard.save_mix(d, "mix_a", a)
+    dashboard.save_mix(d, "mix_b", b)
+    again = dashboard.settings([f"output_root={tmp_path}", "scale=0.01", "seeds=2", "months=3"])
+    assert dashboard.saved_mixes(again) == ({"mix_a": a, "mix_b": b}, [])
+    # a mix the settings no longer accept (a narrower range) is left out, with its name
+    narrow = dashboard.settings([f"output_root={tmp_path}", "controls.dibao_standard.range=[0.9,1.05]"])
+    mixes, dropped = dashboard.saved_mixes(narrow)
+    assert list(mixes) == ["mix_b"] and dropped and dropped[0].startswith("mix_a: control dibao_standard")
+    dashboard.forget_mix(d, "mix_b")
+    assert list(dashboard.saved_mixes(d)[0]) == ["mix_a"]  # mix_a is still in the file
+    before = (tmp_path / dashboard.MIXES).read_bytes()
+    for bad in ("Mix A", "status_quo", "mix", "../x"):
+        with pytest.raises(ConfigError, match=f"mix name {bad!r}"):
+            dashboard.save_mix(d, bad, a)
+    assert (tmp_path / dashboard.MIXES).read_bytes() == before
+
+
+def test_mixes_side_by_side_are_each_the_run_of_that_mix_alone(d):
+    """Paired on the same seeds: a saved mix's runs in the side-by-side comparison are the
+    runs the dashboard makes of it alone, number for number."""
+    import pandas as pd
+
+    mixes = {"more_dibao": dashboard.mix(d, "status_quo", "default", {"dibao_standard": 1.2}),
+             "fewer_posts": dashboard.mix(d, "status_quo", "default", {"public_jobs_posts": -1000})}  # fmt: skip
+    both = dashboard.run_side_by_side(d, mixes, "default", d.pars.scale)
+    runs = pd.read_parquet(both / "runs.parquet").set_index(["scenario", "seed"])
+    for name, m in mixes.items():
+        alone = pd.read_parquet(dashboard.run(d, m, d.pars.scale) / "runs.parquet")
+        alone = alone.set_index(["scenario", "seed"])
+        cols = [c for c in alone.columns if c not in ("wall_s",) and c in runs.columns]
+        pd.testing.assert_frame_equal(runs.loc[name, cols], alone.loc["mix", cols])
+        pd.testing.assert_frame_equal(runs.loc["status_quo", cols], alone.loc["status_quo", cols])
+    table = dashboard.mixes_table(both, "en")
+    assert list(table.iloc[:, 0]) == ["status quo", "more dibao", "fewer posts"]  # names as words
+    assert (dashboard.mixes_table(both, "zh").iloc[1:, 0] == ["「more dibao」", "「fewer posts」"]).all()
+    # the whole district's figures are the sample's times 1/scale; the rates are not scaled
+    s = pd.read_csv(both / "summary.csv").set_index("scenario")
+    k = 1 / d.pars.scale
+    district = dashboard.mixes_table(both, "en", district=True)
+    spent = s.loc["more_dibao", "spending_mean"] * k / 1e6
+    assert district.iloc[1, 6].startswith(f"{spent:,.1f} [")
+    assert district.iloc[1, 3] == dashboard.mixes_table(both, "en").iloc[1, 3]
+    # a budget ceiling between the two mixes' district spending marks the dearer one only
+    spend = s["spending_mean"] * k / 1e6
+    ceiling = (spend["more_dibao"] + spend["fewer_posts"]) / 2
+    marked = dashboard.mixes_table(both, "en", budget=ceiling).set_index("mix").iloc[:, -1]
+    marked.index = marked.index.str.replace(" ", "_")
+    dearer, cheaper = spend[["more_dibao", "fewer_posts"]].sort_values().index[::-1]
+    assert marked[dearer].startswith("OVER by") and marked[cheaper].startswith("within")
+    # downloads hold the table shown, as CSV and as Excel
+    files = dashboard.downloads(table, both, "mixes")
+    import io
+
+    assert pd.read_csv(io.BytesIO(files["mixes.csv"]), encoding="utf-8-sig", dtype=str,
+                       keep_default_na=False).equals(table)  # fmt: skip
+    xlsx = pd.read_excel(io.BytesIO(files["mixes.xlsx"]), sheet_name=None, dtype=str,
+                         keep_default_na=False)  # fmt: skip
+    assert xlsx["shown"].equals(table) and len(xlsx["summary"]) == 3
+    assert files["summary.csv"] == (both / "summary.csv").read_bytes()
+
+
+def test_comparisons_alike_in_title_are_told_apart(d):
+    m = dashboard.mix(d, "status_quo", "default", {"trainees": 500})
+    for months in ("2", "3"):  # one title, two comparisons
+        other = dashboard.settings([f"output_root={d.root}", "scale=0.01", "seeds=2",
+                                    f"months={months}"])  # fmt: skip
+        dashboard.run(other, m, other.pars.scale)
+    names = dashboard.titled_comparisons(d)
+    assert len(set(names.values())) == len(names) >= 2
+    assert all("1% of the district · 2 seeds" in n for n in names.values())
+    assert all("· 全区1% · 2个种子" in n for n in dashboard.titled_comparisons(d, "zh").values())
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_glossary_states_the_configs_numbers(d, lang):
+    rule = to_dict(compose([]))["outcomes"]["large_scale"]
+    terms = dict(dashboard.glossary(d, lang))
+    text = " ".join(terms.values())
+    assert "{" not in text and len(terms) == len(dashboard.GLOSSARY["en"])
+    assert "17,384" in text and "190,000" in text
+    rule_text = next(v for k, v in terms.items() if "large-scale" in k or "规模性" in k)
+    for x in (f"{100 * rule['district_rate']:g}%", f"{100 * rule['town_rate']:g}%",
+              str(rule["town_min_count"])):  # fmt: skip
+        assert x in rule_text
+
+
+def test_a_controls_tooltip_gives_its_reason_and_the_base_value(d):
+    assert dashboard.tooltip(d, "status_quo", "public_jobs_posts").endswith("In status quo: 2,000")
+    assert dashboard.tooltip(d, "plan_2025", "visit_every", "zh").endswith("规划目标：1")
+    assert "2025: 630" in dashboard.tooltip(d, "status_quo", "dibao_standard")

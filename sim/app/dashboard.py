@@ -7,8 +7,11 @@ under one shock scenario. It runs as a paired comparison (:mod:`sim.studies.comp
 baseline policy on the same seeds, into ``<output_root>/compare/app_<key>/scale_<scale>/``;
 the key hashes the experiment and the model code, so a mix already run is read back, not run.
 
+A planner's named mixes are kept in ``<output_root>/app/mixes.json`` (:func:`save_mix`) and run
+side by side against the baseline on the same seeds (:func:`run_side_by_side`).
+
 Nothing from the browser becomes a path: a mix is names and numbers checked against the
-settings, an export name is a plain word, and a comparison to browse is chosen from
+settings, an export or mix name is a plain word, and a comparison to browse is chosen from
 :func:`comparisons`.
 
 Example:
@@ -31,11 +34,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
 from sim.config.compose import compose, links, locate, plain
-from sim.config.experiment import Experiment, at_scale, experiment
+from sim.config.experiment import FEW_SEEDS, Experiment, at_scale, experiment
 from sim.core.errors import ConfigError
 from sim.core.io import atomic_write, write_json, write_text
 from sim.core.params import between, jobs, parse
@@ -85,6 +89,8 @@ class Dashboard:
     pars: DashboardPars
     controls: UncertaintySet
     start: dict[str, dict[str, float | int]]  # base mix -> control -> its neutral value
+    facts: dict = field(default_factory=dict)  # what the glossary states, from the configs
+    base_values: dict = field(default_factory=dict)  # base mix -> control -> its config value
 
     @property
     def root(self) -> Path:
@@ -150,7 +156,7 @@ def settings(over: list[str] | tuple[str, ...] = ()) -> Dashboard:
             "'..' or '~' (e.g. outputs, or a full path)"
         )
     check_output(root, root, "dashboard.output_root")
-    start, controls = {}, None
+    start, base_values, controls = {}, {}, None
     for base in pars.bases:
         composed = compose([f"policy={base}"])
         cfg = to_dict(composed)
@@ -159,6 +165,7 @@ def settings(over: list[str] | tuple[str, ...] = ()) -> Dashboard:
             links(composed),
         )  # fmt: skip
         start[base] = {n: _start(f, cfg, n) for n, f in controls.factors.items()}
+        base_values[base] = {n: _shown(cfg, f.keys[0]) for n, f in controls.factors.items()}
     for n, f in controls.factors.items():
         if f.step is None:
             raise ConfigError(f"dashboard.controls.{n}.step: missing; give the slider's step")
@@ -168,7 +175,58 @@ def settings(over: list[str] | tuple[str, ...] = ()) -> Dashboard:
                     f"dashboard.controls.{n}.range = {list(f.range)}: does not hold {base}'s "
                     f"own value {values[n]:g}; widen it"
                 )
-    return Dashboard(pars, controls, start)
+    facts = _facts(to_dict(compose([f"policy={pars.baseline}"])))
+    return Dashboard(pars, controls, start, facts, base_values)
+
+
+def _shown(cfg: dict, key: str) -> str:
+    """A config value as a reader reads it: ``700``, or by year ``2021: 580 ... 2025: 700``."""
+    node, last = locate(cfg, key)
+    v = node[last]
+    if isinstance(v, dict) and v:
+        (y0, v0), (y1, v1) = list(v.items())[0], list(v.items())[-1]
+        return f"{y0}: {v0:,g} ... {y1}: {v1:,g}" if len(v) > 1 else f"{v0:,g}"
+    return f"{v:,g}" if isinstance(v, int | float) and not isinstance(v, bool) else str(v)
+
+
+def tooltip(d: Dashboard, base: str, name: str, lang: str = "en") -> str:
+    """A control's tooltip: why it moves as it does, and the base mix's own value."""
+    return by_lang("page")[lang]["tooltip"].format(
+        why=d.controls.why(name, lang), base=d.name(base, lang), value=d.base_values[base][name]
+    )
+
+
+def _facts(cfg: dict) -> dict:
+    """The numbers the glossary states, read from the composed default configs."""
+    out, pop, rule = cfg["outcomes"], cfg["population"], cfg["outcomes"]["large_scale"]
+    band = Experiment.__dataclass_fields__["band"].default  # an experiment's default band
+
+    def span(line: dict) -> str:  # the line over the transition period, yuan/person/year
+        v = [x for y, x in line.items() if "2021" <= str(y) <= "2025"]
+        return f"{min(v):,}-{max(v):,}"
+
+    return {
+        "pa": pop["households"]["poverty_alleviated"],
+        "households": sum(pop["households"].values()),
+        "confirm": out["relapse"]["confirm_months"],
+        "poverty": span(out["poverty_line"]),
+        "monitoring": span(out["monitoring_line"]),
+        "district_rate": f"{100 * rule['district_rate']:g}",
+        "town_rate": f"{100 * rule['town_rate']:g}",
+        "town_min": rule["town_min_count"],
+        "band": f"{100 * band:g}",
+        "tail": f"{50 * (1 - band):g}",
+        "tail_hi": f"{50 * (1 + band):g}",
+        "few": FEW_SEEDS,
+    }
+
+
+GLOSSARY, TERMS = by_lang("glossary"), by_lang("glossary_terms")  # sim/reports/text.yaml
+
+
+def glossary(d: Dashboard, lang: str = "en") -> list[tuple[str, str]]:
+    """The page's glossary: each term and what it means, its numbers from the configs."""
+    return [(TERMS[lang][k], text.format(**d.facts)) for k, text in GLOSSARY[lang].items()]
 
 
 def _start(f: Factor, cfg: dict, name: str) -> float | int:
@@ -274,11 +332,15 @@ def scaled_experiment(d: Dashboard, m: Mix, scale: float) -> dict:
 
     Named ``app_`` and a key of its runs and the model code: a mix already run is found again.
     """
-    data = at_scale(experiment_data(d, m), scale, d.pars.months)
+    return keyed(at_scale(experiment_data(d, m), scale, d.pars.months), "app")
+
+
+def keyed(data: dict, prefix: str) -> dict:
+    """An experiment named ``<prefix>_<key>``: the key hashes its runs and the model code."""
     key = config_hash(
         {k: data[k] for k in ("seeds", "base", "scenarios")} | {"code": code_version()}
     )
-    return {"name": f"app_{key[:12]}"} | data
+    return {"name": f"{prefix}_{key[:12]}"} | data
 
 
 def folder(d: Dashboard, m: Mix, scale: float) -> Path:
@@ -309,14 +371,18 @@ def run(
     another language by :func:`charts` when first asked for.
     """
     data = scaled_experiment(d, m, scale)
+    return _run(d, data, scale, {"base": m.base, "shocks": m.shocks, "values": m.values}, report)
+
+
+def _run(d: Dashboard, data: dict, scale: float, what: dict, report) -> Path:
+    """Run a keyed experiment (:func:`keyed`) into its folder, or find it done there."""
     out = d.root / "compare" / data["name"] / f"scale_{scale}"
     if (out / DONE).exists():
         return out
     exp = experiment(data)
     compare(exp, out, d.pars.n_jobs, "en", report)
     lever_chart(exp, out, pd.read_parquet(out / "runs.parquet"), "en")
-    write_json({"experiment": data, "mix": {"base": m.base, "shocks": m.shocks,
-                                            "values": m.values}}, out / DONE)  # fmt: skip
+    write_json({"experiment": data} | what, out / DONE)
     return out
 
 
@@ -356,44 +422,123 @@ def signed(x: float, digits: int = 1) -> str:
     return f"{round(x, digits) + 0.0:+,.{digits}f}"
 
 
-def key_figures(out: Path, lang: str = "en") -> str:
-    """The baseline, the mix and their paired difference as a Markdown table.
+def district_factor(out: Path) -> float:
+    """What scales a comparison's counts and money to the whole district: 1 / its scale."""
+    scale = pd.read_parquet(out / "runs.parquet", columns=["scale"])["scale"].iloc[0]
+    return 1.0 / float(scale)
 
-    Numbers as ``summary.csv`` holds them, rounded for reading: counts to one decimal (means
-    over seeds), rates in percent to two, money in million yuan to one.
+
+def _cells(r: pd.Series, base: pd.Series, k: float, lang: str) -> dict[str, str]:
+    """One run name's figures as the page prints them; ``k`` scales counts and money.
+
+    Counts (means over seeds) to one decimal, rates in percent to two, money in million yuan
+    to one; ``[lo, hi]`` the band, differences paired seed by seed against ``base``. Yuan per
+    relapse averted is a ratio of two scaled figures: ``k`` leaves it as it is.
+    """
+    t = FIGURES[lang]
+
+    def band(col, unit=1.0):
+        f = k / unit
+        return f"{r[col + '_mean'] * f:,.1f} [{r[col + '_lo'] * f:,.1f}, {r[col + '_hi'] * f:,.1f}]"
+
+    judged = not np.isnan(r.p_large_scale)
+    pp = " " + t["pp"]  # percentage points
+    p_diff = signed(100 * (r.p_large_scale - base.p_large_scale), 0) + pp if judged else ""
+    return {
+        "relapsed": band("relapsed"),
+        "diff_relapsed": f"{signed(r.diff_relapsed_mean * k)} [{signed(r.diff_relapsed_lo * k)}, "
+        f"{signed(r.diff_relapsed_hi * k)}]",
+        "relapse_rate": f"{100 * r.relapse_rate_mean:.2f}%",
+        "diff_rate": signed(100 * (r.relapse_rate_mean - base.relapse_rate_mean), 2) + pp,
+        "newly_poor": f"{r.newly_poor_peak_mean * k:,.1f}",
+        "diff_newly_poor": signed((r.newly_poor_peak_mean - base.newly_poor_peak_mean) * k),
+        "at_risk_pa": f"{r.at_risk_pa_peak_mean * k:,.1f}",
+        "diff_at_risk": signed((r.at_risk_pa_peak_mean - base.at_risk_pa_peak_mean) * k),
+        "large_scale": large_scale_cell(r.p_large_scale, r.p_large_scale_upper95, t),
+        "diff_large_scale": p_diff,
+        "margin": f"{100 * r.relapse_share_max_mean:.2f}%, {100 * r.worst_town_share_max_mean:.2f}%",
+        "spending": band("spending", 1e6),
+        "diff_spending": f"{signed(r.extra_cost * k / 1e6)} [{signed(r.diff_spending_lo * k / 1e6)}, "
+        f"{signed(r.diff_spending_hi * k / 1e6)}]",
+        "cost_effect": cost_effect_text(r.cost_effect, r.yuan_per_relapse, lang),
+    }  # fmt: skip
+
+
+def budget_text(spending_mean: float, k: float, budget: float | None, lang: str = "en") -> str:
+    """Whether a run's mean spending for the whole district keeps a ceiling (million yuan).
+
+    Example:
+        >>> budget_text(480e6, 10, 5000), budget_text(480e6, 10, 4000)
+        ('within (4,800.0 of 5,000)', 'OVER by 800.0')
+    """
+    if budget is None:
+        return ""
+    t = FIGURES[lang]
+    district = spending_mean * k / 1e6
+    if district <= budget:
+        return t["within"].format(spent=f"{district:,.1f}", budget=f"{budget:,.0f}")
+    return t["over"].format(by=f"{district - budget:,.1f}")
+
+
+def key_table(
+    out: Path, lang: str = "en", district: bool = False, budget: float | None = None
+) -> pd.DataFrame:
+    """The baseline, the mix and their paired difference: one row a figure, as the page shows.
+
+    ``district``: counts and money of a scaled run multiplied by 1/scale (an estimate for the
+    whole district; rates and shares are the sample's). ``budget``: a ceiling on the spending
+    of all levers over the period for the whole district, million yuan, checked on the means.
     """
     t = FIGURES[lang]
     s = pd.read_csv(out / "summary.csv").set_index("scenario")
     exp = stored_experiment(out)
+    factor = district_factor(out)
+    k = factor if district else 1.0
     base, mx = s.loc[exp.baseline], s.loc[MIX]
-    labels = (exp.labels or {}).get(lang) or {}
-
-    def band(r, col, k=1.0, fmt="{:,.1f}"):
-        return f"{fmt.format(r[col + '_mean'] / k)} [{fmt.format(r[col + '_lo'] / k)}, " \
-               f"{fmt.format(r[col + '_hi'] / k)}]"  # fmt: skip
-
-    def margin(r):  # the large-scale rule's figures, beside its thresholds
-        return f"{100 * r.relapse_share_max_mean:.2f}%, {100 * r.worst_town_share_max_mean:.2f}%"
-
+    b, m = (_cells(r, base, k, lang) for r in (base, mx))
     rows = [
-        (t["relapsed"], band(base, "relapsed"), band(mx, "relapsed"),
-         f"{signed(mx.diff_relapsed_mean)} [{signed(mx.diff_relapsed_lo)}, {signed(mx.diff_relapsed_hi)}]"),
-        (t["relapse_rate"], f"{100 * base.relapse_rate_mean:.2f}%", f"{100 * mx.relapse_rate_mean:.2f}%",
-         f"{signed(100 * (mx.relapse_rate_mean - base.relapse_rate_mean), 2)} pp"),
-        (t["newly_poor"], f"{base.newly_poor_peak_mean:,.1f}", f"{mx.newly_poor_peak_mean:,.1f}",
-         signed(mx.newly_poor_peak_mean - base.newly_poor_peak_mean)),
-        (t["at_risk_pa"], f"{base.at_risk_pa_peak_mean:,.1f}", f"{mx.at_risk_pa_peak_mean:,.1f}",
-         signed(mx.at_risk_pa_peak_mean - base.at_risk_pa_peak_mean)),
-        (t["large_scale"], large_scale_cell(base.p_large_scale, base.p_large_scale_upper95, t),
-         large_scale_cell(mx.p_large_scale, mx.p_large_scale_upper95, t), ""),
-        (t["margin"], margin(base), margin(mx), ""),
-        (t["spending"], band(base, "spending", 1e6), band(mx, "spending", 1e6),
-         signed(mx.extra_cost / 1e6)),
-        (t["cost_effect"], "", "", cost_effect_text(mx.cost_effect, mx.yuan_per_relapse, lang)),
-    ]  # fmt: skip
-    head = t["head"].format(base=labels.get(exp.baseline, exp.baseline), mix=labels.get(MIX, MIX))
-    lines = [head, "|---|---:|---:|---:|"] + [f"| {' | '.join(r)} |" for r in rows]
-    return "\n".join(lines) + "\n"
+        ("relapsed", b["relapsed"], m["relapsed"], m["diff_relapsed"]),
+        ("relapse_rate", b["relapse_rate"], m["relapse_rate"], m["diff_rate"]),
+        ("newly_poor", b["newly_poor"], m["newly_poor"], m["diff_newly_poor"]),
+        ("at_risk_pa", b["at_risk_pa"], m["at_risk_pa"], m["diff_at_risk"]),
+        ("large_scale", b["large_scale"], m["large_scale"], m["diff_large_scale"]),
+        ("margin", b["margin"], m["margin"], ""),
+        ("spending", b["spending"], m["spending"], m["diff_spending"]),
+        ("cost_effect", "", "", m["cost_effect"]),
+    ]
+    if budget is not None:
+        rows.append(("budget", budget_text(base.spending_mean, factor, budget, lang),
+                     budget_text(mx.spending_mean, factor, budget, lang), ""))  # fmt: skip
+    labels = (exp.labels or {}).get(lang) or {}
+    columns = [
+        t["figure"],
+        labels.get(exp.baseline, exp.baseline),
+        labels.get(MIX, MIX),
+        t["difference"],
+    ]
+    return pd.DataFrame([(t[key], *cells) for key, *cells in rows], columns=columns)
+
+
+def to_markdown(table: pd.DataFrame) -> str:
+    """A table of text cells as Markdown (first column left, the rest right).
+
+    Example:
+        >>> print(to_markdown(pd.DataFrame({"figure": ["a"], "x": ["1"]})), end="")
+        | figure | x |
+        |---|---:|
+        | a | 1 |
+    """
+    head = "| " + " | ".join(str(c) for c in table.columns) + " |"
+    rule = "|---|" + "---:|" * (len(table.columns) - 1)
+    body = ["| " + " | ".join(str(c) for c in row) + " |" for row in table.itertuples(index=False)]
+    return "\n".join([head, rule, *body]) + "\n"
+
+
+def key_figures(
+    out: Path, lang: str = "en", district: bool = False, budget: float | None = None
+) -> str:
+    """:func:`key_table` as Markdown."""
+    return to_markdown(key_table(out, lang, district, budget))
 
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -446,22 +591,174 @@ def export(d: Dashboard, m: Mix, name: str, scale: float) -> dict[str, Any]:
             "policy_text": policy, "compare": rerun, "run": one}  # fmt: skip
 
 
+MIXES = Path(APP) / "mixes.json"  # the planner's named mixes, kept across sessions
+
+
+def saved_mixes(d: Dashboard) -> tuple[dict[str, Mix], list[str]]:
+    """The named mixes saved under ``<output_root>/app/mixes.json``, and what was dropped.
+
+    A saved mix the settings no longer accept (a control or base mix removed, a value out of
+    its range) is left out with the reason, not lost: the file keeps it.
+    """
+    path = d.root / MIXES
+    if not path.exists():
+        return {}, []
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as e:
+        return {}, [f"{path}: not readable JSON ({e}); move it away to start a new list"]
+    mixes, dropped = {}, []
+    for name, m in raw.items() if isinstance(raw, dict) else []:
+        try:
+            mixes[name] = mix(d, m["base"], m["shocks"], m["values"])
+        except (ConfigError, KeyError, TypeError) as e:
+            dropped.append(f"{name}: {e}")
+    return mixes, dropped
+
+
+def save_mix(d: Dashboard, name: str, m: Mix) -> None:
+    """Save ``m`` as ``name`` (a plain word; a mix of that name is replaced)."""
+    if not isinstance(name, str) or not NAME.match(name) or name in (d.pars.baseline, MIX):
+        raise ConfigError(
+            f"mix name {name!r}: use lower-case letters, digits and '_', starting with a "
+            f"letter, at most 40 characters, other than {d.pars.baseline} and {MIX}"
+        )
+    _write_mixes(d, _raw_mixes(d) | {name: {"base": m.base, "shocks": m.shocks,
+                                             "values": m.values}})  # fmt: skip
+
+
+def forget_mix(d: Dashboard, name: str) -> None:
+    """Remove the saved mix ``name`` (nothing if there is none)."""
+    _write_mixes(d, {k: v for k, v in _raw_mixes(d).items() if k != name})
+
+
+def _raw_mixes(d: Dashboard) -> dict:
+    path = d.root / MIXES
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except ValueError as e:
+        raise ConfigError(f"{path}: not readable JSON ({e}); move it away to save mixes") from e
+    return raw if isinstance(raw, dict) else {}
+
+
+def _write_mixes(d: Dashboard, raw: dict) -> None:
+    (d.root / MIXES).parent.mkdir(parents=True, exist_ok=True)
+    write_json(raw, d.root / MIXES)
+
+
+def side_by_side(d: Dashboard, mixes: dict[str, Mix], shocks: str, scale: float) -> dict:
+    """The named mixes against the baseline on the same seeds, under one shock scenario.
+
+    Each mix keeps its base and levers; the shock scenario is one for all (``shocks``), so
+    every difference is the levers'. Named ``app_mixes_<key>``.
+    """
+    if not mixes:
+        raise ConfigError("no mix chosen: save a mix and tick it to compare")
+    if shocks not in d.pars.shock_scenarios:
+        raise ConfigError(f"shocks {shocks!r}: use one of {', '.join(d.pars.shock_scenarios)}")
+    scenarios = {d.pars.baseline: [f"policy={d.pars.baseline}"]}
+    scenarios |= {name: overrides(d, m) for name, m in mixes.items()}
+    words = {n: n.replace("_", " ") for n in mixes}  # as a reader reads a name: no '_'
+    shown = {"en": words, "zh": {n: f"「{w}」" for n, w in words.items()}}
+    join = {"en": ", ", "zh": "、"}
+    title = {lang: f"{join[lang].join(shown[lang].values())} ({d.name(shocks, lang)})"
+             for lang in ("en", "zh")}  # fmt: skip
+    data = {
+        "title": title["en"],
+        "baseline": d.pars.baseline,
+        "seeds": list(range(1, d.pars.seeds + 1)),
+        "base": [f"shocks={shocks}"],
+        "scenarios": scenarios,
+        "labels": {lang: {d.pars.baseline: d.name(d.pars.baseline, lang), "title": title[lang]}
+                   | shown[lang] for lang in ("en", "zh")},
+    }  # fmt: skip
+    return keyed(at_scale(data, scale, d.pars.months), "app_mixes")
+
+
+def run_side_by_side(
+    d: Dashboard, mixes: dict[str, Mix], shocks: str, scale: float,
+    report: Callable[[int, int], None] | None = None,
+) -> Path:  # fmt: skip
+    """Run :func:`side_by_side` (or read it back) and return its folder."""
+    what = {"mixes": {n: {"base": m.base, "values": m.values} for n, m in mixes.items()},
+            "shocks": shocks}  # fmt: skip
+    return _run(d, side_by_side(d, mixes, shocks, scale), scale, what, report)
+
+
+def mixes_table(
+    out: Path, lang: str = "en", district: bool = False, budget: float | None = None
+) -> pd.DataFrame:
+    """Every run name of a comparison in a row: its figures and its difference from the baseline.
+
+    As :func:`key_table` (the same cells), with a mix a row, so that several sit side by side.
+    """
+    t = FIGURES[lang]
+    s = pd.read_csv(out / "summary.csv").set_index("scenario")
+    exp = stored_experiment(out)
+    factor = district_factor(out)
+    k = factor if district else 1.0
+    base = s.loc[exp.baseline]
+    labels = (exp.labels or {}).get(lang) or {}
+    keys = ["relapsed", "diff_relapsed", "relapse_rate", "large_scale", "margin", "spending",
+            "diff_spending", "cost_effect"]  # fmt: skip
+    rows = []
+    for name, r in s.iterrows():
+        c = _cells(r, base, k, lang)
+        is_base = name == exp.baseline
+        row = [labels.get(name, name)] + [
+            "" if is_base and key.startswith(("diff_", "cost_")) else c[key] for key in keys
+        ]
+        if budget is not None:
+            row.append(budget_text(r.spending_mean, factor, budget, lang))
+        rows.append(row)
+    columns = [t["mix"]] + [t[f"col_{key}"] for key in keys]
+    return pd.DataFrame(rows, columns=columns + ([t["budget"]] if budget is not None else []))
+
+
+def downloads(table: pd.DataFrame, out: Path, stem: str) -> dict[str, bytes]:
+    """A table shown on the page as CSV and Excel, and the comparison's summary.csv: name -> bytes.
+
+    The Excel file has the comparison's whole summary as a second sheet.
+    """
+    import io
+
+    book = io.BytesIO()
+    with pd.ExcelWriter(book, engine="openpyxl") as w:
+        table.to_excel(w, sheet_name="shown", index=False)
+        pd.read_csv(out / "summary.csv").to_excel(w, sheet_name="summary", index=False)
+    return {
+        f"{stem}.csv": table.to_csv(index=False).encode("utf-8-sig"),  # BOM: Excel reads 中文
+        f"{stem}.xlsx": book.getvalue(),
+        "summary.csv": (out / "summary.csv").read_bytes(),
+    }
+
+
 def comparisons(d: Dashboard) -> list[str]:
     """Finished comparison folders under ``<output_root>/compare``, as ``<name>/scale_<s>``."""
     base = d.root / "compare"
     return sorted(p.parent.relative_to(base).as_posix() for p in base.glob("*/scale_*/summary.csv"))
 
 
-def titled_comparisons(d: Dashboard) -> dict[str, str]:
-    """:func:`comparisons` with their titles (their experiments'; "" if unreadable)."""
-    titles = {}
+def titled_comparisons(d: Dashboard, lang: str = "en") -> dict[str, str]:
+    """:func:`comparisons`, each named as a reader tells them apart: title, scale, seeds.
+
+    The title in ``lang`` where the experiment has one; two still alike get their folder's
+    name too (the dashboard's ``app_<key>``).
+    """
+    t = by_lang("page")[lang]
+    names = {}
     for choice in comparisons(d):
         try:
             info = json.loads((d.root / "compare" / choice / "comparison.json").read_text())
-            titles[choice] = info["experiment"]["title"]
-        except (OSError, KeyError, ValueError):
-            titles[choice] = ""
-    return titles
+            exp = info["experiment"]
+            title = ((exp.get("labels") or {}).get(lang) or {}).get("title") or exp["title"]
+            scale = float(choice.rsplit("scale_", 1)[1])
+            names[choice] = t["listed"].format(title=title, pct=100 * scale,
+                                               seeds=len(exp["seeds"]))  # fmt: skip
+        except (OSError, KeyError, ValueError, TypeError):
+            names[choice] = choice
+    seen = list(names.values())
+    return {c: n if seen.count(n) == 1 else f"{n} · {c.split('/')[0]}" for c, n in names.items()}
 
 
 def comparison_folder(d: Dashboard, choice: str) -> Path:

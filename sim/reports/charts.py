@@ -11,6 +11,7 @@ date, fixed ids.
 from __future__ import annotations
 
 import logging
+import re
 import textwrap
 import warnings
 from pathlib import Path
@@ -159,10 +160,26 @@ class Labels:
 
 
 def _wrap(text: str, width: int = 45) -> str:
-    """``text`` on lines of at most ``width`` characters (Chinese: half as many)."""
+    """``text`` on lines of at most ``width`` characters (Chinese: half as many).
+
+    Chinese breaks between characters, never inside a run of Latin letters and digits.
+
+    Example:
+        >>> print(_wrap("现行政策 + 低保标准 +10%，公益性岗位 +500", 20))
+        现行政策 + 低保标
+        准 +10%，公益性
+        岗位 +500
+    """
     if not text.isascii():
         width //= 2
-        return "\n".join(text[i : i + width] for i in range(0, len(text), width))
+        lines, line = [], ""
+        for piece in re.findall(r"[\x21-\x7e]+|.", text):  # a Latin run, or one character
+            if line and len(line) + len(piece) > width:
+                lines.append(line.rstrip())
+                line = piece.lstrip()
+            else:
+                line += piece
+        return "\n".join([*lines, line.rstrip()])
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
@@ -349,8 +366,10 @@ def lever_chart(exp, out: Path, runs: pd.DataFrame, lang: str = "en") -> list[Pa
         for ax in (a1, a2):
             ax.xaxis.set_major_formatter(THOUSANDS)
             ax.grid(False, axis="y")
-        handles = [plt.Line2D([], [], color=colours[n], marker="o", label=label[n]) for n in names]
-        a1.legend(handles=handles, loc="lower right", fontsize=8)  # small levers sit left
+        handles = [plt.Line2D([], [], color=colours[n], marker="o", label=_wrap(label[n], 30))
+                   for n in names]  # fmt: skip
+        # beside the panels: inside, a long mix name covered the smallest levers' names
+        fig.legend(handles=handles, loc="outside right upper", fontsize=8)
         band = L("band", band=L.band(exp.band, len(exp.seeds)))
         fig.suptitle(L("lever_title", period=_period(runs), band=band))
         note(fig, L("source", version=sim.__version__, what=_what(exp, runs, L)))
@@ -436,19 +455,22 @@ def _dots(exp, runs, names, label, L, band_text, lo, hi, src, stem):
     """Relapse and spending by scenario: mean and band, the baselines in black."""
     by = {n: g for n, g in runs.groupby("scenario", sort=False)}
     y = np.arange(len(names))[::-1]
+    ticks = [_wrap(label[n], 40) for n in names]  # a mix's name is long
+    lines = max(t.count("\n") + 1 for t in ticks)  # room for the tallest name in every row
     fig, (a1, a2) = plt.subplots(
-        1, 2, figsize=(10, 0.32 * len(names) + 1.8), sharey=True, layout="constrained"
-    )
+        1, 2, figsize=(10, (0.2 + 0.12 * lines) * len(names) + 1.8), sharey=True,
+        layout="constrained",
+    )  # fmt: skip
     for yi, name in zip(y, names, strict=True):
         colour = BASE if baseline_of(exp, name) == name else ACCENT
         _interval(a1, yi, by[name]["relapsed"], lo, hi, colour)
         _interval(a2, yi, by[name]["spending"], lo, hi, colour, scale=1e6)
-    a1.set_yticks(y, [label[n] for n in names], fontsize=8)
+    a1.set_yticks(y, ticks, fontsize=8)
     for tick, name in zip(a1.get_yticklabels(), names, strict=True):
         if baseline_of(exp, name) == name:
             tick.set_fontweight("bold")
-    a1.set_xlabel(_wrap(L.name("relapsed")))  # side by side: each within its own half
-    a2.set_xlabel(_wrap(L("spending")))
+    a1.set_xlabel(_wrap(L.name("relapsed"), 32))  # side by side: each within its own half
+    a2.set_xlabel(_wrap(L("spending"), 32))
     for ax in (a1, a2):
         ax.xaxis.set_major_formatter(THOUSANDS)
         ax.grid(False, axis="y")
@@ -477,7 +499,9 @@ def _place_labels(ax, xs, ys, texts, fontsize=7, starts=None, clear_x=(), clear_
     sizes = np.array([[b.width, b.height] for b in (t.get_window_extent(renderer) for t in labels)])
     pos = pts + [11.0, 0.0]  # label anchors (left middle), pixels: clear of the marker
     for line in ax.transData.transform([(x, 0) for x in clear_x])[:, 0] if clear_x else ():
-        crossing = (pos[:, 0] < line + 4) & (pos[:, 0] + sizes[:, 0] > line) & (pos[:, 0] > line - 40)
+        crossing = (
+            (pos[:, 0] < line + 4) & (pos[:, 0] + sizes[:, 0] > line) & (pos[:, 0] > line - 40)
+        )
         pos[crossing, 0] = line + 4  # a short step right rather than a label across the line
     gap = 1.15
     rules = ax.transData.transform([(0, y) for y in clear_y])[:, 1] if clear_y else ()
@@ -608,7 +632,10 @@ def _causes(runs, names, label, L, band_text, lo, hi, src, stem):
     means = runs.groupby("scenario", sort=False)[cols].mean().loc[names]
     total = runs.groupby("scenario", sort=False)["relapse_events"]
     y = np.arange(len(names))[::-1]
-    fig, ax = plt.subplots(figsize=(10, 0.32 * len(names) + 1.8), layout="constrained")
+    ticks = [_wrap(label[n], 40) for n in names]  # a mix's name is long
+    lines = max(t.count("\n") + 1 for t in ticks)
+    fig, ax = plt.subplots(figsize=(10, (0.2 + 0.12 * lines) * len(names) + 1.8),
+                           layout="constrained")  # fmt: skip
     left = np.zeros(len(names))
     for c, col in zip(CAUSES, cols, strict=True):
         ax.barh(y, means[col], left=left, color=CAUSE_COLOURS[c], label=L.cause(c), height=0.7)
@@ -616,7 +643,7 @@ def _causes(runs, names, label, L, band_text, lo, hi, src, stem):
     q_lo, q_hi = total.quantile(lo).loc[names], total.quantile(hi).loc[names]
     mid = total.mean().loc[names]
     ax.errorbar(mid, y, xerr=[mid - q_lo, q_hi - mid], fmt="none", ecolor="0.2", capsize=2, lw=0.8)
-    ax.set_yticks(y, [label[n] for n in names], fontsize=8)
+    ax.set_yticks(y, ticks, fontsize=8)
     ax.set(title=L("cause_title", band=band_text), xlabel=L("events"))
     ax.xaxis.set_major_formatter(THOUSANDS)
     ax.grid(False, axis="y")
@@ -652,9 +679,9 @@ def _towns(exp, out, names, runs, label, L, src, stem):
         _years_axis(ax, L.lang)
     top = max(ax.get_ylim()[1] for ax in axes.ravel()[:n_towns])
     axes[0, 0].set_ylim(0, max(1.0, top))  # shared; households: no axis of hundredths
-    handles = [plt.Line2D([], [], color=BASE, label=label[base])]
-    if worst != base:
-        handles.append(plt.Line2D([], [], color=ACCENT, label=shown))
+    handles = [plt.Line2D([], [], color=BASE, label=_wrap(label[base], 30))]
+    if worst != base:  # wrapped: a mix's long name would widen the figure past its panels
+        handles.append(plt.Line2D([], [], color=ACCENT, label=_wrap(shown, 30)))
     fig.legend(handles=handles, loc="outside right upper")
     fig.suptitle(L("town_title"))
     fig.supylabel(L("relapsed_axis"), fontsize=9)

@@ -264,6 +264,7 @@ def summary_table(exp: Experiment, runs: pd.DataFrame) -> pd.DataFrame:
         base = by_name[baseline_of(exp, name)]
         g = g.loc[base.index]
         diff = g["relapsed"] - base["relapsed"]
+        diff_spending = g["spending"] - base["spending"]
         extra_cost = g["spending"].mean() - base["spending"].mean()
         averted = -diff.mean()
         n, judged = len(g), g["large_scale"].notna().all()  # None: not judged (sim.studies.run)
@@ -293,6 +294,8 @@ def summary_table(exp: Experiment, runs: pd.DataFrame) -> pd.DataFrame:
             "spending_lo": g["spending"].quantile(lo),
             "spending_hi": g["spending"].quantile(hi),
             "extra_cost": extra_cost,
+            "diff_spending_lo": diff_spending.quantile(lo),
+            "diff_spending_hi": diff_spending.quantile(hi),
             "relapse_averted": averted,
             "cost_effect": quadrant,
             "yuan_per_relapse": ratio,

@@ -45,6 +45,7 @@ class Factor:
     en: str
     zh: str
     why: str
+    why_zh: str | None = None  # the reason in Chinese, where a page shows it (the dashboard)
 
     def validate(self, where: str) -> None:
         """A range of two numbers, low first; whole numbers for an integer factor."""
@@ -113,6 +114,11 @@ class UncertaintySet:
         """A factor's name in ``lang``."""
         f = self.factors[name]
         return f.zh if lang == "zh" else f.en
+
+    def why(self, name: str, lang: str = "en") -> str:
+        """A factor's reason (unit, base value, source) in ``lang``, else in English."""
+        f = self.factors[name]
+        return (f.why_zh or f.why) if lang == "zh" else f.why
 
 
 def uncertainty_set(data: dict, where: str = "uncertainty.factors") -> UncertaintySet:
