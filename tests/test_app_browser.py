@@ -153,8 +153,11 @@ def test_the_dashboard_runs_a_mix_that_the_exported_command_reproduces(app, tmp_
         shown = " ".join(page.inner_text("body").split())
         for cell in dashboard.mixes_table(both, "en", district=True, budget=100000.0).iloc[:, 1:].to_numpy().ravel():
             assert cell in shown, cell
+        assert page.get_by_text("The ticks or the shock scenario have changed").count() == 0
         page.set_viewport_size({"width": 1280, "height": 800})
         page.screenshot(path=shots / "app_mixes.png")
+        page.get_by_text("mix_b: status quo").click()  # mix_b off: the table shown is stale
+        page.get_by_text("The ticks or the shock scenario have changed").wait_for()
         page.get_by_role("button", name="load").first.click()  # mix_a back on the controls
         page.get_by_text("public-welfare posts: +0").wait_for()
         page.get_by_role("tab", name="Glossary").click()

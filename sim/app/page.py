@@ -45,6 +45,7 @@ CSS = """
 .rs-md th, .rs-md td { border-bottom: 1px solid #ddd; padding: 4px 10px; text-align: right; }
 .rs-md th:first-child, .rs-md td:first-child { text-align: left; }
 .rs-md tr:nth-child(even) td { background: #f7f7f7; }
+.rs-md strong { font-weight: 700; }  /* the glossary's terms */
 pre { white-space: pre-wrap; overflow-wrap: anywhere; }  /* commands and files: no cut edge */
 """
 CHART_ORDER = ["levers", "trajectories", "comparison", "towns", "causes", "cost_effectiveness"]
@@ -407,6 +408,10 @@ def Mixes():
         import pandas as pd
 
         out = Path(run_mixes.value)
+        if not chosen or out.parent.name != dashboard.side_by_side(
+            D, chosen, shocks.value, D.pars.scale
+        )["name"]:  # the ticks or the shocks moved since this comparison ran
+            solara.Warning(t["stale_mixes"])
         first = pd.read_parquet(out / "runs.parquet", columns=["households", "scale"]).iloc[0]
         table = dashboard.mixes_table(out, lang.value, per_district(out, first), budget.value)
         Md(dashboard.to_markdown(table))
