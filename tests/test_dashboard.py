@@ -182,12 +182,12 @@ def test_mixes_side_by_side_are_each_the_run_of_that_mix_alone(d):
     files = dashboard.downloads(table, both, "mixes")
     import io
 
-    assert pd.read_csv(io.BytesIO(files["mixes.csv"]), encoding="utf-8-sig", dtype=str,
+    assert pd.read_csv(io.BytesIO(files["mixes.csv"]()), encoding="utf-8-sig", dtype=str,
                        keep_default_na=False).equals(table)  # fmt: skip
-    xlsx = pd.read_excel(io.BytesIO(files["mixes.xlsx"]), sheet_name=None, dtype=str,
+    xlsx = pd.read_excel(io.BytesIO(files["mixes.xlsx"]()), sheet_name=None, dtype=str,
                          keep_default_na=False)  # fmt: skip
     assert xlsx["shown"].equals(table) and len(xlsx["summary"]) == 3
-    assert files["summary.csv"] == (both / "summary.csv").read_bytes()
+    assert files["summary.csv"]() == (both / "summary.csv").read_bytes()
 
 
 def test_comparisons_alike_in_title_are_told_apart(d):

@@ -46,7 +46,7 @@ from sim.core.params import between, jobs, parse
 from sim.core.scenarios import group_options
 from sim.engine.schema import MAX_MONTHS, to_dict
 from sim.reports.charts import comparison_charts, lever_chart
-from sim.reports.text import by_lang
+from sim.reports.text import LANGS, by_lang
 from sim.studies.cli import check_output
 from sim.studies.compare import (
     compare,
@@ -175,8 +175,8 @@ def settings(over: list[str] | tuple[str, ...] = ()) -> Dashboard:
                     f"dashboard.controls.{n}.range = {list(f.range)}: does not hold {base}'s "
                     f"own value {values[n]:g}; widen it"
                 )
-    facts = _facts(to_dict(compose([f"policy={pars.baseline}"])))
-    return Dashboard(pars, controls, start, facts, base_values)
+    # outcomes and population are the same under every policy: the last base's config serves
+    return Dashboard(pars, controls, start, _facts(cfg), base_values)
 
 
 def _shown(cfg: dict, key: str) -> str:
@@ -191,7 +191,7 @@ def _shown(cfg: dict, key: str) -> str:
 
 def tooltip(d: Dashboard, base: str, name: str, lang: str = "en") -> str:
     """A control's tooltip: why it moves as it does, and the base mix's own value."""
-    return by_lang("page")[lang]["tooltip"].format(
+    return PAGE[lang]["tooltip"].format(
         why=d.controls.why(name, lang), base=d.name(base, lang), value=d.base_values[base][name]
     )
 
@@ -221,7 +221,8 @@ def _facts(cfg: dict) -> dict:
     }
 
 
-GLOSSARY, TERMS = by_lang("glossary"), by_lang("glossary_terms")  # sim/reports/text.yaml
+# sim/reports/text.yaml: the page's words, and its glossary
+PAGE, GLOSSARY, TERMS = by_lang("page"), by_lang("glossary"), by_lang("glossary_terms")
 
 
 def glossary(d: Dashboard, lang: str = "en") -> list[tuple[str, str]]:
@@ -315,15 +316,28 @@ def experiment_data(d: Dashboard, m: Mix, mix_over: list[str] | None = None) -> 
     ``mix_over``: the mix's overrides (default :func:`overrides`; an export names its policy
     file instead).
     """
+    over = mix_over if mix_over is not None else overrides(d, m)
+    named = {lang: describe(d, m, lang) for lang in LANGS}
+    return _against_baseline(d, m.shocks, {MIX: over}, {lang: {MIX: n} for lang, n in named.items()},
+                             named)  # fmt: skip
+
+
+def _against_baseline(
+    d: Dashboard, shocks: str, runs: dict[str, list[str]], labels: dict[str, dict[str, str]],
+    title: dict[str, str],
+) -> dict:  # fmt: skip
+    """An experiment section: ``runs`` (name -> overrides) against the baseline.
+
+    On the dashboard's seeds, under one shock scenario; ``labels`` and ``title`` by language.
+    """
     return {
-        "title": describe(d, m),
+        "title": title["en"],
         "baseline": d.pars.baseline,
         "seeds": list(range(1, d.pars.seeds + 1)),
-        "base": [f"shocks={m.shocks}"],
-        "scenarios": {d.pars.baseline: [f"policy={d.pars.baseline}"],
-                      MIX: mix_over if mix_over is not None else overrides(d, m)},
-        "labels": {lang: {d.pars.baseline: d.name(d.pars.baseline, lang), MIX: describe(d, m, lang),
-                          "title": describe(d, m, lang)} for lang in ("en", "zh")},
+        "base": [f"shocks={shocks}"],
+        "scenarios": {d.pars.baseline: [f"policy={d.pars.baseline}"]} | runs,
+        "labels": {lang: {d.pars.baseline: d.name(d.pars.baseline, lang)} | labels[lang]
+                   | {"title": title[lang]} for lang in LANGS},
     }  # fmt: skip
 
 
@@ -600,15 +614,12 @@ def saved_mixes(d: Dashboard) -> tuple[dict[str, Mix], list[str]]:
     A saved mix the settings no longer accept (a control or base mix removed, a value out of
     its range) is left out with the reason, not lost: the file keeps it.
     """
-    path = d.root / MIXES
-    if not path.exists():
-        return {}, []
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as e:
-        return {}, [f"{path}: not readable JSON ({e}); move it away to start a new list"]
+        raw = _raw_mixes(d)
+    except ConfigError as e:  # the page shows it; saving refuses until the file is moved
+        return {}, [str(e)]
     mixes, dropped = {}, []
-    for name, m in raw.items() if isinstance(raw, dict) else []:
+    for name, m in raw.items():
         try:
             mixes[name] = mix(d, m["base"], m["shocks"], m["values"])
         except (ConfigError, KeyError, TypeError) as e:
@@ -633,6 +644,7 @@ def forget_mix(d: Dashboard, name: str) -> None:
 
 
 def _raw_mixes(d: Dashboard) -> dict:
+    """``mixes.json`` as written: name -> {base, shocks, values}, unchecked."""
     path = d.root / MIXES
     try:
         raw = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
@@ -656,22 +668,13 @@ def side_by_side(d: Dashboard, mixes: dict[str, Mix], shocks: str, scale: float)
         raise ConfigError("no mix chosen: save a mix and tick it to compare")
     if shocks not in d.pars.shock_scenarios:
         raise ConfigError(f"shocks {shocks!r}: use one of {', '.join(d.pars.shock_scenarios)}")
-    scenarios = {d.pars.baseline: [f"policy={d.pars.baseline}"]}
-    scenarios |= {name: overrides(d, m) for name, m in mixes.items()}
     words = {n: n.replace("_", " ") for n in mixes}  # as a reader reads a name: no '_'
     shown = {"en": words, "zh": {n: f"「{w}」" for n, w in words.items()}}
     join = {"en": ", ", "zh": "、"}
     title = {lang: f"{join[lang].join(shown[lang].values())} ({d.name(shocks, lang)})"
-             for lang in ("en", "zh")}  # fmt: skip
-    data = {
-        "title": title["en"],
-        "baseline": d.pars.baseline,
-        "seeds": list(range(1, d.pars.seeds + 1)),
-        "base": [f"shocks={shocks}"],
-        "scenarios": scenarios,
-        "labels": {lang: {d.pars.baseline: d.name(d.pars.baseline, lang), "title": title[lang]}
-                   | shown[lang] for lang in ("en", "zh")},
-    }  # fmt: skip
+             for lang in LANGS}  # fmt: skip
+    runs = {name: overrides(d, m) for name, m in mixes.items()}
+    data = _against_baseline(d, shocks, runs, shown, title)
     return keyed(at_scale(data, scale, d.pars.months), "app_mixes")
 
 
@@ -715,21 +718,27 @@ def mixes_table(
     return pd.DataFrame(rows, columns=columns + ([t["budget"]] if budget is not None else []))
 
 
-def downloads(table: pd.DataFrame, out: Path, stem: str) -> dict[str, bytes]:
-    """A table shown on the page as CSV and Excel, and the comparison's summary.csv: name -> bytes.
+def downloads(table: pd.DataFrame, out: Path, stem: str) -> dict[str, Callable[[], bytes]]:
+    """A table shown on the page as CSV and Excel, and the comparison's summary.csv.
 
-    The Excel file has the comparison's whole summary as a second sheet.
+    Name -> a function that makes the file: called on a click, not each time the page is drawn
+    (every slider move draws the results again). The Excel file has the comparison's whole
+    summary as a second sheet.
     """
-    import io
 
-    book = io.BytesIO()
-    with pd.ExcelWriter(book, engine="openpyxl") as w:
-        table.to_excel(w, sheet_name="shown", index=False)
-        pd.read_csv(out / "summary.csv").to_excel(w, sheet_name="summary", index=False)
+    def excel() -> bytes:
+        import io
+
+        book = io.BytesIO()
+        with pd.ExcelWriter(book, engine="openpyxl") as w:
+            table.to_excel(w, sheet_name="shown", index=False)
+            pd.read_csv(out / "summary.csv").to_excel(w, sheet_name="summary", index=False)
+        return book.getvalue()
+
     return {
-        f"{stem}.csv": table.to_csv(index=False).encode("utf-8-sig"),  # BOM: Excel reads 中文
-        f"{stem}.xlsx": book.getvalue(),
-        "summary.csv": (out / "summary.csv").read_bytes(),
+        f"{stem}.csv": lambda: table.to_csv(index=False).encode("utf-8-sig"),  # BOM: Excel, 中文
+        f"{stem}.xlsx": excel,
+        "summary.csv": (out / "summary.csv").read_bytes,
     }
 
 
@@ -745,7 +754,7 @@ def titled_comparisons(d: Dashboard, lang: str = "en") -> dict[str, str]:
     The title in ``lang`` where the experiment has one; two still alike get their folder's
     name too (the dashboard's ``app_<key>``).
     """
-    t = by_lang("page")[lang]
+    t = PAGE[lang]
     names = {}
     for choice in comparisons(d):
         try:

@@ -278,7 +278,7 @@ def TableNote(out):
 
 @solara.component
 def Downloads(files: dict):
-    """A row of download buttons, one a file (name -> bytes)."""
+    """A row of download buttons, one a file (name -> a function giving its bytes on a click)."""
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.Text(TEXT[lang.value]["downloads"], style={"font-size": "0.85em"})
         for name, data in files.items():
@@ -292,7 +292,7 @@ def Charts(out, only: str | None = None):
     for name in [only] if only else [n for n in CHART_ORDER if n in charts]:
         png = charts[name]
         solara.Image(png.read_bytes(), width="100%")
-        Downloads({p.name: p.read_bytes() for p in (png, png.with_suffix(".svg")) if p.exists()})
+        Downloads({p.name: p.read_bytes for p in (png, png.with_suffix(".svg")) if p.exists()})
 
 
 @solara.component
@@ -336,7 +336,7 @@ def Browse():
                   on_value=lambda label: browse_choice.set(named[label]))  # fmt: skip
     out = dashboard.comparison_folder(D, choice)
     Md(dashboard.summary_text(out, lang.value))
-    Downloads({"summary.csv": (out / "summary.csv").read_bytes()})
+    Downloads({"summary.csv": (out / "summary.csv").read_bytes})
     charts = dashboard.charts(out, lang.value)
     if charts:
         shown = {CHART_NAMES[lang.value].get(n, n.replace("_", " ")): n for n in charts}
