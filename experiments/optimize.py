@@ -8,9 +8,11 @@ chosen mix in ``scenarios/policy/<name>_best.yaml``. The same command resumes a 
 """
 
 import logging
+import shlex
 from pathlib import Path
 
 import hydra
+from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from sim.config.compose import plain
@@ -26,12 +28,20 @@ def check_job(cfg: DictConfig) -> None:
     settings(plain(cfg))
 
 
+def typed() -> str:
+    """This command as typed (its --config-dir and overrides), for the outputs to name."""
+    hc = HydraConfig.get()
+    dirs = [s.path for s in hc.runtime.config_sources if s.provider == "command-line"]
+    words = [w for d in dirs for w in ("--config-dir", d)] + list(hc.overrides.task)
+    return " ".join(["python -m experiments.optimize", *map(shlex.quote, words)])
+
+
 @hydra.main(config_path="../scenarios", config_name="optimize", version_base="1.3")
 def task(cfg: DictConfig) -> None:
     for name in ("MESA", "optuna"):
         logging.getLogger(name).setLevel(logging.WARNING)
     with cli.one_line_errors():
-        plan = settings(plain(cfg))
+        plan = settings(plain(cfg), typed())
         out = Path(plan.pars.output_root) / "search" / plan.pars.search.name
         if not compiled_before():
             log.info("first run: compiling the model's loops once (10-50 s a worker)")

@@ -170,6 +170,32 @@ def test_the_search_chart_reads_cleanly(tmp_path, charts_read_cleanly, lang, tri
     assert _checked(charts_read_cleanly, lang) == {}
 
 
+@LANGS
+@pytest.mark.parametrize("trials", [4, 120])
+def test_the_convergence_chart_reads_cleanly(tmp_path, charts_read_cleanly, lang, trials):
+    from test_search import plan_of
+
+    from sim.studies.search import convergence
+
+    plan = plan_of(tmp_path, f"lang={lang}")
+    rng = np.random.default_rng(5)
+    spend = 4.6e9 + rng.uniform(0, 8e8, trials) * np.linspace(1, 0.2, trials)
+    cut = rng.uniform(0, 1, trials) < 0.6
+    cut[:3] = False
+    feasible = pd.array(np.where(cut, None, rng.uniform(0, 1, trials) < 0.9), dtype="boolean")
+    table = pd.DataFrame({
+        "trial": range(trials), "spending": spend, "feasible": feasible,
+        "relapse_rate": 0.0023 + 0.0006 * rng.uniform(0, 1, trials),
+        "asked": (["start"] * 3 + ["random"] * 13 + ["model"] * trials)[:trials],
+        "screened": np.where(cut, "costlier", ""),
+    })  # fmt: skip
+    refs = pd.DataFrame({"reference": ["status_quo"], "spending": [4.79e9]})
+    done = {"converged": trials > 50, "at": 56 if trials > 50 else None}  # start-up 16 + 40
+    charts.convergence_chart(plan, convergence(table), refs, done,
+                             tmp_path / f"convergence{'_zh' * (lang == 'zh')}", lang)  # fmt: skip
+    assert _checked(charts_read_cleanly, lang) == {}
+
+
 @pytest.mark.parametrize("sizes", [[1_000, 19_000], [1_000, 19_000, 190_000, 1_900_000]])
 def test_the_throughput_chart_reads_cleanly(tmp_path, charts_read_cleanly, sizes):
     rows = [{"households": n, "household_months_per_s": 8.5e6 * (1 - 300 / n)} for n in sizes]

@@ -36,7 +36,7 @@ SMALL = {
     ],
     "experiments.optimize": [
         "months=2", "search.trials=2", "search.batch=2", "search.seeds=[1,2]", "search.risk=0.8",
-        "search.shocks=[default]", "search.holdout=[1001,1002]", "n_jobs=1",
+        "search.shocks=[default]", "search.holdout=[1001,1002]", "n_jobs=1", "search.screen.seeds=0",
         "export_dir=outputs/export",  # not the shipped scenarios/policy/least_cost_best.yaml
         'search.base=["policy=status_quo","burn_in=1"]',
     ],

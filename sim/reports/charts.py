@@ -963,8 +963,15 @@ def pareto_chart(plan, table: pd.DataFrame, refs: pd.DataFrame, best, stem: Path
     with plt.rc_context(L.style()):
         fig, ax = plt.subplots(figsize=(11, 5), layout="constrained")
         x, y = table["spending"] / 1e6, 100 * table["relapse_rate"]
-        ok = table["feasible"].to_numpy(bool)
-        ax.scatter(x[~ok], y[~ok], marker="x", color="0.55", s=16, lw=0.8, label=T["infeasible"])
+        ok = table["feasible"].fillna(False).to_numpy(bool)
+        cut = table["feasible"].isna().to_numpy()  # screened out as costlier: not judged
+        if cut.any():
+            ax.scatter(x[cut], y[cut], facecolors="none", edgecolors="0.5", s=14, lw=0.7,
+                       label=T["screened"])  # fmt: skip
+        bad = ~ok & ~cut
+        if bad.any():
+            ax.scatter(x[bad], y[bad], marker="x", color="0.55", s=16, lw=0.8,
+                       label=T["infeasible"])  # fmt: skip
         ax.scatter(x[ok], y[ok], color=BAND, s=18, alpha=0.8, label=T["feasible"])
         front = table[table["pareto"]].sort_values("spending")
         if len(front):  # its trials and the steps between them: one entry in the legend
@@ -997,5 +1004,68 @@ def pareto_chart(plan, table: pd.DataFrame, refs: pd.DataFrame, best, stem: Path
                                 seeds=L.count("seeds", len(s.seeds)),
                                 shocks=L.count("shock_scenarios", len(s.shocks)),
                                 names=names, risk=s.risk, period=f"{cfg['start']} – {last}")  # fmt: skip
+        note(fig, L("source", version=sim.__version__, what=what))
+        return save(fig, stem)
+
+
+def convergence_chart(plan, conv: pd.DataFrame, refs: pd.DataFrame, verdict: dict, stem: Path,
+                      lang: str = "en") -> list[Path]:  # fmt: skip
+    """A search trial by trial: spending, the cheapest feasible so far, the front's hypervolume.
+
+    The start-up trials are shaded; a dotted line marks where the stopping rule held.
+    """
+    L = Labels(lang)
+    T = SEARCH_TEXT[L.lang]
+    s = plan.pars.search
+    labels = (s.labels or {}).get(L.lang, {})
+    with plt.rc_context(L.style()):
+        fig, (top, low) = plt.subplots(2, 1, figsize=(11, 6.5), sharex=True, height_ratios=[2, 1],
+                                       layout="constrained")  # fmt: skip
+        n, y = conv["trial"].to_numpy(), conv["spending"].to_numpy() / 1e6
+        ok = conv["feasible"].fillna(False).to_numpy(bool)
+        cut = (conv["screened"] != "").to_numpy()
+        bad = ~ok & ~cut
+        start = conv["asked"].isin(["start", "random"]).to_numpy()
+        if start.any():  # the trials the sampler did not choose by its model
+            for ax in (top, low):
+                ax.axvspan(-0.5, n[start].max() + 0.5, color="0.93", lw=0, zorder=0)
+        for mask, kw in ((cut, {"facecolors": "none", "edgecolors": "0.5", "s": 14, "lw": 0.7,
+                                "label": T["screened"]}),
+                         (bad, {"marker": "x", "color": "0.55", "s": 16, "lw": 0.8,
+                                "label": T["infeasible"]}),
+                         (ok, {"color": BAND, "s": 18, "label": T["feasible"]})):  # fmt: skip
+            if mask.any():
+                top.scatter(n[mask], y[mask], **kw)
+        top.plot(n, conv["best_spending"] / 1e6, drawstyle="steps-post", color=ACCENT, lw=1.6,
+                 label=T["best_so_far"])  # fmt: skip
+        for _, r in refs.iterrows():
+            if r["reference"] == "status_quo":
+                top.axhline(r["spending"] / 1e6, color=BASE, ls="--", lw=1,
+                            label=labels.get("status_quo", L.option("status_quo")))  # fmt: skip
+        if start.any():
+            top.text(0.0, 1.01, T["startup"].format(n=int(n[start].max())),
+                     transform=top.get_xaxis_transform(), fontsize=8, color="0.35",
+                     va="bottom")  # fmt: skip
+        low.plot(n, 100 * conv["hypervolume_share"], drawstyle="steps-post", color=ACCENT, lw=1.4)
+        low.set_ylim(0, 105)
+        if verdict["at"] is not None:
+            for ax in (top, low):
+                ax.axvline(verdict["at"] - 1, color="black", lw=1, ls=":")
+            top.text(verdict["at"] - 1, 1.01, T["stopped"].format(n=verdict["at"]),
+                     transform=top.get_xaxis_transform(), fontsize=8, ha="left",
+                     va="bottom")  # fmt: skip (the local trials follow, to its right)
+        top.yaxis.set_major_formatter(THOUSANDS)
+        top.set_ylabel(T["trial_spending"], fontsize=9)
+        low.set_ylabel(T["hypervolume"], fontsize=9)
+        low.set_xlabel(T["trial"], fontsize=9)
+        low.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
+        top.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        fig.suptitle(T["convergence_title"].format(
+            title=s.title if L.lang == "en" else labels.get("title", s.title),
+            verdict=T["converged"] if verdict["converged"] else T["not_converged"]))  # fmt: skip
+        what = T["convergence_what"].format(trials=L.count("trials", len(conv)),
+                                            seeds=L.count("seeds", len(s.seeds)),
+                                            shocks=L.count("shock_scenarios", len(s.shocks)),
+                                            patience=s.stop.patience, noise=s.stop.noise)  # fmt: skip
         note(fig, L("source", version=sim.__version__, what=what))
         return save(fig, stem)

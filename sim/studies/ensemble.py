@@ -128,25 +128,29 @@ def stored_key(path: Path) -> str | None:
 def run_sample(
     base: dict, uset: UncertaintySet, names: list[str], points: np.ndarray, seeds: list[int],
     folder: Path, *, n_jobs: int = 1, chunk: int = 8, part: int = 0, parts: int = 1,
-    desc: str = "runs", offset: int = 0, runner: Runner | None = None,
+    desc: str = "runs", numbers: list[int] | None = None, runner: Runner | None = None,
 ) -> pd.DataFrame | None:  # fmt: skip
     """Run ``points`` (rows of factor values for ``names``) on ``seeds``; their rows, in order.
 
     ``base``: the plain, checked config every point changes (``chart`` off). Returns None
     when ``parts`` > 1: this job's chunks are written, the table is read by a later run.
-    ``offset``: the number of the first point (its ``point`` column, and chunk files numbered
-    from ``offset // chunk``), for samples that grow batch by batch (:mod:`sim.studies.search`).
+    ``numbers``: each point's number (its ``point`` column; default 0, 1, ...), for samples
+    that grow batch by batch (:mod:`sim.studies.search`); a chunk's file is numbered by its
+    first point's number // ``chunk``.
     ``runner``: where the chunks run (:mod:`sim.studies.runner`; default: ``n_jobs`` local cores).
     """
     folder.mkdir(parents=True, exist_ok=True)
     code = code_version()
     base = base | {"chart": False}
     factors = {n: repr(uset.factors[n]) for n in names}
+    numbers = list(range(len(points))) if numbers is None else list(numbers)
+    if len(numbers) != len(points):
+        raise ValueError(f"{len(numbers)} numbers for {len(points)} points")
     paths, todo = [], []
     for c, start in enumerate(range(0, len(points), chunk)):
-        path = folder / f"chunk_{c + offset // chunk:05d}.parquet"
+        path = folder / f"chunk_{numbers[start] // chunk:05d}.parquet"
         paths.append(path)
-        rows = [(offset + start + i, points[start + i])
+        rows = [(numbers[start + i], points[start + i])
                 for i in range(min(chunk, len(points) - start))]  # fmt: skip
         key = config_hash({"base": base, "factors": factors, "seeds": list(seeds), "code": code,
                            "points": [[int(p), *map(float, r)] for p, r in rows]})  # fmt: skip
