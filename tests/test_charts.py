@@ -157,14 +157,17 @@ def test_the_search_chart_reads_cleanly(tmp_path, charts_read_cleanly, lang, tri
     rng = np.random.default_rng(3)
     spend = 4.7e9 + rng.uniform(0, 8e8, trials)
     rate = 0.0023 + 0.0006 * rng.uniform(0, 1, trials) - 1e-13 * (spend - 4.7e9)
+    feasible = np.where(rng.uniform(0, 1, trials) < 0.8, True, False).astype(object)
+    if trials > 4:  # some screened out as costlier: feasibility not judged
+        feasible[rng.uniform(0, 1, trials) < 0.3] = None
     table = pd.DataFrame({"trial": range(trials), "spending": spend, "relapse_rate": rate,
-                          "feasible": rng.uniform(0, 1, trials) < 0.8})  # fmt: skip
-    from sim.studies.search import pareto
+                          "feasible": pd.array(feasible, dtype="boolean")})  # fmt: skip
+    from sim.studies.search import chosen, pareto
 
     table["pareto"] = pareto(table)
     refs = pd.DataFrame({"reference": ["status_quo", "plan_2025"], "spending": [4.79e9, 4.89e9],
                          "relapse_rate": [0.0029, 0.0026], "feasible": [True, True]})  # fmt: skip
-    best = table[table["feasible"]].sort_values("spending").iloc[0]
+    best = chosen(table)
     charts.pareto_chart(plan, table, refs, best, tmp_path / f"pareto{'_zh' * (lang == 'zh')}",
                         lang)  # fmt: skip
     assert _checked(charts_read_cleanly, lang) == {}
