@@ -540,9 +540,10 @@ def run_search(plan: Plan, out: Path) -> int:
         if not mine and stop_at(plan, table) is not None:  # TPE is done: the local trials
             waiting = [t.system_attrs["fixed_params"] for t in trials
                        if t.state == TrialState.WAITING]  # fmt: skip
-            for params in unrun_neighbours(plan, table, waiting):
+            todo = unrun_neighbours(plan, table, waiting)
+            for params in todo:
                 study.enqueue_trial(params, user_attrs={"asked": "local"}, skip_if_exists=True)
-            if not waiting and not unrun_neighbours(plan, table, waiting):
+            if not waiting and not todo:
                 return ran  # converged (:func:`verdict`)
         if not mine and left <= 0:
             return ran
@@ -705,21 +706,35 @@ def stop_at(plan: Plan, table: pd.DataFrame) -> int | None:
     last ``patience`` trials, all asked by the sampler's model, found nothing cheaper beyond
     the seeds' noise.
     """
-    stop, s = plan.pars.search.stop, plan.pars.search
-    first = max(s.sampler.startup, int((table["asked"] == "start").sum())) + stop.patience
+    first = rule_needs(plan, table)
     if len(table) < first:
         return None
     conv = convergence(table)
-    runs = table["spending_runs"].to_numpy()
     for n in range(first, len(table) + 1):
-        old, new = conv["best_trial"].iat[n - 1 - stop.patience], conv["best_trial"].iat[n - 1]
-        if pd.isna(new) or pd.isna(old):
-            continue
-        i, j = (int(np.flatnonzero(table["trial"].to_numpy() == t)[0]) for t in (old, new))
-        gain, se = paired_gain(runs[i], runs[j])
-        if gain <= stop.noise * se:
+        old, new, gain, se = _window(plan, table, conv, n)
+        if not pd.isna(old) and not pd.isna(new) and gain <= plan.pars.search.stop.noise * se:
             return n
     return None
+
+
+def rule_needs(plan: Plan, table: pd.DataFrame) -> int:
+    """The trials the stopping rule needs: the start-up (or the given trials) + patience."""
+    s = plan.pars.search
+    return max(s.sampler.startup, int((table["asked"] == "start").sum())) + s.stop.patience
+
+
+def _window(plan: Plan, table: pd.DataFrame, conv: pd.DataFrame, n: int):
+    """The stopping rule's window ending at trial count ``n``: its two cheapest trials.
+
+    The cheapest feasible trial of the first ``n`` - ``patience`` and of the first ``n``, and
+    how much less the later spends (paired mean and standard error; NaN without both).
+    """
+    patience = plan.pars.search.stop.patience
+    old, new = conv["best_trial"].iat[n - 1 - patience], conv["best_trial"].iat[n - 1]
+    if pd.isna(old) or pd.isna(new):
+        return old, new, np.nan, np.nan
+    runs = table.set_index("trial")["spending_runs"]
+    return (old, new, *paired_gain(runs[int(old)], runs[int(new)]))
 
 
 def neighbours(plan: Plan, values: dict[str, float | int]) -> list[dict[str, float | int]]:
@@ -730,7 +745,7 @@ def neighbours(plan: Plan, values: dict[str, float | int]) -> list[dict[str, flo
             continue
         for v in (values[name] - f.step, values[name] + f.step):
             v = int(v) if f.integer else clean(float(v))
-            if f.range[0] - 1e-9 <= v <= f.range[1] + 1e-9:
+            if on_grid(f, v):
                 out.append(values | {name: v})
     return out
 
@@ -773,7 +788,7 @@ def verdict(plan: Plan, table: pd.DataFrame) -> dict[str, Any]:
             f"moved the cheapest mix {moved} times, and none of the "
             f"{len(neighbours(plan, row_values(plan, best)))} grid neighbours of the chosen "
             f"mix is cheaper. The budget was {s.trials} trials.")}  # fmt: skip
-    first = max(s.sampler.startup, int((table["asked"] == "start").sum())) + stop.patience
+    first = rule_needs(plan, table)
     if not table["feasible"].fillna(False).any():
         why = "no trial is feasible yet"
     elif at is not None:
@@ -783,13 +798,10 @@ def verdict(plan: Plan, table: pd.DataFrame) -> dict[str, Any]:
         why = (f"{n} trials are fewer than the {first} the rule needs (start-up "
                f"{first - stop.patience} + patience {stop.patience})")  # fmt: skip
     else:
-        conv = convergence(table)
-        old, new = conv["best_trial"].iat[n - 1 - stop.patience], conv["best_trial"].iat[n - 1]
-        runs = table.set_index("trial")["spending_runs"]
+        old, new, gain, se = _window(plan, table, convergence(table), n)
         if pd.isna(old):
             why = f"the first feasible trial came within the last {stop.patience} trials"
         else:
-            gain, se = paired_gain(runs[int(old)], runs[int(new)])
             ses = f"{gain / se:.1f} paired standard errors" if se > 0 else "with no noise"
             why = (f"over the last {stop.patience} trials the cheapest feasible mix fell from "
                    f"trial {old} to trial {new}, by {_m(gain)} million yuan ({ses}, more than "
@@ -809,11 +821,14 @@ def export_folder(pars: Settings) -> Path:
     return CONFIG_DIR if pars.export_dir is None else Path(pars.export_dir).resolve()
 
 
+def _months(plan: Plan) -> list[str]:
+    """The search's ``months`` as an override, if it set one (every run carried it)."""
+    return [f"months={plan.pars.months}"] if plan.pars.months else []
+
+
 def _base_overrides(plan: Plan) -> list[str]:
     """The base's overrides but its policy, and the search's months: what every run carried."""
-    s = plan.pars.search
-    months = [f"months={plan.pars.months}"] if plan.pars.months else []
-    return [o for o in s.base if not o.startswith("policy=")] + months
+    return [o for o in plan.pars.search.base if not o.startswith("policy=")] + _months(plan)
 
 
 def _shell(words: list[str]) -> str:
@@ -836,9 +851,8 @@ def run_command(plan: Plan) -> str:
 def base_command(plan: Plan, values: dict[str, float | int]) -> str:
     """The same run as :func:`run_command`, as overrides on the base mix (no file needed)."""
     s = plan.pars.search
-    months = [f"months={plan.pars.months}"] if plan.pars.months else []
     return "python -m experiments.run " + _shell(
-        [*s.base, *months, *mix_overrides(plan, values), f"shocks={s.shocks[0]}"]
+        [*s.base, *_months(plan), *mix_overrides(plan, values), f"shocks={s.shocks[0]}"]
     )
 
 
@@ -864,7 +878,7 @@ def write_policy(plan: Plan, trial: int, values: dict[str, float | int], path: P
 def check_experiment(plan: Plan, values: dict[str, float | int], n: int) -> Experiment:
     """Base and chosen mix on the holdout seeds under every shock scenario, paired."""
     s = plan.pars.search
-    base = [*s.base] + ([f"months={plan.pars.months}"] if plan.pars.months else [])
+    base = [*s.base, *_months(plan)]
     labels = s.labels or {}
     return experiment({
         "name": f"{s.name}_check", "title": f"{s.title}: out of sample",
